@@ -1,0 +1,331 @@
+// Command enqueue imports order spreadsheets (CSV, XLSX): it reads and
+// validates every row, then records in one transaction per run the batch of
+// each file, its orders, its rejected rows and the River jobs that submit the
+// orders to Front Payment. A running `worker run` does the submitting.
+//
+// `enqueue --inbox DIR` imports every new file of a folder, each its own
+// batch, and moves it to DIR/processed/ or DIR/failed/ once committed (the
+// nightly import from cron; see package inbox). `enqueue --erp` imports the
+// order lines changed in an ERP's table since the last import (package erp).
+// The worker's scheduled imports run the very same code.
+//
+// Exit codes: 0 every row accepted; 1 some rows rejected (the valid orders
+// are still enqueued unless --strict), or with --inbox some files moved to
+// failed/; 2 usage or fatal error, nothing enqueued (with --inbox: the
+// files already moved were committed, the rest stay where they are).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/frontpayment/fpexport/internal/fpclient"
+	"github.com/frontpayment/fpexport/internal/importers"
+	"github.com/frontpayment/fpexport/internal/inbox"
+	"github.com/frontpayment/fpexport/internal/intake"
+	"github.com/frontpayment/fpexport/internal/mapping"
+	"github.com/frontpayment/fpexport/internal/store"
+)
+
+const defaultDatabaseURL = "postgres://root@127.0.0.1:5432/fpexport?sslmode=disable"
+
+// Exit codes (a contract: scripts and cron rely on them).
+const (
+	exitOK       = 0
+	exitRejected = 1
+	exitFatal    = 2
+)
+
+func main() {
+	tuneGC(os.Getenv)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// tuneGC lets the collector wait until the heap nears 128 MiB instead of
+// running each time it doubles: excelize allocates ~24 KB per row read, and
+// an import's live heap stays small (a few chunks), so collecting early only
+// burns the CPU the database needs. GOGC or GOMEMLIMIT in the environment win.
+func tuneGC(getenv func(string) string) {
+	if getenv("GOGC") != "" || getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	debug.SetMemoryLimit(ImportMemoryLimit)
+	debug.SetGCPercent(-1)
+}
+
+// ImportMemoryLimit is the heap size the collector keeps an import under.
+const ImportMemoryLimit = 128 << 20
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("enqueue", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	kindFlag := fs.String("kind", "", "kind for rows without one: invoice, payment-link, hosted-checkout or checkout")
+	dryRun := fs.Bool("dry-run", false, "validate and show what would be enqueued; write nothing")
+	strict := fs.Bool("strict", false, "enqueue nothing if any row is rejected")
+	errorsOut := fs.String("errors-out", "", "write the rejected rows, with an errors column, to this file (.csv or .xlsx)")
+	sheet := fs.String("sheet", "", "XLSX sheet to read (default: the first)")
+	inboxDir := fs.String("inbox", "", "import every new .csv/.xlsx file in this folder, each its own batch, and move it to DIR/processed/ or DIR/failed/")
+	erpFlag := fs.Bool("erp", false, "import the order lines changed in the ERP since the last import (ERP_DATABASE_URL, ERP_QUERY)")
+	profilePath := fs.String("profile", "", "header mapping profile (JSON): column names, fixed values, per-kind defaults; see samples/README.md")
+	allowTestIDs := fs.Bool("allow-test-ids", false, "accept synthetic test personal numbers (Skatteetaten's month + 80); for test data only")
+	minAge := fs.Duration("min-age", inbox.DefaultMinAge, "--inbox: leave files modified less than this long ago for the next run (default INBOX_MIN_AGE or 10s)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: enqueue [--kind KIND] [--profile FILE] [--dry-run] [--strict] [--errors-out FILE] [--sheet NAME] FILE...")
+		fmt.Fprintln(stderr, "       enqueue --inbox DIR [--kind KIND] [--sheet NAME] [--min-age D]")
+		fmt.Fprintln(stderr, "       enqueue --erp [--kind KIND] [--dry-run]")
+		fs.PrintDefaults()
+	}
+	if v := strings.TrimSpace(getenv("INBOX_MIN_AGE")); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			fmt.Fprintln(stderr, "enqueue: INBOX_MIN_AGE: must be a duration such as 10s")
+			return exitFatal
+		}
+		*minAge = d // the flag, when given, overrides it
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitFatal
+	}
+	imports := *inboxDir != "" || *erpFlag
+	if fs.NArg() == 0 && !imports {
+		fs.Usage()
+		return exitFatal
+	}
+	var defaultKind fpclient.Kind
+	if *kindFlag != "" {
+		k, ok := fpclient.ParseKind(*kindFlag)
+		if !ok {
+			fmt.Fprintf(stderr, "enqueue: --kind %q: must be invoice, payment-link, hosted-checkout or checkout\n", *kindFlag)
+			return exitFatal
+		}
+		defaultKind = k
+	}
+	if *errorsOut != "" {
+		if ext := strings.ToLower(filepath.Ext(*errorsOut)); ext != ".csv" && ext != ".xlsx" {
+			fmt.Fprintln(stderr, "enqueue: --errors-out must end in .csv or .xlsx")
+			return exitFatal
+		}
+	}
+	loc, err := time.LoadLocation("Europe/Oslo")
+	if err != nil {
+		fmt.Fprintln(stderr, "enqueue: time zone data missing:", err)
+		return exitFatal
+	}
+
+	opt := intake.Options{Sheet: *sheet, Mapping: mapping.Options{DefaultKind: defaultKind, Now: time.Now(), Location: loc,
+		AllowSyntheticPersonalNumbers: *allowTestIDs}}
+	if *profilePath != "" {
+		p, err := intake.LoadProfile(*profilePath)
+		if err != nil {
+			fmt.Fprintln(stderr, "enqueue:", err)
+			return exitFatal
+		}
+		opt.Mapping.Profile = p
+	}
+	if isTerminal(stdout) {
+		opt.Progress = func(file string, rows int) { fmt.Fprintf(stdout, "\r%s: %d rows read…", file, rows) }
+	}
+	if imports {
+		return runImport(ctx, importFlags{inbox: *inboxDir, erp: *erpFlag, dryRun: *dryRun, strict: *strict,
+			errorsOut: *errorsOut, minAge: *minAge, files: fs.Args()}, opt, getenv, stdout, stderr)
+	}
+	var files []*intake.File
+	for _, path := range fs.Args() {
+		f, err := intake.Open(path, opt)
+		if err != nil {
+			fmt.Fprintln(stderr, "enqueue:", err)
+			fmt.Fprintln(stderr, "enqueue: nothing was enqueued")
+			return exitFatal
+		}
+		files = append(files, f)
+	}
+
+	if *dryRun {
+		for _, f := range files {
+			if err := f.Check(); err != nil {
+				fmt.Fprintln(stderr, "\renqueue:", err)
+				return exitFatal
+			}
+		}
+		code := report(stdout, stderr, files, nil, *errorsOut)
+		fmt.Fprintln(stdout, "dry run: nothing was written")
+		return code
+	}
+
+	pool, inserter, ok := openDB(ctx, getenv, stderr)
+	if !ok {
+		return exitFatal
+	}
+	defer pool.Close()
+	res, err := intake.Commit(ctx, pool, inserter, files, intake.CommitOptions{Strict: *strict})
+	if err != nil {
+		fmt.Fprintln(stderr, "\renqueue:", err)
+		fmt.Fprintln(stderr, "enqueue: nothing was enqueued")
+		return exitFatal
+	}
+	code := report(stdout, stderr, files, res, *errorsOut)
+	if res.RolledBack {
+		fmt.Fprintln(stdout, "--strict: some rows were rejected, so nothing was enqueued")
+	}
+	return code
+}
+
+// openDB connects to DATABASE_URL, checks the schema is current, and makes
+// the River client that inserts the submit jobs: one that never starts, it
+// only inserts, inside our transactions. ok false: said on stderr.
+func openDB(ctx context.Context, getenv func(string) string, stderr io.Writer) (*pgxpool.Pool, *river.Client[pgx.Tx], bool) {
+	dbURL := getenv("DATABASE_URL")
+	if dbURL == "" {
+		dbURL = defaultDatabaseURL
+	}
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		fmt.Fprintln(stderr, "enqueue: DATABASE_URL:", err)
+		return nil, nil, false
+	}
+	if pending, err := store.PendingMigrations(ctx, pool); err != nil {
+		pool.Close()
+		fmt.Fprintln(stderr, "enqueue: database:", err)
+		return nil, nil, false
+	} else if len(pending) > 0 {
+		pool.Close()
+		fmt.Fprintln(stderr, "enqueue: database schema is not current: run `worker migrate` first")
+		return nil, nil, false
+	}
+	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	if err != nil {
+		pool.Close()
+		fmt.Fprintln(stderr, "enqueue:", err)
+		return nil, nil, false
+	}
+	return pool, inserter, true
+}
+
+// report prints what each file held and what recording it did, writes the
+// error file, and returns the exit code.
+func report(stdout, stderr io.Writer, files []*intake.File, res *intake.Committed, errorsOut string) int {
+	skipped := map[*intake.File]int64{}
+	batches := map[*intake.File]store.BatchOut{}
+	if res != nil {
+		for _, sk := range res.Skipped {
+			skipped[sk.File] = sk.BatchID
+		}
+		n := 0
+		for _, f := range files {
+			if _, ok := skipped[f]; !ok && n < len(res.Batches) {
+				batches[f] = res.Batches[n]
+				n++
+			}
+		}
+	}
+	code := exitOK
+	var withErrors []*intake.File
+	for _, f := range files {
+		if id, ok := skipped[f]; ok {
+			fmt.Fprintf(stdout, "\r%s: these exact bytes were imported before (batch %d); skipped\n", f.Name, id)
+			continue
+		}
+		printFile(stdout, f)
+		b, recorded := batches[f]
+		if recorded && (res == nil || !res.RolledBack) {
+			printBatch(stdout, b)
+		}
+		if f.RejectedRowCount() > 0 || len(b.Refused) > 0 {
+			code = exitRejected
+		}
+		if f.RejectedRowCount() > 0 {
+			withErrors = append(withErrors, f)
+		}
+	}
+	if errorsOut != "" && len(withErrors) > 0 {
+		if err := writeErrors(errorsOut, withErrors); err != nil {
+			fmt.Fprintln(stderr, "enqueue: writing error file:", err)
+			return exitFatal
+		}
+		fmt.Fprintf(stdout, "rejected rows written to %s\n", errorsOut)
+	}
+	return code
+}
+
+// isTerminal reports whether w is a terminal (progress is shown only there;
+// logs and cron get the one-line summaries).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+func printFile(w io.Writer, f *intake.File) {
+	fmt.Fprintf(w, "\r%s: %d rows, %d valid orders, %d rejected rows\n", f.Name, f.Stats.Rows, f.Stats.Orders, f.RejectedRowCount())
+	if len(f.Unknown) > 0 {
+		fmt.Fprintf(w, "  ignored columns (not known to fpexport): %s\n", strings.Join(f.Unknown, ", "))
+	}
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
+	for _, kt := range f.Totals() {
+		fmt.Fprintf(tw, "  %s\t%d orders\tNOK %s\t\n", kt.Kind, kt.Orders, kt.Total.NOK())
+	}
+	tw.Flush()
+	const show = 20
+	for i, e := range f.Stats.Errors {
+		if i == show {
+			fmt.Fprintf(w, "  … and %d more problems (use --errors-out FILE for all)\n", len(f.Stats.Errors)-show)
+			break
+		}
+		fmt.Fprintf(w, "  %s\n", e.Error())
+	}
+}
+
+func printBatch(w io.Writer, o store.BatchOut) {
+	fmt.Fprintf(w, "  batch %d: %d new, %d changed, %d unchanged, %d refused orders; %d submit jobs queued\n",
+		o.BatchID, o.Counts[store.OrderNew], o.Counts[store.OrderChanged], o.Counts[store.OrderUnchanged], o.Counts[store.OrderRefused], o.JobsQueued)
+	seen := map[string]bool{}
+	for _, r := range o.Refused {
+		if !seen[r.Value] {
+			seen[r.Value] = true
+			fmt.Fprintf(w, "  %s row %d: %s\n", r.Source, r.Row, r.Reason)
+		}
+	}
+}
+
+// writeErrors writes the rejected rows of every file into one error file.
+// Files with different headers cannot share one; the first file's header is
+// used, and a mismatch is an error telling the user to import them one by one.
+func writeErrors(path string, files []*intake.File) error {
+	var header []string
+	var comma rune = ','
+	var rows []importers.ErrorRow
+	for _, f := range files {
+		if header == nil {
+			header, comma = f.Header, f.Comma
+		} else if strings.Join(header, "\x00") != strings.Join(f.Header, "\x00") {
+			return errors.New("the files have different columns; run enqueue on one file at a time to get an error file for each")
+		}
+		rows = append(rows, f.ErrorRows()...)
+	}
+	if comma == 0 {
+		comma = ','
+	}
+	return importers.WriteErrorFile(path, header, comma, rows)
+}

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/frontpayment/fpexport/internal/erp"
+	"github.com/frontpayment/fpexport/internal/fpclient"
+	"github.com/frontpayment/fpexport/internal/inbox"
+	"github.com/frontpayment/fpexport/internal/intake"
+	"github.com/frontpayment/fpexport/internal/jobs"
+	"github.com/frontpayment/fpexport/internal/mapping"
+)
+
+// defaultDatabaseURL is the local server of a development machine.
+const defaultDatabaseURL = "postgres://root@127.0.0.1:5432/fpexport?sslmode=disable"
+
+// config is every setting, from the environment. Secrets (FPToken,
+// CallbackSecret, ChecksumKey) are never printed: String() redacts them.
+type config struct {
+	DatabaseURL     string
+	FPBaseURL       string
+	FPToken         string
+	ListenAddr      string
+	CallbackBaseURL string
+	CallbackSecret  string
+	ChecksumKey     string
+	SuccessURL      string
+	FailureURL      string
+	RateLimit       float64 // requests per second to FP
+	Concurrency     int     // submit workers
+	FPTimeout       time.Duration
+	Location        *time.Location
+	// retryBackoff replaces the submit backoff; only tests set it.
+	retryBackoff func(attempt int) time.Duration
+	// authPause is how long submitting waits after a 401/403 (default 1 min).
+	authPause time.Duration
+
+	// Scheduled imports (see imports.go). ImportSchedule is IMPORT_SCHEDULE
+	// as read, with its time zone; importSchedule is nil when it is unset.
+	ImportSchedule string
+	importSchedule river.PeriodicSchedule
+	InboxDir       string           // INBOX_DIR
+	InboxMinAge    time.Duration    // INBOX_MIN_AGE
+	ImportKind     fpclient.Kind    // IMPORT_KIND: kind of rows that name none
+	ImportProfile  *mapping.Profile // IMPORT_PROFILE: header mapping profile for scheduled imports
+	AllowTestIDs   bool             // ALLOW_TEST_IDS: accept synthetic test personal numbers
+	ERP            *erp.Config      // ERP_DATABASE_URL, ERP_QUERY(_FILE), ERP_WATERMARK_COLUMN; nil: none
+	// importTimeout overrides jobs.ImportTimeout; only tests set it.
+	importTimeout time.Duration
+}
+
+// loadConfig reads the environment. need says which settings the command
+// requires; every problem is reported, one line each.
+func loadConfig(getenv func(string) string, need requirement) (*config, error) {
+	var problems []string
+	get := func(name, def string) string {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := &config{
+		DatabaseURL:     get("DATABASE_URL", defaultDatabaseURL),
+		FPBaseURL:       get("FP_BASE_URL", "https://demo-api.frontpayment.no"),
+		FPToken:         get("FP_TOKEN", ""),
+		ListenAddr:      get("LISTEN_ADDR", ":8080"),
+		CallbackBaseURL: get("CALLBACK_BASE_URL", ""),
+		CallbackSecret:  get("CALLBACK_SECRET", ""),
+		ChecksumKey:     get("FP_CHECKSUM_KEY", ""),
+		SuccessURL:      get("SUCCESS_URL", ""),
+		FailureURL:      get("FAILURE_URL", ""),
+	}
+	tz := get("TZ_REPORTS", "Europe/Oslo")
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		problems = append(problems, fmt.Sprintf("TZ_REPORTS: unknown time zone %q", tz))
+		loc = time.UTC
+	}
+	c.Location = loc
+
+	// 240 a minute is what FP's demo advertises (x-ratelimit-limit: 240).
+	c.RateLimit, err = strconv.ParseFloat(get("FP_RATE_LIMIT", "4"), 64)
+	if err != nil || c.RateLimit < 0 {
+		problems = append(problems, "FP_RATE_LIMIT: must be a number of requests per second (0 = no limit)")
+	}
+	c.Concurrency, err = strconv.Atoi(get("FP_CONCURRENCY", "10"))
+	if err != nil || c.Concurrency < 1 || c.Concurrency > 1000 {
+		problems = append(problems, "FP_CONCURRENCY: must be a whole number from 1 to 1000")
+	}
+	c.FPTimeout, err = time.ParseDuration(get("FP_TIMEOUT", "30s"))
+	if err != nil || c.FPTimeout <= 0 {
+		problems = append(problems, "FP_TIMEOUT: must be a duration such as 30s")
+	}
+
+	if need.submit {
+		if c.FPToken == "" {
+			problems = append(problems, "FP_TOKEN: required (the bearer token Front Payment issued)")
+		}
+		if !absoluteURL(c.FPBaseURL) {
+			problems = append(problems, "FP_BASE_URL: must be an absolute http(s) URL")
+		}
+		if c.CallbackBaseURL == "" {
+			problems = append(problems, "CALLBACK_BASE_URL: required (public base URL FP calls back, e.g. https://fpexport.example.no)")
+		} else if !absoluteURL(c.CallbackBaseURL) {
+			problems = append(problems, "CALLBACK_BASE_URL: must be an absolute http(s) URL")
+		}
+		if c.CallbackSecret == "" {
+			problems = append(problems, "CALLBACK_SECRET: required (a long random string; signs each order's callbackUrl)")
+		} else if len(c.CallbackSecret) < 16 {
+			problems = append(problems, "CALLBACK_SECRET: must be at least 16 characters")
+		}
+		// success/failure redirect URLs are required by checkout, invoice and
+		// hosted checkout; without them those orders would be refused by FP.
+		for name, v := range map[string]string{"SUCCESS_URL": c.SuccessURL, "FAILURE_URL": c.FailureURL} {
+			if v == "" {
+				problems = append(problems, name+": required (where FP redirects the payer; checkout, invoice and hosted-checkout need it)")
+			} else if !absoluteURL(v) {
+				problems = append(problems, name+": must be an absolute http(s) URL")
+			}
+		}
+	}
+	if need.imports {
+		problems = append(problems, c.loadImports(get, getenv)...)
+	}
+	if len(problems) > 0 {
+		slices.Sort(problems)
+		return c, errors.New(strings.Join(problems, "\n"))
+	}
+	return c, nil
+}
+
+type requirement struct{ submit, imports bool }
+
+// loadImports reads the settings of the scheduled imports. Without
+// IMPORT_SCHEDULE nothing is scheduled; the inbox and ERP settings are still
+// checked, so that a mistake shows at start and not at 02:00.
+func (c *config) loadImports(get func(name, def string) string, getenv func(string) string) []string {
+	var problems []string
+	c.InboxDir = get("INBOX_DIR", "")
+	if c.InboxDir != "" {
+		if fi, err := os.Stat(c.InboxDir); err != nil {
+			problems = append(problems, "INBOX_DIR: "+err.Error())
+		} else if !fi.IsDir() {
+			problems = append(problems, "INBOX_DIR: "+c.InboxDir+" is not a folder")
+		}
+	}
+	var err error
+	c.InboxMinAge, err = time.ParseDuration(get("INBOX_MIN_AGE", inbox.DefaultMinAge.String()))
+	if err != nil || c.InboxMinAge < 0 {
+		problems = append(problems, "INBOX_MIN_AGE: must be a duration such as 10s")
+	}
+	if p := get("IMPORT_PROFILE", ""); p != "" {
+		prof, err := intake.LoadProfile(p)
+		if err != nil {
+			problems = append(problems, "IMPORT_PROFILE: "+err.Error())
+		}
+		c.ImportProfile = prof
+	}
+	switch v := strings.ToLower(get("ALLOW_TEST_IDS", "false")); v {
+	case "true", "1", "yes":
+		c.AllowTestIDs = true
+	case "false", "0", "no":
+	default:
+		problems = append(problems, "ALLOW_TEST_IDS: must be true or false")
+	}
+	if k := get("IMPORT_KIND", ""); k != "" {
+		kind, ok := fpclient.ParseKind(k)
+		if !ok {
+			problems = append(problems, "IMPORT_KIND: must be invoice, payment-link, hosted-checkout or checkout")
+		}
+		c.ImportKind = kind
+	}
+	erpCfg, configured, erpProblems := erp.FromEnv(getenv)
+	problems = append(problems, erpProblems...)
+	if configured {
+		c.ERP = &erpCfg
+	}
+	if spec := get("IMPORT_SCHEDULE", ""); spec != "" {
+		sched, read, err := jobs.ParseSchedule(spec)
+		switch {
+		case err != nil:
+			problems = append(problems, fmt.Sprintf("IMPORT_SCHEDULE: %q is not a cron schedule (%v); five fields, minute hour day-of-month month day-of-week, e.g. \"0 2 * * *\"", spec, err))
+		case c.InboxDir == "" && c.ERP == nil:
+			problems = append(problems, "IMPORT_SCHEDULE: nothing to import; set INBOX_DIR, or ERP_DATABASE_URL and ERP_QUERY, or both")
+		}
+		c.ImportSchedule, c.importSchedule = read, sched
+	}
+	return problems
+}
+
+func absoluteURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}

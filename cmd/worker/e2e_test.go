@@ -1,0 +1,342 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/frontpayment/fpexport/internal/callbackurl"
+	"github.com/frontpayment/fpexport/internal/fpclient"
+	"github.com/frontpayment/fpexport/internal/fpfake"
+	"github.com/frontpayment/fpexport/internal/intake"
+	"github.com/frontpayment/fpexport/internal/mapping"
+	"github.com/frontpayment/fpexport/internal/store"
+	"github.com/frontpayment/fpexport/internal/testdb"
+)
+
+func TestMain(m *testing.M) { os.Exit(testdb.Run(m)) }
+
+// stack is a worker, its database and the FP simulator, all real, on loopback.
+type stack struct {
+	pool     *pgxpool.Pool
+	sim      *fpfake.Server
+	cfg      *config
+	d        *daemon
+	badToken atomic.Bool // the proxy in front of the simulator spoils the token
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+func startStack(t *testing.T, simCfg fpfake.Config) *stack {
+	t.Helper()
+	return startStackWith(t, simCfg, nil)
+}
+
+// startStackWith lets a test adjust the worker's config before it starts.
+func startStackWith(t *testing.T, simCfg fpfake.Config, adjust func(*config)) *stack {
+	t.Helper()
+	s := newStack(t, simCfg, adjust)
+	s.run(t)
+	return s
+}
+
+// newStack builds everything but does not start the worker (see run).
+// Requests to FP pass through a proxy that can spoil the bearer token.
+func newStack(t *testing.T, simCfg fpfake.Config, adjust func(*config)) *stack {
+	t.Helper()
+	ctx := context.Background()
+	pool := testdb.New(t)
+	logger := testLogger(t)
+	simCfg.Token = "test-token"
+	sim := fpfake.New(simCfg)
+	simURL, err := sim.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sim.Close() })
+	target, _ := url.Parse(simURL)
+	s := &stack{pool: pool, sim: sim}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.badToken.Load() {
+			r.Header.Set("Authorization", "Bearer wrong-token")
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := time.LoadLocation("Europe/Oslo")
+	cfg := &config{
+		FPBaseURL: front.URL, FPToken: "test-token", ListenAddr: ln.Addr().String(),
+		CallbackBaseURL: "http://" + ln.Addr().String(), CallbackSecret: "test-callback-secret-0123456789",
+		SuccessURL: "https://shop.example.no/ok", FailureURL: "https://shop.example.no/fail",
+		RateLimit: 0, Concurrency: 4, FPTimeout: 5 * time.Second, Location: loc,
+	}
+	if adjust != nil {
+		adjust(cfg)
+	}
+	d, err := newDaemon(ctx, cfg, pool, logger, ln)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.cfg, s.d = cfg, d
+	return s
+}
+
+// run starts the worker; it stops when the test ends.
+func (s *stack) run(t *testing.T) {
+	runCtx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- s.d.serve(runCtx) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-served; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+}
+
+func (s *stack) importCSV(t *testing.T, name, content string) []store.BatchOut {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := intake.Read(path, intake.Options{Mapping: mapping.Options{Now: time.Now(), Location: s.cfg.Location}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := intake.Commit(context.Background(), s.pool, s.d.river, []*intake.File{f}, intake.CommitOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Skipped) > 0 {
+		t.Fatalf("%s was skipped as already imported", name)
+	}
+	return res.Batches
+}
+
+func (s *stack) waitSettled(t *testing.T, since time.Time, callbacks bool) {
+	t.Helper()
+	if err := waitSettled(context.Background(), s.pool, since, callbacks, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type viewRow struct {
+	Ref, Kind, Status, FPStatus, FPUUID, Exception string
+	GrandTotal                                     string
+	Ore                                            int64
+	Attempts                                       int
+}
+
+func (s *stack) view(t *testing.T) map[string]viewRow {
+	t.Helper()
+	rows, err := s.pool.Query(context.Background(), `SELECT order_ref, kind, status, coalesce(fp_status, ''),
+		coalesce(fp_order_uuid, ''), coalesce(exception, ''), grand_total::text, grand_total_ore, attempts FROM reconciliation_orders`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]viewRow{}
+	for rows.Next() {
+		var r viewRow
+		if err := rows.Scan(&r.Ref, &r.Kind, &r.Status, &r.FPStatus, &r.FPUUID, &r.Exception, &r.GrandTotal, &r.Ore, &r.Attempts); err != nil {
+			t.Fatal(err)
+		}
+		out[r.Ref] = r
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+const header = "order_ref,kind,customer_type,customer_name,email,country_code,msisdn,personal_number,organization_id,street,zip,city,country,preferred_language,product_id,product_name,quantity,rate,discount,tax,order_date,due_date,payment_method,reference_no,customer_reference,send_sms,send_email,invoice_fee\n"
+
+// e2eFile has one order of each kind, a two-line order, and one invalid row.
+const e2eFile = header +
+	"E-1,invoice,private,Kari Nordmann,kari@example.no,+47,46567468,01010012356,,Luramyrveien 65,4313,Sandnes,NO,no,R_1,Router,1,4500.00,0,12,,,,,K-1,,,true\n" +
+	"E-2,payment-link,corporate,Fjord AS,post@fjord.example.no,+47,46567469,,923609016,Storgata 1,0155,Oslo,NO,en,,Konsulenttimer,2,1250.00,100.00,25,,,,INV-9,,true,true,\n" +
+	"E-2,,,,,,,,,,,,,,,Reise,1,199.90,0,0,,,,,,,,\n" +
+	"E-3,checkout,private,Ola Nordmann,ola@example.no,+47,46567470,,,Kirkegata 2,7030,Trondheim,NO,no,,Billett,3,100.10,0,12,,,vipps,,,,,\n" +
+	"E-4,hosted-checkout,private,Per Hansen,per@example.no,+47,46567471,,,,,,,en,,Abonnement,1,99.00,0,25,,,,,,,,\n" +
+	"E-5,invoice,private,Feil Epost,feil@,+47,46567472,01010012356,,Gate 1,0150,Oslo,NO,no,,Vare,1,10.00,0,25,,,,,,,,\n"
+
+// TestEndToEnd drives a file through import, River, the FP simulator, its
+// callbacks and the reconciliation view, then imports it again (nothing is
+// sent twice) and a changed version (sent again with fpgoUuid).
+func TestEndToEnd(t *testing.T) {
+	t.Parallel()
+	plan := func(o fpfake.Order) []string {
+		switch o.Kind {
+		case fpclient.KindInvoice:
+			return []string{"SENT"}
+		case fpclient.KindHostedCheckout:
+			return []string{"SENT", "MYSTERY STATUS"}
+		}
+		return []string{"SENT", "PAID"}
+	}
+	s := startStack(t, fpfake.Config{CallbackDelay: 50 * time.Millisecond, Plan: plan})
+	start := time.Now()
+	outs := s.importCSV(t, "orders.csv", e2eFile)
+	if len(outs) != 1 || outs[0].Counts[store.OrderNew] != 4 || outs[0].JobsQueued != 4 {
+		t.Fatalf("import: %+v", outs)
+	}
+	s.waitSettled(t, start, true)
+
+	got := s.view(t)
+	want := map[string]struct {
+		kind, status, fpStatus, total string
+	}{
+		"E-1": {"invoice", "sent", "SENT", "4500.00"},
+		// 2 × 1250.00 − 100.00 + 199.90
+		"E-2": {"payment-link", "paid", "PAID", "2599.90"},
+		// 3 × 100.10
+		"E-3": {"checkout", "paid", "PAID", "300.30"},
+		// an unknown FP status is kept, our status stays
+		"E-4": {"hosted-checkout", "sent", "MYSTERY STATUS", "99.00"},
+	}
+	if len(got) != len(want) {
+		t.Errorf("view has %d orders, want %d: %+v", len(got), len(want), got)
+	}
+	for ref, w := range want {
+		g := got[ref]
+		if g.Kind != w.kind || g.Status != w.status || g.FPStatus != w.fpStatus || g.GrandTotal != w.total || !strings.HasPrefix(g.FPUUID, "ODR") || g.Attempts != 1 {
+			t.Errorf("%s: got %+v, want %+v", ref, g, w)
+		}
+		if n := s.sim.Creations(ref); n != 1 {
+			t.Errorf("%s created %d times at FP, want 1", ref, n)
+		}
+	}
+	var rejected int
+	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM rejected_rows WHERE row_no = 7 AND column_name = 'email'`).Scan(&rejected); err != nil || rejected != 1 {
+		t.Errorf("rejected e-mail row: %d, %v", rejected, err)
+	}
+
+	// Exactly the seed's amounts reached FP for the invoice.
+	o, ok := s.sim.Order(got["E-1"].FPUUID)
+	if !ok {
+		t.Fatal("simulator lost E-1")
+	}
+	var body struct {
+		OrderSummary map[string]json.Number `json:"orderSummary"`
+		ReferenceNo  string                 `json:"referenceNo"`
+	}
+	if err := json.Unmarshal(o.Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	if body.ReferenceNo != "E-1" || body.OrderSummary["subTotal"] != "4017.86" || body.OrderSummary["totalTax"] != "482.14" || body.OrderSummary["grandTotal"] != "4500.00" {
+		t.Errorf("E-1 payload: %+v", body)
+	}
+
+	// The same orders again, in a file that differs only by a blank line
+	// (the very same bytes are skipped before reading): nothing new, nothing sent.
+	requests := len(s.sim.Requests())
+	outs = s.importCSV(t, "orders-again.csv", e2eFile+"\n")
+	if outs[0].Counts[store.OrderUnchanged] != 4 || outs[0].JobsQueued != 0 {
+		t.Errorf("re-import: %+v", outs[0])
+	}
+	// A changed invoice FP already has: sent again as an update (fpgoUuid).
+	start = time.Now()
+	changed := strings.Replace(e2eFile, "Router,1,4500.00", "Router,2,4500.00", 1)
+	outs = s.importCSV(t, "orders-v2.csv", changed)
+	s.waitSettled(t, start, false)
+	if n := len(s.sim.Requests()) - requests; n != 1 {
+		t.Errorf("after re-imports FP got %d requests, want 1 (the update)", n)
+	}
+	got2 := s.view(t)
+	if g := got2["E-1"]; g.GrandTotal != "9000.00" || g.FPUUID != got["E-1"].FPUUID || s.sim.Creations("E-1") != 1 {
+		t.Errorf("updated E-1: %+v, creations %d", g, s.sim.Creations("E-1"))
+	}
+	o, _ = s.sim.Order(got["E-1"].FPUUID)
+	if !bytes.Contains(o.Body, []byte(`"fpgoUuid":"`+got["E-1"].FPUUID+`"`)) || !bytes.Contains(o.Body, []byte(`"orderFrom":"PARTNER"`)) {
+		t.Errorf("update body lacks fpgoUuid/orderFrom: %s", o.Body)
+	}
+
+	// The HTTP report agrees with the view.
+	today := time.Now().In(s.cfg.Location).Format(time.DateOnly)
+	resp, err := http.Get(s.cfg.CallbackBaseURL + "/reports/reconciliation?format=json&from=" + today + "&to=" + today)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var rep struct {
+		Orders []struct {
+			OrderRef      string `json:"order_ref"`
+			Status        string `json:"status"`
+			GrandTotalOre int64  `json:"grand_total_ore"`
+		} `json:"orders"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Orders) != len(got2) {
+		t.Fatalf("report has %d orders, view %d", len(rep.Orders), len(got2))
+	}
+	for _, ro := range rep.Orders {
+		if v := got2[ro.OrderRef]; v.Status != ro.Status || v.Ore != ro.GrandTotalOre {
+			t.Errorf("report %+v != view %+v", ro, v)
+		}
+	}
+}
+
+// A callback with a wrong token or checksum is stored and refused; the
+// order's status does not move.
+func TestForgedCallbacksAreRefused(t *testing.T) {
+	t.Parallel()
+	s := startStack(t, fpfake.Config{Plan: fpfake.NoCallbacks})
+	id, uuid := s.submittedInvoice(t)
+	created := "1764000000"
+	good := fpclient.Checksum(uuid, "PAID", created, "")
+	base := s.cfg.CallbackBaseURL + "/callbacks/frontpayment?"
+	for name, c := range map[string]struct {
+		query string
+		want  int
+	}{
+		"bad token":    {"ref=" + strconv.FormatInt(id, 10) + "&token=deadbeef&orderUuid=" + uuid + "&status=PAID&createdAt=" + created + "&checksum=" + good, 403},
+		"bad checksum": {"ref=" + strconv.FormatInt(id, 10) + "&token=" + callbackurl.Token(s.cfg.CallbackSecret, id) + "&orderUuid=" + uuid + "&status=PAID&createdAt=" + created + "&checksum=" + strings.Repeat("0", 64), 403},
+		"malformed":    {"ref=x", 400},
+	} {
+		resp, err := http.Get(base + c.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.want {
+			t.Errorf("%s: HTTP %d, want %d", name, resp.StatusCode, c.want)
+		}
+	}
+	var status string
+	var stored int
+	if err := s.pool.QueryRow(context.Background(), `SELECT status, (SELECT count(*) FROM callbacks WHERE verdict <> 'accepted') FROM orders`).Scan(&status, &stored); err != nil {
+		t.Fatal(err)
+	}
+	if status != "submitted" || stored != 3 {
+		t.Errorf("status %s, stored refused callbacks %d; want submitted, 3", status, stored)
+	}
+}

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/frontpayment/fpexport/internal/fpfake"
+)
+
+// One order of each kind, all valid.
+var fourKinds = header +
+	"F-INV,invoice,private,Kari Nordmann,kari@example.no,+47,46567468,01010012356,,Luramyrveien 65,4313,Sandnes,NO,no,R_1,Router,1,4500.00,0,12,,,,,,,,\n" +
+	"F-PL,payment-link,private,Ola Nordmann,ola@example.no,+47,46567469,01010012356,,Storgata 1,0155,Oslo,NO,no,,Timer,1,1250.00,0,25,,,,,,true,false,\n" +
+	"F-CO,checkout,private,Per Hansen,per@example.no,+47,46567470,,,Kirkegata 2,7030,Trondheim,NO,no,,Billett,1,100.00,0,12,,,visa,,,,,\n" +
+	"F-HC,hosted-checkout,private,Liv Berg,liv@example.no,+47,46567471,,,,,,,en,,Abonnement,1,99.00,0,25,,,,,,,,\n"
+
+// newFaultStack is a stack whose retries wait milliseconds, not seconds,
+// and whose simulator sends no callbacks.
+func newFaultStack(t *testing.T, simCfg fpfake.Config) *stack {
+	t.Helper()
+	simCfg.Plan = fpfake.NoCallbacks
+	return newStack(t, simCfg, func(c *config) {
+		c.retryBackoff = func(int) time.Duration { return 10 * time.Millisecond }
+		c.authPause = 200 * time.Millisecond
+	})
+}
+
+func startFaultStack(t *testing.T, simCfg fpfake.Config) *stack {
+	t.Helper()
+	s := newFaultStack(t, simCfg)
+	s.run(t)
+	return s
+}
+
+// FP answers 500 and 510 (its "try again later") before accepting: every
+// order is created exactly once.
+func TestFaultServerErrorsThenSuccess(t *testing.T) {
+	t.Parallel()
+	s := startFaultStack(t, fpfake.Config{Faults: fpfake.Faults{Fail500First: 3, Fail510First: 2}})
+	start := time.Now()
+	s.importCSV(t, "f.csv", fourKinds)
+	s.waitSettled(t, start, false)
+	for ref, r := range s.view(t) {
+		if r.Status != "submitted" || s.sim.Creations(ref) != 1 {
+			t.Errorf("%s: %+v, created %d times", ref, r, s.sim.Creations(ref))
+		}
+	}
+	var attempts int
+	s.pool.QueryRow(context.Background(), `SELECT count(*) FROM submit_attempts`).Scan(&attempts)
+	if attempts != 4+5 {
+		t.Errorf("attempts = %d, want 9 (4 orders + 5 refused requests)", attempts)
+	}
+}
+
+// FP creates the order and the connection drops before the answer. Invoice
+// and payment link (they notify the customer) go to needs_review and are
+// never resent; checkout kinds may be sent again.
+func TestFaultDropAfterAccept(t *testing.T) {
+	t.Parallel()
+	s := startFaultStack(t, fpfake.Config{Faults: fpfake.Faults{DropFirst: 4}})
+	start := time.Now()
+	s.importCSV(t, "f.csv", fourKinds)
+	s.waitSettled(t, start, false)
+	got := s.view(t)
+	for ref, want := range map[string]struct {
+		status, exception string
+		creations         int
+	}{
+		"F-INV": {"needs_review", "needs_review", 1},
+		"F-PL":  {"needs_review", "needs_review", 1},
+		"F-CO":  {"submitted", "", 2}, // a second, unused checkout session
+		"F-HC":  {"submitted", "", 2},
+	} {
+		g := got[ref]
+		if g.Status != want.status || g.Exception != want.exception || s.sim.Creations(ref) != want.creations {
+			t.Errorf("%s: %+v, created %d times; want %+v", ref, g, s.sim.Creations(ref), want)
+		}
+	}
+}
+
+// 429 with Retry-After: the job waits as told and spends no River attempt.
+func TestFaultRateLimited(t *testing.T) {
+	t.Parallel()
+	s := startFaultStack(t, fpfake.Config{Faults: fpfake.Faults{RateLimitNext: 2, RetryAfter: time.Second}})
+	start := time.Now()
+	s.importCSV(t, "f.csv", fourKinds)
+	s.waitSettled(t, start, false)
+	for ref, r := range s.view(t) {
+		if r.Status != "submitted" || s.sim.Creations(ref) != 1 {
+			t.Errorf("%s: %+v", ref, r)
+		}
+	}
+	var maxJobAttempt int
+	s.pool.QueryRow(context.Background(), `SELECT max(attempt) FROM river_job WHERE kind = 'submit_order'`).Scan(&maxJobAttempt)
+	if maxJobAttempt != 1 {
+		t.Errorf("a job spent %d River attempts; snoozes must not spend any", maxJobAttempt)
+	}
+}
+
+// FP refuses the token: nothing is rejected, every order stays queued with
+// the reason, and is sent once the token works again.
+func TestFaultAuthPausesSubmitting(t *testing.T) {
+	t.Parallel()
+	s := startFaultStack(t, fpfake.Config{})
+	s.badToken.Store(true)
+	start := time.Now()
+	s.importCSV(t, "f.csv", fourKinds)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var refused int
+		s.pool.QueryRow(context.Background(), `SELECT count(*) FROM orders WHERE status = 'queued' AND last_error LIKE '%401%'`).Scan(&refused)
+		if refused == 4 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("orders not paused on 401: %+v", s.view(t))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	s.badToken.Store(false)
+	s.waitSettled(t, start, false)
+	for ref, r := range s.view(t) {
+		if r.Status != "submitted" {
+			t.Errorf("%s: %+v", ref, r)
+		}
+	}
+}
+
+// FP refuses the order (417): provider_rejected with FP's messages, no retry.
+func TestFaultValidationRejected(t *testing.T) {
+	t.Parallel()
+	// The simulator's clock runs two days ahead, so the checkout kinds'
+	// orderDate ("current or future") is in FP's past.
+	s := startFaultStack(t, fpfake.Config{Now: func() time.Time { return time.Now().Add(48 * time.Hour) }})
+	start := time.Now()
+	s.importCSV(t, "f.csv", fourKinds)
+	s.waitSettled(t, start, false)
+	got := s.view(t)
+	for _, ref := range []string{"F-CO", "F-HC"} {
+		if g := got[ref]; g.Status != "provider_rejected" || g.Exception != "provider_rejected" || g.Attempts != 1 {
+			t.Errorf("%s: %+v", ref, g)
+		}
+	}
+	var lastErr string
+	s.pool.QueryRow(context.Background(), `SELECT last_error FROM orders WHERE order_ref = 'F-CO'`).Scan(&lastErr)
+	if !strings.Contains(lastErr, "417") || !strings.Contains(strings.ToLower(lastErr), "order date") {
+		t.Errorf("last_error = %q, want FP's 417 message", lastErr)
+	}
+	if got["F-INV"].Status != "submitted" {
+		t.Errorf("invoice: %+v", got["F-INV"])
+	}
+}
+
+// A worker died after writing an attempt and before recording its answer
+// (simulated by an attempt row without outcome). The invoice must not be
+// sent again; the checkout may.
+func TestFaultUnrecordedAttempt(t *testing.T) {
+	t.Parallel()
+	s := newFaultStack(t, fpfake.Config{})
+	start := time.Now()
+	s.importCSV(t, "f.csv", fourKinds)
+	if _, err := s.pool.Exec(context.Background(), `INSERT INTO submit_attempts (order_id, attempt, version, job_id, job_attempt)
+		SELECT id, 1, version, 0, 1 FROM orders`); err != nil {
+		t.Fatal(err)
+	}
+	s.run(t)
+	s.waitSettled(t, start, false)
+	got := s.view(t)
+	for ref, want := range map[string]string{"F-INV": "needs_review", "F-PL": "needs_review", "F-CO": "submitted", "F-HC": "submitted"} {
+		if got[ref].Status != want {
+			t.Errorf("%s: %+v, want %s", ref, got[ref], want)
+		}
+	}
+	if s.sim.Creations("F-INV")+s.sim.Creations("F-PL") != 0 {
+		t.Error("an order with an unrecorded attempt was sent again")
+	}
+}
+
+// The payment-link seed's other 201 has no order id: the order is
+// submitted, and the first callback attaches FP's id.
+func TestPaymentLinkWithoutOrderID(t *testing.T) {
+	t.Parallel()
+	s := startStackWith(t, fpfake.Config{CallbackDelay: 20 * time.Millisecond, Plan: func(fpfake.Order) []string { return []string{"SENT"} },
+		Faults: fpfake.Faults{PaymentLinkNullData: true}}, nil)
+	start := time.Now()
+	s.importCSV(t, "f.csv", header+strings.Split(fourKinds, "\n")[2]+"\n")
+	s.waitSettled(t, start, true)
+	g := s.view(t)["F-PL"]
+	if g.Status != "sent" || !strings.HasPrefix(g.FPUUID, "ODR") || s.sim.Creations("F-PL") != 1 {
+		t.Errorf("F-PL: %+v", g)
+	}
+}
+
+// A checkout whose answer was lost may be retried, but FP's callback, when
+// it comes first, settles it: FP has the order, nothing is sent again.
+func TestFaultDropThenCallbackBeforeRetry(t *testing.T) {
+	t.Parallel()
+	s := startStackWith(t, fpfake.Config{CallbackDelay: 20 * time.Millisecond, Plan: func(fpfake.Order) []string { return []string{"SENT"} },
+		Faults: fpfake.Faults{DropFirst: 1}}, func(c *config) {
+		c.retryBackoff = func(int) time.Duration { return time.Second }
+	})
+	start := time.Now()
+	s.importCSV(t, "f.csv", header+strings.Split(fourKinds, "\n")[3]+"\n")
+	s.waitSettled(t, start, true)
+	if g := s.view(t)["F-CO"]; g.Status != "sent" || !strings.HasPrefix(g.FPUUID, "ODR") || s.sim.Creations("F-CO") != 1 {
+		t.Errorf("F-CO: %+v, created %d times; want sent, once", g, s.sim.Creations("F-CO"))
+	}
+}

@@ -1,0 +1,76 @@
+// Command worker is fpexport's daemon and operator tool.
+//
+//	worker migrate   bring the database to the current schema
+//	worker run       submit queued orders, receive callbacks, serve reports,
+//	                 import the inbox and the ERP on IMPORT_SCHEDULE
+//	worker report    write the reconciliation report for a period
+//	worker demo      the whole path on one machine against the FP simulator
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/frontpayment/fpexport/internal/logging"
+)
+
+// errUsage marks a usage mistake (exit code 2).
+var errUsage = errors.New("usage")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, errUsage) {
+			fmt.Fprintln(os.Stderr, "worker:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+func exitCode(err error) int {
+	if errors.Is(err, errUsage) {
+		return 2
+	}
+	return 1
+}
+
+const usage = `usage: worker <command> [flags]
+
+commands:
+  migrate   bring the database (DATABASE_URL) to the current schema
+  run       the daemon: submit orders, receive FP callbacks, serve reports, scheduled imports
+  report    write the reconciliation report: [--from DATE] [--to DATE] [--format xlsx|csv|json] [--out FILE]
+  demo      run the whole path on this machine against the built-in FP simulator
+
+Configuration is read from the environment; see README.md.
+`
+
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errUsage
+	}
+	logger := logging.New(getenv("LOG_FORMAT"), stderr)
+	switch args[0] {
+	case "migrate":
+		return cmdMigrate(ctx, getenv, logger)
+	case "run":
+		return cmdRun(ctx, getenv, logger)
+	case "report":
+		return cmdReport(ctx, args[1:], getenv, stdout, stderr, logger)
+	case "demo":
+		return cmdDemo(ctx, args[1:], getenv, stdout, stderr, logger)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "worker: unknown command %q\n\n%s", args[0], usage)
+	return errUsage
+}

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/frontpayment/fpexport/internal/fpclient"
+	"github.com/frontpayment/fpexport/internal/httpapi"
+	"github.com/frontpayment/fpexport/internal/jobs"
+	"github.com/frontpayment/fpexport/internal/logging"
+	"github.com/frontpayment/fpexport/internal/store"
+)
+
+func cmdMigrate(ctx context.Context, getenv func(string) string, logger *slog.Logger) error {
+	cfg, err := loadConfig(getenv, requirement{})
+	if err != nil {
+		return err
+	}
+	if err := store.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
+		return err
+	}
+	pool, err := openPool(ctx, cfg, 4)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := store.Migrate(ctx, pool, logger); err != nil {
+		return err
+	}
+	logger.Info("database is at the current schema")
+	return nil
+}
+
+func openPool(ctx context.Context, cfg *config, maxConns int32) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	if pc.MaxConns < maxConns {
+		pc.MaxConns = maxConns
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, err
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connecting to the database: %w", err)
+	}
+	return pool, nil
+}
+
+// daemon is the running worker: River client and HTTP server on one pool.
+type daemon struct {
+	pool   *pgxpool.Pool
+	river  *river.Client[pgx.Tx]
+	http   *http.Server
+	ln     net.Listener
+	logger *slog.Logger
+}
+
+// newDaemon wires the worker. The pool must have migrated schema.
+func newDaemon(ctx context.Context, cfg *config, pool *pgxpool.Pool, logger *slog.Logger, ln net.Listener) (*daemon, error) {
+	fp, err := fpclient.New(fpclient.Config{BaseURL: cfg.FPBaseURL, Token: cfg.FPToken, Timeout: cfg.FPTimeout})
+	if err != nil {
+		return nil, err
+	}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &jobs.SubmitOrderWorker{Pool: pool, Cfg: jobs.SubmitConfig{
+		FP:              fp,
+		CallbackBaseURL: cfg.CallbackBaseURL,
+		CallbackSecret:  cfg.CallbackSecret,
+		SuccessURL:      cfg.SuccessURL,
+		FailureURL:      cfg.FailureURL,
+		Limiter:         jobs.NewRateLimiter(cfg.RateLimit),
+		Location:        cfg.Location,
+		RequestTimeout:  cfg.FPTimeout,
+		AuthPause:       cmp.Or(cfg.authPause, time.Minute),
+		Backoff:         cfg.retryBackoff,
+		Logger:          logger,
+	}})
+	river.AddWorker(workers, &jobs.ApplyCallbackWorker{Pool: pool, Logger: logger})
+	queues := jobs.Queues(cfg.Concurrency)
+	periodic := scheduleImports(cfg, pool, logger, workers, queues)
+
+	jobTimeout := cfg.FPTimeout + 15*time.Second
+	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
+		Queues:       queues,
+		Workers:      workers,
+		PeriodicJobs: periodic,
+		JobTimeout:   jobTimeout,
+		// River's default is an hour; a crashed worker's jobs should come
+		// back within minutes. Just above the job timeout is safe: a job
+		// still running then has been cancelled by its own timeout. (An
+		// import job has a timeout of its own, an hour, which the rescuer
+		// respects: it is not taken for stuck while it may still run.)
+		RescueStuckJobsAfter: jobTimeout + time.Minute,
+		SoftStopTimeout:      cfg.FPTimeout + 5*time.Second,
+		Logger:               logging.AtLeast(logger, slog.LevelWarn), // River's own info chatter stays out
+	})
+	if err != nil {
+		return nil, err
+	}
+	api := &httpapi.Server{Pool: pool, River: rc, CallbackSecret: cfg.CallbackSecret, ChecksumKey: cfg.ChecksumKey,
+		Location: cfg.Location, Logger: logger}
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.ListenAddr); err != nil {
+			return nil, fmt.Errorf("LISTEN_ADDR %s: %w", cfg.ListenAddr, err)
+		}
+	}
+	return &daemon{pool: pool, river: rc, http: httpapi.NewHTTPServer(cfg.ListenAddr, api.Handler()), ln: ln, logger: logger}, nil
+}
+
+// serve runs until ctx ends, then stops gracefully: the HTTP server stops
+// taking callbacks, River lets running jobs finish (a job cut off at the soft
+// stop timeout goes back to the queue), nothing is lost.
+func (d *daemon) serve(ctx context.Context) error {
+	httpErr := make(chan error, 1)
+	go func() {
+		err := d.http.Serve(d.ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		httpErr <- err
+	}()
+	if err := d.river.Start(ctx); err != nil {
+		_ = d.http.Close()
+		if ctx.Err() != nil { // asked to stop before it started: nothing to finish
+			return nil
+		}
+		return fmt.Errorf("starting River: %w", err)
+	}
+	d.logger.Info("worker running", "listen", d.ln.Addr().String())
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-httpErr:
+	}
+	d.logger.Info("stopping: finishing running jobs")
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	_ = d.http.Shutdown(shutdown)
+	if stopErr := d.river.Stop(shutdown); stopErr != nil && !errors.Is(stopErr, context.Canceled) {
+		d.logger.Warn("River stop", "error", stopErr)
+	}
+	d.logger.Info("stopped")
+	return err
+}
+
+func cmdRun(ctx context.Context, getenv func(string) string, logger *slog.Logger) error {
+	cfg, err := loadConfig(getenv, requirement{submit: true, imports: true})
+	if err != nil {
+		return err
+	}
+	pool, err := openPool(ctx, cfg, int32(cfg.Concurrency)+25)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if pending, err := store.PendingMigrations(ctx, pool); err != nil {
+		return err
+	} else if len(pending) > 0 {
+		return fmt.Errorf("database schema is not current (pending %v): run `worker migrate` first", pending)
+	}
+	d, err := newDaemon(ctx, cfg, pool, logger, nil)
+	if err != nil {
+		return err
+	}
+	return d.serve(ctx)
+}

@@ -1,0 +1,285 @@
+package intake
+
+import (
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+
+	"github.com/frontpayment/fpexport/internal/importers"
+	"github.com/frontpayment/fpexport/internal/mapping"
+)
+
+// rowSource yields a table's rows one by one (io.EOF at the end).
+type rowSource interface {
+	Next() (importers.Row, error)
+	Close() error
+}
+
+// sliceSource serves rows already in memory (the ERP table).
+type sliceSource struct {
+	rows []importers.Row
+	i    int
+}
+
+func (s *sliceSource) Next() (importers.Row, error) {
+	if s.i >= len(s.rows) {
+		return importers.Row{}, io.EOF
+	}
+	s.i++
+	return s.rows[s.i-1], nil
+}
+
+func (s *sliceSource) Close() error { return nil }
+
+// errNotGrouped means an order's lines are not next to each other; the
+// engine then reads the input again with an index of each order's last row.
+var errNotGrouped = errors.New("order lines are not grouped")
+
+// engine turns a stream of rows into validated orders, one order at a time,
+// so memory holds only the order being read (and, for a file whose orders'
+// lines are scattered, the orders still open).
+//
+// Most files list an order's lines together. The engine reads once,
+// finishing an order when the next row has another reference. If a
+// reference comes back later, it stops with errNotGrouped; the caller
+// starts again with lastRow (built by indexLastRows), and orders are then
+// finished at their last row wherever their lines are.
+type engine struct {
+	name    string
+	hm      mapping.HeaderMap
+	header  []string
+	builder *mapping.OrderBuilder
+	src     rowSource
+	lastRow map[uint64]int // nil: grouped mode
+	seed    maphash.Seed
+
+	// grouped mode
+	cur      string
+	curLines []mapping.Line
+	curRows  []importers.Row
+	// seen detects a reference coming back (lines not grouped) when no
+	// database does: a dry run. An import lets the database find it
+	// (store.ErrSplitOrder), so memory does not grow with the file.
+	seen map[uint64]struct{}
+	// indexed mode
+	open map[string]*group
+
+	ready   []group // orders whose lines are all read, not yet taken
+	stats   *Stats
+	done    bool
+	onRow   func(n int)
+	rowSeen int
+}
+
+type group struct {
+	lines []mapping.Line
+	rows  []importers.Row
+}
+
+func newEngine(name string, header []string, hm mapping.HeaderMap, b *mapping.OrderBuilder, src rowSource, lastRow map[uint64]int, seed maphash.Seed, stats *Stats, onRow func(int)) *engine {
+	return &engine{name: name, header: header, hm: hm, builder: b, src: src, lastRow: lastRow, seed: seed,
+		open: map[string]*group{}, stats: stats, onRow: onRow}
+}
+
+func (e *engine) hash(ref string) uint64 { return maphash.String(e.seed, ref) }
+
+// next returns the next valid order; io.EOF when the input is done.
+// Rejected rows are recorded in stats as they are found.
+func (e *engine) next() (mapping.Order, error) {
+	for {
+		g, err := e.nextGroup()
+		if err != nil {
+			return mapping.Order{}, err
+		}
+		if o, ok := e.validate(g); ok {
+			return o, nil
+		}
+	}
+}
+
+// nextGroup returns the lines of the next order whose lines are all read.
+// It reads; validate checks. Split, they can run in two goroutines.
+func (e *engine) nextGroup() (group, error) {
+	for len(e.ready) == 0 {
+		if e.done {
+			return group{}, io.EOF
+		}
+		if err := e.step(); err != nil {
+			return group{}, err
+		}
+	}
+	g := e.ready[0]
+	e.ready = e.ready[1:]
+	return g, nil
+}
+
+// drain reads to the end, keeping only Stats.
+func (e *engine) drain() error {
+	defer e.src.Close()
+	for {
+		if _, err := e.next(); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return err
+		}
+	}
+}
+
+// step reads one row (or finishes the input).
+func (e *engine) step() error {
+	row, err := e.src.Next()
+	if err == io.EOF {
+		e.done = true
+		if e.lastRow == nil {
+			e.finish(e.curLines, e.curRows)
+			e.curLines, e.curRows = nil, nil
+		}
+		for _, g := range e.open { // cannot happen with a correct index
+			e.finish(g.lines, g.rows)
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	e.rowSeen++
+	e.stats.Rows++
+	if e.onRow != nil && e.rowSeen%1000 == 0 {
+		e.onRow(e.rowSeen)
+	}
+	line := e.hm.Line(e.name, row.Number, row.Cells)
+	if mapping.Blank(line) {
+		return nil
+	}
+	ref := mapping.OrderRef(line)
+	if ref == "" { // an order of its own, and rejected
+		e.finish([]mapping.Line{line}, []importers.Row{row})
+		return nil
+	}
+	if e.lastRow != nil {
+		g := e.open[ref]
+		if g == nil {
+			g = &group{}
+			e.open[ref] = g
+		}
+		g.lines, g.rows = append(g.lines, line), append(g.rows, row)
+		if e.lastRow[e.hash(ref)] == row.Number {
+			delete(e.open, ref)
+			e.finish(g.lines, g.rows)
+		}
+		return nil
+	}
+	if ref != e.cur {
+		e.finish(e.curLines, e.curRows)
+		if e.seen != nil {
+			h := e.hash(ref)
+			if _, dup := e.seen[h]; dup {
+				return errNotGrouped
+			}
+			e.seen[h] = struct{}{}
+		}
+		e.cur, e.curLines, e.curRows = ref, nil, nil
+	}
+	e.curLines, e.curRows = append(e.curLines, line), append(e.curRows, row)
+	return nil
+}
+
+// finish hands over one order's lines.
+func (e *engine) finish(lines []mapping.Line, rows []importers.Row) {
+	if len(lines) > 0 {
+		e.ready = append(e.ready, group{lines: lines, rows: rows})
+	}
+}
+
+// validate checks one order's lines, recording a rejected order's rows in
+// stats. Only one goroutine may call it (stats is not locked).
+func (e *engine) validate(g group) (mapping.Order, bool) {
+	o, errs, rejected := e.builder.Build(g.lines)
+	e.hm.NameColumns(e.header, errs) // name the accountant's own header in each error
+	if len(errs) == 0 {
+		e.stats.addOrder(o)
+		return o, true
+	}
+	e.stats.addRejected(errs, rejected, g.rows)
+	return mapping.Order{}, false
+}
+
+// indexLastRows reads a source once and returns, per order reference, the
+// row number of its last line.
+func indexLastRows(name string, hm mapping.HeaderMap, src rowSource, seed maphash.Seed) (map[uint64]int, error) {
+	defer src.Close()
+	last := map[uint64]int{}
+	for {
+		row, err := src.Next()
+		if err == io.EOF {
+			return last, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		ref := mapping.OrderRef(hm.Line(name, row.Number, row.Cells))
+		if ref != "" {
+			last[maphash.String(seed, ref)] = row.Number
+		}
+	}
+}
+
+// Stats is what reading a file found.
+type Stats struct {
+	Rows     int // non-blank data rows
+	Orders   int // valid orders
+	ByKind   map[string]*KindTotal
+	Errors   []mapping.RowError   // every problem, in row order within an order
+	Rejected []importers.ErrorRow // rejected rows with their reasons, for the error file
+}
+
+func (s *Stats) addOrder(o mapping.Order) {
+	s.Orders++
+	if s.ByKind == nil {
+		s.ByKind = map[string]*KindTotal{}
+	}
+	kt := s.ByKind[string(o.Kind)]
+	if kt == nil {
+		kt = &KindTotal{Kind: o.Kind}
+		s.ByKind[string(o.Kind)] = kt
+	}
+	kt.Orders++
+	kt.Total += o.Totals().GrandTotal
+}
+
+func (s *Stats) addRejected(errs []mapping.RowError, rejected []int, rows []importers.Row) {
+	s.Errors = append(s.Errors, errs...)
+	reasons := map[int][]string{}
+	for _, e := range errs {
+		reasons[e.Row] = append(reasons[e.Row], describe(e))
+	}
+	isRejected := map[int]bool{}
+	for _, r := range rejected {
+		isRejected[r] = true
+	}
+	for _, r := range rows {
+		if isRejected[r.Number] {
+			s.Rejected = append(s.Rejected, importers.ErrorRow{Number: r.Number, Cells: r.Cells, Errors: joinReasons(reasons[r.Number])})
+		}
+	}
+}
+
+func joinReasons(rs []string) string {
+	out := ""
+	for i, r := range rs {
+		if i > 0 {
+			out += "; "
+		}
+		out += r
+	}
+	return out
+}
+
+func describe(e mapping.RowError) string {
+	if e.Column == "" {
+		return e.Reason
+	}
+	return fmt.Sprintf("%s: %s", e.Column, e.Reason)
+}

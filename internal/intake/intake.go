@@ -1,0 +1,506 @@
+// Package intake turns files into recorded batches: it streams a file's
+// rows (importers), validates each order as soon as its lines are read
+// (mapping), and copies the valid orders into the database, recording the
+// batch, its orders, its rejected rows and the submit jobs in one
+// transaction (store, River). Memory holds the order being read, not the
+// file. It is shared by the enqueue command, the worker's demo and the
+// nightly imports, so all of them import alike.
+package intake
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"github.com/frontpayment/fpexport/internal/fpclient"
+	"github.com/frontpayment/fpexport/internal/importers"
+	"github.com/frontpayment/fpexport/internal/jobs"
+	"github.com/frontpayment/fpexport/internal/mapping"
+	"github.com/frontpayment/fpexport/internal/store"
+)
+
+// Options steer reading and validation.
+type Options struct {
+	Sheet   string          // XLSX sheet; "" = the first
+	Mapping mapping.Options // default kind, clock, profile, checks
+	// Progress, when set, is called every thousand rows with the rows read
+	// so far in the current file.
+	Progress func(file string, rows int)
+}
+
+// File is one input: a file on disk, streamed, or rows already in memory
+// (one read of the ERP table). Open reads only its header; Check or Commit
+// read the rows and fill Stats.
+type File struct {
+	Path    string // "" for rows that did not come from a file
+	Name    string
+	SHA256  string // of the file's bytes; "" for rows that did not come from a file
+	Format  string // "csv" or "xlsx"
+	Comma   rune
+	Header  []string
+	Unknown []string // header cells that are not canonical columns (ignored, and said so)
+	Stats   Stats
+
+	opt   Options
+	hm    mapping.HeaderMap
+	sheet *importers.Sheet // rows in memory, or nil: stream from Path
+}
+
+// Open checks a file's header: an error here is about the whole file
+// (unreadable, not CSV/XLSX, a required column missing), and nothing of it
+// can be imported.
+func Open(path string, opt Options) (*File, error) {
+	sum, err := fileSHA256(path)
+	if err != nil {
+		return nil, err
+	}
+	st, err := importers.Open(path, importers.Options{Sheet: opt.Sheet})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	opt.Mapping.Date1904 = opt.Mapping.Date1904 || st.Date1904() // old Mac Excel counts dates from 1904
+	hm, unknown, err := mapping.MapHeaderProfile(st.Header(), opt.Mapping.Profile)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", st.File(), err)
+	}
+	return &File{Path: path, Name: st.File(), SHA256: sum, Format: st.Format(), Comma: st.Comma(), Header: st.Header(),
+		Unknown: unknown, opt: opt, hm: hm}, nil
+}
+
+// Read opens a file and validates all of it without writing anything (what
+// a dry run shows).
+func Read(path string, opt Options) (*File, error) {
+	f, err := Open(path, opt)
+	if err != nil {
+		return nil, err
+	}
+	return f, f.Check()
+}
+
+// FromSheet takes rows that were read elsewhere (the ERP table).
+func FromSheet(sheet *importers.Sheet, opt Options) (*File, error) {
+	// A workbook from old Mac Excel counts its serial dates from 1904.
+	opt.Mapping.Date1904 = opt.Mapping.Date1904 || sheet.Date1904
+	hm, unknown, err := mapping.MapHeaderProfile(sheet.Header, opt.Mapping.Profile)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", sheet.File, err)
+	}
+	return &File{Name: sheet.File, Format: sheet.Format, Comma: sheet.Comma, Header: sheet.Header,
+		Unknown: unknown, opt: opt, hm: hm, sheet: sheet}, nil
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func (f *File) source() (rowSource, error) {
+	if f.sheet != nil {
+		return &sliceSource{rows: f.sheet.Rows}, nil
+	}
+	return importers.Open(f.Path, importers.Options{Sheet: f.opt.Sheet})
+}
+
+// newEngine starts a read of the file. lastRow nil: expect each order's
+// lines to be grouped (the engine says errNotGrouped if not); otherwise
+// finish each order at its last row.
+func (f *File) newEngine(lastRow map[uint64]int, seed maphash.Seed) (*engine, error) {
+	f.Stats = Stats{}
+	src, err := f.source()
+	if err != nil {
+		return nil, err
+	}
+	return newEngine(f.Name, f.Header, f.hm, mapping.NewOrderBuilder(f.opt.Mapping), src, lastRow, seed, &f.Stats, f.progress()), nil
+}
+
+// lastRows indexes, per order reference, the row of its last line.
+func (f *File) lastRows(seed maphash.Seed) (map[uint64]int, error) {
+	src, err := f.source()
+	if err != nil {
+		return nil, err
+	}
+	return indexLastRows(f.Name, f.hm, src, seed)
+}
+
+func (f *File) progress() func(int) {
+	if f.opt.Progress == nil {
+		return nil
+	}
+	return func(n int) { f.opt.Progress(f.Name, n) }
+}
+
+// Check reads and validates the whole file, keeping only counts, totals and
+// the rejected rows.
+func (f *File) Check() error {
+	seed := maphash.MakeSeed()
+	var lastRow map[uint64]int
+	for {
+		e, err := f.newEngine(lastRow, seed)
+		if err != nil {
+			return err
+		}
+		if lastRow == nil {
+			e.seen = map[uint64]struct{}{}
+		}
+		err = e.drain()
+		if errors.Is(err, errNotGrouped) && lastRow == nil {
+			if lastRow, err = f.lastRows(seed); err != nil {
+				return err
+			}
+			continue
+		}
+		f.Stats.sort()
+		return err
+	}
+}
+
+// RejectedRowCount counts the file's rows that will not be imported.
+func (f *File) RejectedRowCount() int { return len(f.Stats.Rejected) }
+
+// ErrorRows are the rejected rows with their reasons, in row order, ready
+// for importers.WriteErrorFile.
+func (f *File) ErrorRows() []importers.ErrorRow { return f.Stats.Rejected }
+
+// KindTotal is what a file holds for one kind.
+type KindTotal struct {
+	Kind   fpclient.Kind
+	Orders int
+	Total  fpclient.Amount
+}
+
+// Totals sums the file's valid orders per kind, in the usual kind order.
+func (f *File) Totals() []KindTotal {
+	var out []KindTotal
+	for _, k := range fpclient.Kinds {
+		if kt := f.Stats.ByKind[string(k)]; kt != nil {
+			out = append(out, *kt)
+		}
+	}
+	return out
+}
+
+func (s *Stats) sort() {
+	slices.SortStableFunc(s.Errors, func(a, b mapping.RowError) int { return cmp.Compare(a.Row, b.Row) })
+	slices.SortStableFunc(s.Rejected, func(a, b importers.ErrorRow) int { return cmp.Compare(a.Number, b.Number) })
+}
+
+// CommitOptions steer Commit.
+type CommitOptions struct {
+	// Strict: if any row of any file is rejected, nothing is recorded.
+	Strict bool
+	// InTx runs inside the import's transaction before it commits (the ERP
+	// reader moves its watermark there, so rows and watermark move together).
+	InTx func(ctx context.Context, tx pgx.Tx) error
+}
+
+// Committed is the result of Commit.
+type Committed struct {
+	Batches []store.BatchOut
+	// Skipped are files whose exact bytes were imported before, with the
+	// batch that imported them: nothing of them is imported again.
+	Skipped []SkippedFile
+	// RolledBack: Strict found rejected rows, and nothing was recorded.
+	RolledBack bool
+}
+
+// SkippedFile is a file recognised as already imported.
+type SkippedFile struct {
+	File    *File
+	BatchID int64
+}
+
+// Rejected counts the rejected rows of all committed files (refused changes included).
+func (c *Committed) Rejected() int {
+	n := 0
+	for _, b := range c.Batches {
+		n += len(b.Refused)
+	}
+	return n
+}
+
+// Commit records every file as a batch, with its orders, rejected rows and
+// submit jobs, in ONE transaction: all of it or, on any error, none of it.
+// Each file's rows are streamed: its valid orders are copied into a staging
+// table as they are read, then merged into orders set-wise. inserter may be
+// a River client that never starts (enqueue) or the worker's own.
+func Commit(ctx context.Context, pool *pgxpool.Pool, inserter *river.Client[pgx.Tx], files []*File, opt CommitOptions) (*Committed, error) {
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+	res := &Committed{}
+	rejected := 0
+	for _, f := range files {
+		if f.SHA256 != "" {
+			id, found, err := store.BatchBySHA256(ctx, tx, f.SHA256)
+			if err != nil {
+				return nil, err
+			}
+			if found {
+				res.Skipped = append(res.Skipped, SkippedFile{File: f, BatchID: id})
+				continue
+			}
+		}
+		out, err := commitFile(ctx, tx, inserter, f)
+		if err != nil {
+			return nil, err
+		}
+		rejected += f.RejectedRowCount() + len(out.Refused)
+		res.Batches = append(res.Batches, out)
+	}
+	if opt.Strict && rejected > 0 {
+		res.RolledBack = true
+		return res, nil // the deferred rollback undoes everything
+	}
+	if opt.InTx != nil {
+		if err := opt.InTx(ctx, tx); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func commitFile(ctx context.Context, tx pgx.Tx, inserter *river.Client[pgx.Tx], f *File) (store.BatchOut, error) {
+	batchID, err := store.BeginBatch(ctx, tx, f.Name, f.SHA256, string(f.opt.Mapping.DefaultKind))
+	if err != nil {
+		return store.BatchOut{}, err
+	}
+	// The rows go in under a savepoint: if the file must be read again (its
+	// order lines are not grouped), what was written is undone, not the batch.
+	seed := maphash.MakeSeed()
+	var lastRow map[uint64]int
+	var out store.BatchOut
+	for {
+		sp, err := tx.Begin(ctx)
+		if err != nil {
+			return out, err
+		}
+		out, err = f.stream(ctx, sp, inserter, batchID, lastRow, seed)
+		if err != nil {
+			_ = sp.Rollback(ctx)
+			if errors.Is(err, errNotGrouped) && lastRow == nil {
+				if lastRow, err = f.lastRows(seed); err != nil {
+					return out, err
+				}
+				continue
+			}
+			return out, fmt.Errorf("%s: %w", f.Name, err)
+		}
+		if err := sp.Commit(ctx); err != nil {
+			return out, err
+		}
+		break
+	}
+	var rejected []store.RejectedRow
+	for _, e := range f.Stats.Errors {
+		rejected = append(rejected, store.RejectedRow{Source: f.Name, Row: e.Row, Column: e.Column, Value: e.Value, Reason: e.Reason})
+	}
+	if err := store.FinishBatch(ctx, tx, &out, f.Stats.Rows, rejected); err != nil {
+		return out, fmt.Errorf("%s: %w", f.Name, err)
+	}
+	return out, nil
+}
+
+// chunkSize is how many orders go to the database at a time.
+const chunkSize = 2500
+
+// stream reads the file in one goroutine while this one writes what was
+// read, a chunk at a time: the orders are copied into the staging table,
+// merged into orders, and their submit jobs inserted. Reading (CPU in this
+// process) and writing (mostly the database's) then overlap, and memory
+// holds a few chunks, not the file.
+func (f *File) stream(ctx context.Context, tx pgx.Tx, inserter *river.Client[pgx.Tx], batchID int64, lastRow map[uint64]int, seed maphash.Seed) (store.BatchOut, error) {
+	out := store.BatchOut{BatchID: batchID, Counts: map[store.Outcome]int{}}
+	e, err := f.newEngine(lastRow, seed)
+	if err != nil {
+		return out, err
+	}
+	// Three stages, so that on two cores reading, checking and encoding,
+	// and the database's work overlap: read and group → validate and
+	// encode → write.
+	groups := make(chan []group, 2)
+	chunks := make(chan [][]any, 2)
+	readErr := make(chan error, 1)
+	stop := make(chan struct{})
+	go func() {
+		defer close(groups)
+		defer e.src.Close()
+		readErr <- readChunks(e, groups, stop)
+	}()
+	go func() {
+		defer close(chunks)
+		for gs := range groups {
+			rows := make([][]any, 0, len(gs))
+			for _, g := range gs {
+				if o, ok := e.validate(g); ok {
+					rows = append(rows, stagingRow(o))
+				}
+			}
+			if len(rows) == 0 {
+				continue
+			}
+			select {
+			case chunks <- rows:
+			case <-stop:
+				for range groups { // let the reader see stop and end
+				}
+				return
+			}
+		}
+	}()
+	// Always let the reader finish before returning: it writes f.Stats.
+	var writeErr error
+	for chunk := range chunks {
+		if writeErr == nil {
+			if writeErr = writeChunk(ctx, tx, inserter, &out, chunk); writeErr != nil {
+				close(stop)
+			}
+		}
+	}
+	if err := <-readErr; writeErr == nil && err != nil {
+		return out, err
+	}
+	if writeErr != nil {
+		return out, writeErr
+	}
+	f.Stats.sort()
+	return out, nil
+}
+
+// readChunks sends the engine's order groups in chunks until the input ends, an
+// error, or stop.
+func readChunks(e *engine, chunks chan<- []group, stop <-chan struct{}) error {
+	chunk := make([]group, 0, chunkSize)
+	send := func() bool {
+		select {
+		case chunks <- chunk:
+			chunk = make([]group, 0, chunkSize)
+			return true
+		case <-stop:
+			return false
+		}
+	}
+	for {
+		g, err := e.nextGroup()
+		if err == io.EOF {
+			if len(chunk) > 0 && !send() {
+				return context.Canceled
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		chunk = append(chunk, g)
+		if len(chunk) == chunkSize && !send() {
+			return context.Canceled
+		}
+	}
+}
+
+// writeChunk stages, merges and queues one chunk of orders (staging rows).
+func writeChunk(ctx context.Context, tx pgx.Tx, inserter *river.Client[pgx.Tx], out *store.BatchOut, chunk [][]any) error {
+	// Orders not yet known go straight into orders; only the others (a
+	// re-import, a correction) take the staging table and the set-wise
+	// merge. A key twice in the chunk (here), or one this batch already has
+	// (MergeStaged), means the file's order lines are not grouped.
+	keys := make([]store.OrderKey, len(chunk))
+	seen := make(map[store.OrderKey]bool, len(chunk))
+	for i, r := range chunk {
+		keys[i] = store.OrderKey{Kind: r[0].(string), Ref: r[1].(string)}
+		if seen[keys[i]] {
+			return errNotGrouped
+		}
+		seen[keys[i]] = true
+	}
+	existing, err := store.ExistingOrders(ctx, tx, keys)
+	if err != nil {
+		return err
+	}
+	var fresh, known [][]any
+	for i, r := range chunk {
+		if existing[keys[i]] {
+			known = append(known, r)
+		} else {
+			fresh = append(fresh, r)
+		}
+	}
+	var jobRefs []store.JobRef
+	if len(fresh) > 0 {
+		refs, err := store.InsertNewOrders(ctx, tx, out.BatchID, fresh)
+		if err != nil {
+			return err
+		}
+		out.Counts[store.OrderNew] += len(refs)
+		jobRefs = refs
+	}
+	if len(known) > 0 {
+		if err := store.ClearStaging(ctx, tx); err != nil {
+			return err
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{store.StagingTable}, store.StagingColumns, pgx.CopyFromRows(known)); err != nil {
+			return err
+		}
+		part, err := store.MergeStaged(ctx, tx, out.BatchID, len(known))
+		if errors.Is(err, store.ErrSplitOrder) {
+			return errNotGrouped
+		}
+		if err != nil {
+			return err
+		}
+		for k, n := range part.Counts {
+			out.Counts[k] += n
+		}
+		out.Refused = append(out.Refused, part.Refused...)
+		jobRefs = append(jobRefs, part.Jobs...)
+	}
+	if len(jobRefs) == 0 {
+		return nil
+	}
+	params := make([]river.InsertManyParams, len(jobRefs))
+	for i, j := range jobRefs {
+		params[i] = river.InsertManyParams{Args: jobs.SubmitOrderArgs{OrderID: j.OrderID, Version: j.Version}}
+	}
+	// Fast (COPY) insert: every (order, version) here is new, so no unique
+	// conflict can abort it.
+	if _, err := inserter.InsertManyFastTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("queueing submit jobs: %w", err)
+	}
+	out.JobsQueued += len(jobRefs)
+	return nil
+}
+
+// stagingRow is an order as a row of the staging table.
+func stagingRow(o mapping.Order) []any {
+	data, fingerprint := o.Content()
+	rows := make([]int32, len(o.Rows))
+	for i, r := range o.Rows {
+		rows[i] = int32(r)
+	}
+	return []any{string(o.Kind), o.Ref, o.Source, rows, o.Customer.Name, int64(o.Totals().GrandTotal), data, fingerprint}
+}

@@ -1,0 +1,98 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/frontpayment/fpexport/internal/orderstate"
+	"github.com/frontpayment/fpexport/internal/store"
+)
+
+// ApplyCallbackWorker moves an order's status on FP's word. Replays change
+// nothing, callbacks older (by FP's createdAt) than the one applied are
+// ignored, and every move follows orderstate's transition table.
+type ApplyCallbackWorker struct {
+	river.WorkerDefaults[ApplyCallbackArgs]
+	Pool   *pgxpool.Pool
+	Logger *slog.Logger
+}
+
+func (w *ApplyCallbackWorker) Work(ctx context.Context, job *river.Job[ApplyCallbackArgs]) error {
+	tx, err := w.Pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+
+	cb, err := store.GetCallback(ctx, tx, job.Args.CallbackID)
+	if errors.Is(err, store.ErrNotFound) {
+		return river.JobCancel(fmt.Errorf("callback %d not found", job.Args.CallbackID))
+	}
+	if err != nil {
+		return err
+	}
+	o, err := store.LockOrder(ctx, tx, cb.OrderID)
+	if err != nil {
+		return err
+	}
+	createdAt, _ := strconv.ParseInt(cb.CreatedAt, 10, 64)
+	to, known := orderstate.FromFP(cb.FPStatus)
+	log := w.Logger.With("order_ref", o.Ref, "kind", o.Kind, "fp_order_uuid", cb.FPOrderUUID, "fp_status", cb.FPStatus, "callback_id", cb.ID)
+
+	var result string
+	switch {
+	case o.FPOrderUUID != "" && cb.FPOrderUUID != o.FPOrderUUID:
+		// FP has a second order for our reference: the report flags it.
+		if err := store.MarkPossibleDuplicate(ctx, tx, o.ID, cb.FPOrderUUID); err != nil {
+			return err
+		}
+		result = "possible duplicate: order already has " + o.FPOrderUUID
+		log.Warn("possible duplicate FP order", "existing_fp_order_uuid", o.FPOrderUUID)
+	default:
+		// FP's latest word (by its createdAt, then by arrival) is what
+		// fp_status shows. An older callback arriving late does not change
+		// that, but it may still move our status forward: MYSTERY (new,
+		// unknown) then a late SENT still means FP sent it. The transition
+		// table never lets it move a status back.
+		latest := createdAt > o.FPStatusCreatedAt || (createdAt == o.FPStatusCreatedAt && cb.ID > o.FPStatusCallback)
+		moved := known && orderstate.CanMove(o.Status, to)
+		if err := store.ApplyFPStatus(ctx, tx, o.ID, cb.FPOrderUUID, cb.FPStatus, createdAt, cb.ID, to, moved, latest); err != nil {
+			return err
+		}
+		switch {
+		case moved:
+			result = fmt.Sprintf("moved %s → %s", o.Status, to)
+		case !latest:
+			result = "ignored: older than FP's status already applied"
+		case !known:
+			result = "unknown FP status kept; our status unchanged"
+		default:
+			result = fmt.Sprintf("no move from %s to %s", o.Status, to)
+		}
+		if o.FPOrderUUID == "" && o.Status != orderstate.Submitting {
+			result += "; attached FP order " + cb.FPOrderUUID
+		}
+	}
+	detail := map[string]any{"callback_id": cb.ID, "fp_status": cb.FPStatus, "fp_order_uuid": cb.FPOrderUUID, "created_at": cb.CreatedAt, "result": result, "source": "callback"}
+	if err := store.AddEvent(ctx, tx, o.ID, "callback", "", 0, detail); err != nil {
+		return err
+	}
+	if err := store.SetCallbackResult(ctx, tx, cb.ID, result); err != nil {
+		return err
+	}
+	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	log.Info("callback applied", "result", result)
+	return nil
+}

@@ -1,0 +1,320 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/frontpayment/fpexport/internal/callbackurl"
+	"github.com/frontpayment/fpexport/internal/fpclient"
+	"github.com/frontpayment/fpexport/internal/mapping"
+	"github.com/frontpayment/fpexport/internal/orderstate"
+	"github.com/frontpayment/fpexport/internal/store"
+)
+
+// Submitter is the part of fpclient.Client the submit job uses.
+type Submitter interface {
+	Submit(ctx context.Context, kind fpclient.Kind, payload any) (*fpclient.Created, error)
+}
+
+// SubmitConfig is what the submit job needs besides the database.
+type SubmitConfig struct {
+	FP              Submitter
+	CallbackBaseURL string
+	CallbackSecret  string
+	SuccessURL      string
+	FailureURL      string
+	Limiter         *RateLimiter
+	Location        *time.Location
+	// RequestTimeout is the FP client's timeout; the job's own timeout is
+	// set above it, so a hung request ends the attempt, not the job.
+	RequestTimeout time.Duration
+	// AuthPause is how long submitting waits after FP refused the token.
+	AuthPause time.Duration
+	// Backoff overrides the delay before retry n (tests make it short).
+	Backoff func(attempt int) time.Duration
+	Logger  *slog.Logger
+}
+
+// SubmitOrderWorker sends one order to FP without ever sending it twice.
+//
+// River runs a job at least once (a killed worker, a rescued stuck job), and
+// FP has no idempotency key. So every attempt is committed BEFORE its request
+// goes out, and its outcome in the same transaction that completes the job.
+// A job that finds an attempt without an outcome knows a request may have
+// reached FP: for kinds that notify the customer the order goes to
+// needs_review instead of being sent again.
+type SubmitOrderWorker struct {
+	river.WorkerDefaults[SubmitOrderArgs]
+	Pool *pgxpool.Pool
+	Cfg  SubmitConfig
+}
+
+func (w *SubmitOrderWorker) Timeout(*river.Job[SubmitOrderArgs]) time.Duration {
+	return w.Cfg.RequestTimeout + 15*time.Second
+}
+
+// NextRetry: exponential backoff from 2 s, capped at 10 min, with ±20 %
+// jitter so that a batch failing together does not retry together.
+func (w *SubmitOrderWorker) NextRetry(job *river.Job[SubmitOrderArgs]) time.Time {
+	if w.Cfg.Backoff != nil {
+		return time.Now().Add(w.Cfg.Backoff(job.Attempt))
+	}
+	return time.Now().Add(Backoff(job.Attempt))
+}
+
+// Backoff is the delay before retry number attempt (1-based).
+func Backoff(attempt int) time.Duration {
+	d := 2 * time.Second << min(max(attempt-1, 0), 12)
+	d = min(d, 10*time.Minute)
+	jitter := 0.8 + 0.4*rand.Float64()
+	return time.Duration(float64(d) * jitter)
+}
+
+func (w *SubmitOrderWorker) Work(ctx context.Context, job *river.Job[SubmitOrderArgs]) error {
+	log := w.Cfg.Logger.With("order_id", job.Args.OrderID, "job_id", job.ID, "job_attempt", job.Attempt)
+	if err := w.Cfg.Limiter.Wait(ctx); err != nil {
+		return err
+	}
+
+	order, attemptID, attempt, fpgo, done, err := w.begin(ctx, job, log)
+	if err != nil || done {
+		return err
+	}
+	log = log.With("order_ref", order.Ref, "kind", order.Kind, "attempt", attempt)
+
+	payload, err := w.payload(order, fpgo)
+	if err != nil {
+		// Our stored order cannot be built into a request: a bug or a
+		// change of rules, not FP's fault. Settle it for a human.
+		return w.finish(ctx, job, order, attemptID, attempt, "rejected", 0, err.Error(), orderstate.ProviderRejected, log)
+	}
+	created, err := w.Cfg.FP.Submit(ctx, fpclient.Kind(order.Kind), payload)
+	if err == nil {
+		return w.succeed(ctx, job, order, attemptID, attempt, created, log)
+	}
+	return w.fail(ctx, job, order, attemptID, attempt, err, log)
+}
+
+// begin locks the order, checks whether it still needs sending, resolves an
+// earlier attempt left without outcome, and commits a new attempt.
+func (w *SubmitOrderWorker) begin(ctx context.Context, job *river.Job[SubmitOrderArgs], log *slog.Logger) (o *store.Order, attemptID int64, attempt int, fpgo string, done bool, err error) {
+	tx, err := w.Pool.Begin(ctx)
+	if err != nil {
+		return nil, 0, 0, "", false, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+
+	o, err = store.LockOrder(ctx, tx, job.Args.OrderID)
+	if errors.Is(err, store.ErrNotFound) {
+		log.Warn("order no longer exists; dropping job")
+		return nil, 0, 0, "", true, w.complete(ctx, tx, job)
+	}
+	if err != nil {
+		return nil, 0, 0, "", false, err
+	}
+	if o.Status != orderstate.Queued && o.Status != orderstate.Submitting {
+		// Settled by an earlier run of this job, another version's job, a
+		// callback, or a human. Nothing to send.
+		log.Info("order already settled; nothing to send", "status", o.Status)
+		return nil, 0, 0, "", true, w.complete(ctx, tx, job)
+	}
+
+	open, err := store.FindOpenAttempt(ctx, tx, o.ID)
+	if err != nil {
+		return nil, 0, 0, "", false, err
+	}
+	if open != nil {
+		reason := fmt.Sprintf("attempt %d (started %s) may have reached FP; its answer was never recorded",
+			open.Attempt, open.StartedAt.UTC().Format(time.RFC3339))
+		if err := store.FinishAttempt(ctx, tx, open.ID, "abandoned", 0, "worker stopped before recording the answer"); err != nil {
+			return nil, 0, 0, "", false, err
+		}
+		if fpclient.Kind(o.Kind).NotifiesCustomer() {
+			if err := w.settle(ctx, tx, o.ID, orderstate.NeedsReview, reason, open.Attempt); err != nil {
+				return nil, 0, 0, "", false, err
+			}
+			log.Warn("order needs review: an earlier request may have reached FP", "order_ref", o.Ref, "kind", o.Kind)
+			return nil, 0, 0, "", true, w.complete(ctx, tx, job)
+		}
+		// A checkout session only creates a URL; a second one is harmless.
+		log.Info("retrying after an unrecorded attempt (kind allows it)", "order_ref", o.Ref, "kind", o.Kind)
+	}
+
+	fpgo = o.FPOrderUUID
+	attemptID, attempt, err = store.StartAttempt(ctx, tx, o, job.ID, job.Attempt, fpgo)
+	if err != nil {
+		return nil, 0, 0, "", false, err
+	}
+	if err := store.AddEvent(ctx, tx, o.ID, "submit_started", string(orderstate.Submitting), attempt,
+		map[string]any{"job_id": job.ID, "job_attempt": job.Attempt, "version": o.Version, "fpgo_uuid": fpgo}); err != nil {
+		return nil, 0, 0, "", false, err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return nil, 0, 0, "", false, err
+	}
+	return o, attemptID, attempt, fpgo, false, nil
+}
+
+func (w *SubmitOrderWorker) payload(o *store.Order, fpgo string) (any, error) {
+	var mo mapping.Order
+	if err := json.Unmarshal(o.Data, &mo); err != nil {
+		return nil, fmt.Errorf("stored order unreadable: %w", err)
+	}
+	return mapping.BuildPayload(mo, mapping.PayloadOptions{
+		CallbackURL: callbackurl.For(w.Cfg.CallbackBaseURL, w.Cfg.CallbackSecret, o.ID),
+		SuccessURL:  w.Cfg.SuccessURL,
+		FailureURL:  w.Cfg.FailureURL,
+		FpgoUUID:    fpgo,
+		Now:         time.Now(),
+		Location:    w.Cfg.Location,
+	})
+}
+
+func (w *SubmitOrderWorker) succeed(ctx context.Context, job *river.Job[SubmitOrderArgs], o *store.Order, attemptID int64, attempt int, c *fpclient.Created, log *slog.Logger) error {
+	// The request succeeded: recording it must not be cut short by a
+	// shutdown that cancels ctx, or the next run would see an open attempt.
+	ctx = context.WithoutCancel(ctx)
+	tx, err := w.Pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)                     //nolint:errcheck
+	cur, err := store.LockOrder(ctx, tx, o.ID) // a callback may have arrived meanwhile
+	if err != nil {
+		return err
+	}
+	msg := c.Message
+	if c.OrderUUID == "" {
+		msg += " (no orderUuid in FP's answer; the first callback will carry it)"
+	}
+	if err := store.FinishAttempt(ctx, tx, attemptID, "created", c.HTTPStatus, msg); err != nil {
+		return err
+	}
+	if err := store.MarkSubmitted(ctx, tx, cur, store.Created{OrderUUID: c.OrderUUID, CustomerUUID: c.CustomerUUID,
+		PaymentURL: c.PaymentURL, BankIDURL: c.BankIDURL}); err != nil {
+		return err
+	}
+	if err := store.AddEvent(ctx, tx, o.ID, "submitted", string(orderstate.Submitted), attempt, map[string]any{
+		"http_status": c.HTTPStatus, "message": c.Message, "fp_order_uuid": c.OrderUUID, "customer_uuid": c.CustomerUUID,
+		"ratelimit_remaining": c.RateLimit.Remaining}); err != nil {
+		return err
+	}
+	if err := w.complete(ctx, tx, job); err != nil {
+		return err
+	}
+	log.Info("order submitted", "fp_order_uuid", c.OrderUUID, "http_status", c.HTTPStatus)
+	return nil
+}
+
+// fail turns a classified error into the order's next state and River's
+// next step, in one switch (STYLE.md §4).
+func (w *SubmitOrderWorker) fail(ctx context.Context, job *river.Job[SubmitOrderArgs], o *store.Order, attemptID int64, attempt int, err error, log *slog.Logger) error {
+	var fe *fpclient.Error
+	errors.As(err, &fe)
+	status, msg := 0, err.Error()
+	if fe != nil {
+		status = fe.StatusCode
+	}
+	kind := fpclient.Kind(o.Kind)
+	lastAttempt := job.Attempt >= job.MaxAttempts
+
+	switch class := fpclient.ClassOf(err); {
+	case class == fpclient.Permanent:
+		return w.finish(ctx, job, o, attemptID, attempt, "rejected", status, msg, orderstate.ProviderRejected, log)
+	case class == fpclient.Auth:
+		// Not the order's fault: keep it queued, spend no attempt, and
+		// check again later instead of burning every order's attempts.
+		if err := w.record(ctx, o.ID, attemptID, attempt, "auth", status, msg, orderstate.Queued); err != nil {
+			return err
+		}
+		log.Error("FP refused the token; submitting paused", "http_status", status, "retry_in", w.Cfg.AuthPause)
+		return river.JobSnooze(w.Cfg.AuthPause)
+	case class == fpclient.Ambiguous && kind.NotifiesCustomer():
+		return w.finish(ctx, job, o, attemptID, attempt, "ambiguous", status,
+			"request may have reached FP, outcome unknown: "+msg, orderstate.NeedsReview, log)
+	case lastAttempt:
+		return w.finish(ctx, job, o, attemptID, attempt, class.String(), status,
+			fmt.Sprintf("gave up after %d attempts: %s", job.Attempt, msg), orderstate.Failed, log)
+	default: // Retryable, or Ambiguous for a kind that may be resent
+		if err := w.record(ctx, o.ID, attemptID, attempt, class.String(), status, msg, orderstate.Queued); err != nil {
+			return err
+		}
+		if fe != nil && fe.RetryAfter > 0 {
+			log.Warn("FP asked to wait", "http_status", status, "retry_after", fe.RetryAfter)
+			return river.JobSnooze(fe.RetryAfter)
+		}
+		log.Warn("submit failed; will retry", "class", class, "http_status", status, "error", msg)
+		return err
+	}
+}
+
+// record stores an attempt's outcome and the order's interim state without
+// settling the job.
+func (w *SubmitOrderWorker) record(ctx context.Context, orderID, attemptID int64, attempt int, outcome string, httpStatus int, msg string, s orderstate.Status) error {
+	ctx = context.WithoutCancel(ctx)
+	return pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
+		if err := store.FinishAttempt(ctx, tx, attemptID, outcome, httpStatus, msg); err != nil {
+			return err
+		}
+		if _, err := store.SetStatus(ctx, tx, orderID, s, msg); err != nil {
+			return err
+		}
+		return store.AddEvent(ctx, tx, orderID, "submit_"+outcome, string(s), attempt, map[string]any{"http_status": httpStatus, "message": msg})
+	})
+}
+
+// finish settles the order and completes the job in one transaction.
+func (w *SubmitOrderWorker) finish(ctx context.Context, job *river.Job[SubmitOrderArgs], o *store.Order, attemptID int64, attempt int, outcome string, httpStatus int, msg string, s orderstate.Status, log *slog.Logger) error {
+	ctx = context.WithoutCancel(ctx)
+	tx, err := w.Pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	if err := store.FinishAttempt(ctx, tx, attemptID, outcome, httpStatus, msg); err != nil {
+		return err
+	}
+	applied, err := store.SetStatus(ctx, tx, o.ID, s, msg)
+	if err != nil {
+		return err
+	}
+	if !applied { // FP's callback came first: FP has the order
+		s = ""
+	}
+	if err := store.AddEvent(ctx, tx, o.ID, "submit_"+outcome, string(s), attempt, map[string]any{"http_status": httpStatus, "message": msg}); err != nil {
+		return err
+	}
+	if err := w.complete(ctx, tx, job); err != nil {
+		return err
+	}
+	if applied {
+		log.Warn("order settled without submission", "status", s, "http_status", httpStatus, "error", msg)
+	}
+	return nil
+}
+
+func (w *SubmitOrderWorker) settle(ctx context.Context, tx pgx.Tx, orderID int64, s orderstate.Status, reason string, attempt int) error {
+	if _, err := store.SetStatus(ctx, tx, orderID, s, reason); err != nil {
+		return err
+	}
+	return store.AddEvent(ctx, tx, orderID, "status", string(s), attempt, map[string]any{"reason": reason})
+}
+
+// complete marks the job done in tx and commits: the order's new state and
+// the job's completion land together or not at all.
+func (w *SubmitOrderWorker) complete(ctx context.Context, tx pgx.Tx, job *river.Job[SubmitOrderArgs]) error {
+	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}

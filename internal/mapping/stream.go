@@ -1,0 +1,78 @@
+package mapping
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// OrderBuilder validates one order at a time, for importers that stream a
+// file and hand over each order's lines as soon as they are complete.
+// BuildOrders is the same for a whole file held in memory.
+type OrderBuilder struct {
+	b *builder
+}
+
+// NewOrderBuilder fixes the options (and "today") for a whole import.
+func NewOrderBuilder(opt Options) *OrderBuilder { return &OrderBuilder{b: newBuilder(opt)} }
+
+// OrderRef is the grouping key of a line: its trimmed order_ref ("" for a
+// line without one, which is an order of its own and rejected).
+func OrderRef(l Line) string { return strings.TrimSpace(l.Fields[colOrderRef]) }
+
+// Blank reports a line with no value at all (skipped, as BuildOrders does).
+func Blank(l Line) bool { return blank(l) }
+
+// Build validates the lines of one order (same OrderRef, in row order). It
+// returns the order, or the errors of its rows; when any row has an error,
+// every other row of the order gets one saying so, and rejected lists all
+// of the order's rows.
+func (ob *OrderBuilder) Build(lines []Line) (o Order, errs []RowError, rejected []int) {
+	o, errs = ob.b.order(lines)
+	if len(errs) == 0 {
+		return o, nil, nil
+	}
+	bad := map[int]bool{}
+	for _, e := range errs {
+		bad[e.Row] = true
+	}
+	badRows := make([]int, 0, len(bad))
+	for r := range bad {
+		badRows = append(badRows, r)
+	}
+	slices.Sort(badRows)
+	for _, l := range lines {
+		rejected = append(rejected, l.Row)
+		if !bad[l.Row] {
+			errs = append(errs, RowError{
+				Source: l.Source, Row: l.Row, Column: colOrderRef, Value: l.Fields[colOrderRef],
+				Reason: fmt.Sprintf("order %s is rejected because %s", o.Ref, rowsHaveErrors(badRows)),
+			})
+		}
+	}
+	slices.SortStableFunc(errs, func(a, b RowError) int {
+		if a.Row != b.Row {
+			return a.Row - b.Row
+		}
+		return colRank(a.Column) - colRank(b.Column)
+	})
+	return Order{}, errs, rejected
+}
+
+// Content is the order as stored (JSON, without its source position, which
+// is kept beside it) and its Fingerprint, computed from the same bytes.
+func (o Order) Content() (data []byte, fingerprint string) {
+	o.Source, o.FirstRow, o.Rows = "", 0, nil
+	b, err := json.Marshal(o)
+	if err != nil {
+		// Order holds only strings, numbers and bools: Marshal cannot fail.
+		panic("mapping: content: " + err.Error())
+	}
+	h := sha256.New()
+	h.Write([]byte(fingerprintVersion))
+	h.Write(b)
+	return b, hex.EncodeToString(h.Sum(nil))
+}

@@ -1,0 +1,97 @@
+// Package orderstate names the states an order passes through and decides,
+// in one table, which moves are allowed. Status never moves backwards: a late
+// or replayed callback that would undo a later state is recorded and ignored.
+package orderstate
+
+import "strings"
+
+// Status is fpexport's own state of an order.
+type Status string
+
+const (
+	Queued           Status = "queued"            // imported, waiting for a submit job
+	Submitting       Status = "submitting"        // an attempt is (or may be) in flight
+	Submitted        Status = "submitted"         // FP answered 2xx
+	ProviderRejected Status = "provider_rejected" // FP refused it (417/400): fix and re-import
+	NeedsReview      Status = "needs_review"      // a request may have reached FP unanswered
+	Failed           Status = "failed"            // every submit attempt failed transiently
+	Sent             Status = "sent"              // FP sent it to the customer (SENT, INVOICED, …)
+	Reserved         Status = "reserved"          // amount reserved, not yet captured
+	Paid             Status = "paid"              // PAID, CAPTURED, CHARGED
+	PartlyRefunded   Status = "partially_refunded"
+	Refunded         Status = "refunded"
+	PaymentFailed    Status = "payment_failed" // FP's FAILED: the payer's payment failed
+	Cancelled        Status = "cancelled"
+	Expired          Status = "expired"
+)
+
+// All lists every status in lifecycle order (reports use this order).
+var All = []Status{
+	Queued, Submitting, Submitted, ProviderRejected, NeedsReview, Failed,
+	Sent, Reserved, PaymentFailed, Paid, PartlyRefunded, Refunded, Cancelled, Expired,
+}
+
+// FromFP maps FP's status (upper case, some with spaces) onto ours. ok is
+// false for a status we do not know: the caller keeps FP's text (shown in the
+// report) and leaves our status as it is.
+func FromFP(fpStatus string) (s Status, ok bool) {
+	switch strings.ToUpper(strings.Join(strings.Fields(fpStatus), " ")) {
+	case "SENT", "INVOICED", "REMINDER SENT", "SENT TO DEBT COLLECTION", "DEBT COLLECTION":
+		return Sent, true
+	case "RESERVED":
+		return Reserved, true
+	case "PAID", "CAPTURED", "CHARGED":
+		return Paid, true
+	case "PARTIAL REFUNDED", "PARTIALLY REFUNDED":
+		return PartlyRefunded, true
+	case "REFUNDED":
+		return Refunded, true
+	case "FAILED":
+		return PaymentFailed, true
+	case "CANCELLED", "CANCELED":
+		return Cancelled, true
+	case "EXPIRED":
+		return Expired, true
+	}
+	return "", false
+}
+
+// fpStates are the states only FP's word (a callback or a status poll) sets.
+var fpStates = []Status{Sent, Reserved, PaymentFailed, Paid, PartlyRefunded, Refunded, Cancelled, Expired}
+
+// moves is the transition table for FP's word. A state not listed as a key
+// moves nowhere on FP's word. Before FP has spoken (queued … failed) any FP
+// state is accepted: FP's callback proves FP has the order, whatever we
+// believed (this is how a lost answer is found).
+var moves = map[Status][]Status{
+	Sent:           {Reserved, PaymentFailed, Paid, PartlyRefunded, Refunded, Cancelled, Expired},
+	Reserved:       {PaymentFailed, Paid, PartlyRefunded, Refunded, Cancelled, Expired},
+	PaymentFailed:  {Reserved, Paid, Cancelled, Expired},
+	Paid:           {PartlyRefunded, Refunded},
+	PartlyRefunded: {PartlyRefunded, Refunded},
+}
+
+func init() {
+	for _, from := range []Status{Queued, Submitting, Submitted, ProviderRejected, NeedsReview, Failed} {
+		moves[from] = fpStates
+	}
+}
+
+// CanMove reports whether FP's word may move an order from one state to another.
+func CanMove(from, to Status) bool {
+	for _, s := range moves[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+// Final reports whether nothing more is expected for the order.
+func Final(s Status) bool {
+	switch s {
+	case Paid, Refunded, Cancelled, Expired, ProviderRejected, Failed:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,55 @@
+package orderstate
+
+import "testing"
+
+func TestFromFP(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]Status{
+		"SENT": Sent, "PAID": Paid, "paid": Paid, "PARTIAL  REFUNDED": PartlyRefunded, "CAPTURED": Paid,
+		"CHARGED": Paid, "FAILED": PaymentFailed, "CANCELLED": Cancelled, "EXPIRED": Expired,
+		"RESERVED": Reserved, "INVOICED": Sent, "REMINDER SENT": Sent, "REFUNDED": Refunded,
+	} {
+		got, ok := FromFP(in)
+		if !ok || got != want {
+			t.Errorf("FromFP(%q) = %q, %v; want %q", in, got, ok, want)
+		}
+	}
+	if _, ok := FromFP("ON HOLD"); ok {
+		t.Error("FromFP accepted an unknown status")
+	}
+}
+
+// TestCanMoveEveryPair pins the whole table: every pair of states, so a
+// change to the table is a deliberate change to this test.
+func TestCanMoveEveryPair(t *testing.T) {
+	t.Parallel()
+	allowed := map[[2]Status]bool{}
+	for _, from := range []Status{Queued, Submitting, Submitted, ProviderRejected, NeedsReview, Failed} {
+		for _, to := range fpStates {
+			allowed[[2]Status{from, to}] = true
+		}
+	}
+	for _, p := range [][2]Status{
+		{Sent, Reserved}, {Sent, PaymentFailed}, {Sent, Paid}, {Sent, PartlyRefunded}, {Sent, Refunded}, {Sent, Cancelled}, {Sent, Expired},
+		{Reserved, PaymentFailed}, {Reserved, Paid}, {Reserved, PartlyRefunded}, {Reserved, Refunded}, {Reserved, Cancelled}, {Reserved, Expired},
+		{PaymentFailed, Reserved}, {PaymentFailed, Paid}, {PaymentFailed, Cancelled}, {PaymentFailed, Expired},
+		{Paid, PartlyRefunded}, {Paid, Refunded},
+		{PartlyRefunded, PartlyRefunded}, {PartlyRefunded, Refunded},
+	} {
+		allowed[p] = true
+	}
+	for _, from := range All {
+		for _, to := range All {
+			want := allowed[[2]Status{from, to}]
+			if got := CanMove(from, to); got != want {
+				t.Errorf("CanMove(%s, %s) = %v, want %v", from, to, got, want)
+			}
+		}
+	}
+	// Never backwards from a final payment state.
+	for _, to := range All {
+		if CanMove(Paid, to) && to != PartlyRefunded && to != Refunded {
+			t.Errorf("paid may move to %s", to)
+		}
+	}
+}

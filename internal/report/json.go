@@ -1,0 +1,237 @@
+package report
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"time"
+)
+
+// WriteJSON writes the report as one JSON object:
+//
+//	{"from","to","generated_at","summary":[…],"orders":[…],"exceptions":[…],"batches":[…]}
+//
+// Keys are snake_case and always present; arrays are never null. Amounts
+// appear twice: in NOK as a JSON number with exactly two decimals, written
+// from the integer øre without going through a float ("grand_total":100.10),
+// and as integer øre ("grand_total_ore":10010) for programs that must not
+// parse decimals into floats. Times are RFC 3339 in Europe/Oslo with their
+// offset, or null when unknown.
+//
+// The orders are encoded one at a time, so memory does not grow with the
+// size of the output.
+func WriteJSON(w io.Writer, r *Report) error {
+	loc, err := osloLocation()
+	if err != nil {
+		return err
+	}
+	j := &jsonWriter{w: bufio.NewWriterSize(w, 64<<10), loc: loc}
+	j.enc = json.NewEncoder(&j.buf)
+	j.enc.SetEscapeHTML(false) // payment URLs stay readable: "&", not "\u0026"
+
+	j.raw(`{"from":`)
+	j.value(r.From)
+	j.raw(`,"to":`)
+	j.value(r.To)
+	j.raw(`,"generated_at":`)
+	j.value(j.time(r.GeneratedAt))
+
+	j.raw(",\n" + `"summary":[`)
+	for i, s := range r.Summary() {
+		j.sep(i)
+		j.value(jsonSummaryRow{
+			Kind:     s.Kind,
+			Status:   s.Status,
+			Orders:   s.Orders,
+			Total:    jsonNOK(s.Total),
+			TotalOre: s.Total,
+		})
+	}
+	j.raw("],\n" + `"orders":[`)
+	for i := range r.Orders {
+		o := &r.Orders[i]
+		j.sep(i)
+		j.value(jsonOrder{
+			BatchID:       o.BatchID,
+			Source:        o.Source,
+			SourceRow:     o.SourceRow,
+			OrderRef:      o.OrderRef,
+			Kind:          o.Kind,
+			CustomerName:  o.CustomerName,
+			GrandTotal:    jsonNOK(o.GrandTotal),
+			GrandTotalOre: o.GrandTotal,
+			FPOrderUUID:   o.FPOrderUUID,
+			Status:        o.Status,
+			FPStatus:      o.FPStatus,
+			StatusAt:      j.timePtr(o.StatusAt),
+			ImportedAt:    j.time(o.ImportedAt),
+			SubmittedAt:   j.timePtr(o.SubmittedAt),
+			Attempts:      o.Attempts,
+			LastError:     o.LastError,
+			Exception:     o.Exception,
+			PaymentURL:    o.PaymentURL,
+		})
+	}
+	j.raw("],\n" + `"exceptions":[`)
+	n := 0
+	for e := range r.exceptions() {
+		j.sep(n)
+		n++
+		j.value(jsonException(e))
+	}
+	j.raw("],\n" + `"batches":[`)
+	for i := range r.Batches {
+		b := &r.Batches[i]
+		j.sep(i)
+		j.value(jsonBatch{
+			ID:         b.ID,
+			Source:     b.Source,
+			SHA256:     b.SHA256,
+			ImportedAt: j.time(b.ImportedAt),
+			Rows:       b.Rows,
+			Orders:     b.Orders,
+			Rejected:   b.Rejected,
+			Submitted:  b.Submitted,
+			Paid:       b.Paid,
+			Total:      jsonNOK(b.Total),
+			TotalOre:   b.Total,
+		})
+	}
+	j.raw("]}\n")
+	if j.err == nil {
+		j.err = j.w.Flush()
+	}
+	if j.err != nil {
+		return fmt.Errorf("report: write json: %w", j.err)
+	}
+	return nil
+}
+
+// jsonWriter writes the envelope by hand and each element with
+// encoding/json; its first error stops all further writes.
+type jsonWriter struct {
+	w   *bufio.Writer
+	buf bytes.Buffer
+	enc *json.Encoder
+	loc *time.Location
+	err error
+}
+
+func (j *jsonWriter) raw(s string) {
+	if j.err == nil {
+		_, j.err = j.w.WriteString(s)
+	}
+}
+
+// sep separates array elements, one per line so that line tools and diffs
+// work on the output.
+func (j *jsonWriter) sep(i int) {
+	if i == 0 {
+		j.raw("\n")
+	} else {
+		j.raw(",\n")
+	}
+}
+
+func (j *jsonWriter) value(v any) {
+	if j.err != nil {
+		return
+	}
+	j.buf.Reset()
+	if j.err = j.enc.Encode(v); j.err != nil {
+		return
+	}
+	// Encode ends every value with a newline; sep puts its own.
+	_, j.err = j.w.Write(bytes.TrimSuffix(j.buf.Bytes(), []byte("\n")))
+}
+
+func (j *jsonWriter) time(t time.Time) jsonTime {
+	if t.IsZero() {
+		return jsonTime{}
+	}
+	return jsonTime{t.In(j.loc)}
+}
+
+func (j *jsonWriter) timePtr(t *time.Time) jsonTime {
+	if t == nil {
+		return jsonTime{}
+	}
+	return j.time(*t)
+}
+
+// jsonNOK is øre written as a JSON number of kroner with two decimals,
+// exactly: 10010 → 100.10. Decoders that want exactness can read the
+// number's text (json.Number) or use the *_ore field next to it.
+type jsonNOK int64
+
+func (n jsonNOK) MarshalJSON() ([]byte, error) {
+	return appendNOK(nil, int64(n), '.'), nil
+}
+
+// jsonTime is an RFC 3339 time with its offset, or null when zero.
+type jsonTime struct{ t time.Time }
+
+func (t jsonTime) MarshalJSON() ([]byte, error) {
+	if t.t.IsZero() {
+		return []byte("null"), nil
+	}
+	b := make([]byte, 0, len(time.RFC3339Nano)+2)
+	b = append(b, '"')
+	b = t.t.AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"'), nil
+}
+
+type jsonSummaryRow struct {
+	Kind     string  `json:"kind"`
+	Status   string  `json:"status"`
+	Orders   int     `json:"orders"`
+	Total    jsonNOK `json:"total"`
+	TotalOre int64   `json:"total_ore"`
+}
+
+type jsonOrder struct {
+	BatchID       int64    `json:"batch_id"`
+	Source        string   `json:"source"`
+	SourceRow     int      `json:"source_row"`
+	OrderRef      string   `json:"order_ref"`
+	Kind          string   `json:"kind"`
+	CustomerName  string   `json:"customer_name"`
+	GrandTotal    jsonNOK  `json:"grand_total"`
+	GrandTotalOre int64    `json:"grand_total_ore"`
+	FPOrderUUID   string   `json:"fp_order_uuid"`
+	Status        string   `json:"status"`
+	FPStatus      string   `json:"fp_status"`
+	StatusAt      jsonTime `json:"status_at"`
+	ImportedAt    jsonTime `json:"imported_at"`
+	SubmittedAt   jsonTime `json:"submitted_at"`
+	Attempts      int      `json:"attempts"`
+	LastError     string   `json:"last_error"`
+	Exception     string   `json:"exception"`
+	PaymentURL    string   `json:"payment_url"`
+}
+
+// jsonException has Exception's fields; the conversion keeps them in step.
+type jsonException struct {
+	Type     string `json:"type"`
+	BatchID  int64  `json:"batch_id"`
+	Source   string `json:"source"`
+	Row      int    `json:"row"`
+	OrderRef string `json:"order_ref"`
+	Detail   string `json:"detail"`
+}
+
+type jsonBatch struct {
+	ID         int64    `json:"id"`
+	Source     string   `json:"source"`
+	SHA256     string   `json:"sha256"`
+	ImportedAt jsonTime `json:"imported_at"`
+	Rows       int      `json:"rows"`
+	Orders     int      `json:"orders"`
+	Rejected   int      `json:"rejected"`
+	Submitted  int      `json:"submitted"`
+	Paid       int      `json:"paid"`
+	Total      jsonNOK  `json:"total"`
+	TotalOre   int64    `json:"total_ore"`
+}

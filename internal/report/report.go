@@ -1,0 +1,264 @@
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"iter"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Report is everything one reconciliation report shows. The caller loads it
+// and decides the order of Orders, Rejected and Batches; the renderings keep
+// that order.
+type Report struct {
+	From, To    string // period, YYYY-MM-DD inclusive, Europe/Oslo dates
+	GeneratedAt time.Time
+	Orders      []Order
+	Rejected    []Rejected
+	Batches     []Batch
+}
+
+// Order is one order as imported, submitted and last heard of from FP.
+type Order struct {
+	BatchID      int64
+	Source       string // file (or ERP source) the order came from
+	SourceRow    int    // row in that file, as the accountant sees it
+	OrderRef     string
+	Kind         string // invoice, payment-link, hosted-checkout, checkout
+	CustomerName string
+	GrandTotal   int64  // øre
+	FPOrderUUID  string // "" until FP has answered
+	// Status is ours: queued, submitting, submitted, sent, paid, cancelled,
+	// expired, refunded, failed, provider_rejected, needs_review.
+	Status string
+	// FPStatus is FP's last status as FP wrote it (e.g. "PARTIAL REFUNDED"),
+	// possibly one we do not know; it is shown, never interpreted, here.
+	FPStatus    string
+	StatusAt    *time.Time
+	ImportedAt  time.Time
+	SubmittedAt *time.Time
+	Attempts    int
+	LastError   string
+	// Exception is "" or the type of problem a human must look at, such as
+	// needs_review, provider_rejected, failed or possible_duplicate.
+	Exception  string
+	PaymentURL string
+}
+
+// Rejected is a spreadsheet row the importer refused, with the reason.
+type Rejected struct {
+	BatchID int64
+	Source  string
+	Row     int
+	Column  string
+	Value   string
+	Reason  string
+}
+
+// Batch is one imported file.
+type Batch struct {
+	ID         int64
+	Source     string
+	SHA256     string
+	ImportedAt time.Time
+	Rows       int
+	Orders     int
+	Rejected   int
+	Submitted  int
+	Paid       int
+	Total      int64 // øre, sum of its orders' grand totals
+}
+
+// SummaryRow counts the orders of one kind in one status.
+type SummaryRow struct {
+	Kind   string
+	Status string
+	Orders int
+	Total  int64 // øre
+}
+
+// Exception is one line of the exceptions list: something finance or
+// support must look at.
+type Exception struct {
+	Type     string // "rejected_row" or an order's Exception
+	BatchID  int64
+	Source   string
+	Row      int
+	OrderRef string
+	Detail   string
+}
+
+// ExceptionRejectedRow is the Exception.Type of a row the importer refused.
+const ExceptionRejectedRow = "rejected_row"
+
+// kindOrder mirrors fpclient.Kinds; report does not import fpclient so that
+// it stays a leaf package. An unknown kind sorts after these, by name.
+var kindOrder = []string{"invoice", "payment-link", "hosted-checkout", "checkout"}
+
+// statusOrder is our order lifecycle: waiting, in flight, at FP, settled,
+// then the ones that need a human. An unknown status sorts after these.
+var statusOrder = []string{
+	"queued", "submitting", "submitted", "sent", "paid",
+	"cancelled", "expired", "refunded",
+	"failed", "provider_rejected", "needs_review",
+}
+
+func rank(known []string, s string) int {
+	if i := slices.Index(known, s); i >= 0 {
+		return i
+	}
+	return len(known)
+}
+
+// Summary counts orders and sums their grand totals per kind and status.
+//
+// Rows come kind by kind (invoice, payment-link, hosted-checkout, checkout,
+// then unknown kinds by name), and within a kind in lifecycle order with
+// unknown statuses last by name. Only combinations that occur are listed.
+// There are no subtotal rows, so the rows of any selection add up without
+// double counting: the sum of all Orders is len(r.Orders) and the sum of all
+// Totals is the sum of every order's GrandTotal, exactly.
+func (r *Report) Summary() []SummaryRow {
+	type key struct{ kind, status string }
+	index := make(map[key]int)
+	var rows []SummaryRow
+	for i := range r.Orders {
+		o := &r.Orders[i]
+		k := key{o.Kind, o.Status}
+		j, ok := index[k]
+		if !ok {
+			j = len(rows)
+			index[k] = j
+			rows = append(rows, SummaryRow{Kind: o.Kind, Status: o.Status})
+		}
+		rows[j].Orders++
+		rows[j].Total += o.GrandTotal
+	}
+	slices.SortFunc(rows, func(a, b SummaryRow) int {
+		return cmp.Or(
+			cmp.Compare(rank(kindOrder, a.Kind), rank(kindOrder, b.Kind)),
+			cmp.Compare(a.Kind, b.Kind),
+			cmp.Compare(rank(statusOrder, a.Status), rank(statusOrder, b.Status)),
+			cmp.Compare(a.Status, b.Status),
+		)
+	})
+	return rows
+}
+
+// Exceptions lists one exception per rejected row (Type "rejected_row"),
+// then one per order whose Exception is set (Type is that Exception, Detail
+// its LastError or else its FP status), each in the report's order.
+func (r *Report) Exceptions() []Exception {
+	return slices.Collect(r.exceptions())
+}
+
+// exceptions yields what Exceptions returns without holding it all, so the
+// XLSX sheet stays bounded in memory however many orders are flagged.
+func (r *Report) exceptions() iter.Seq[Exception] {
+	return func(yield func(Exception) bool) {
+		for i := range r.Rejected {
+			if !yield(rejectedException(&r.Rejected[i])) {
+				return
+			}
+		}
+		for i := range r.Orders {
+			o := &r.Orders[i]
+			if o.Exception == "" {
+				continue
+			}
+			detail := o.LastError
+			if detail == "" {
+				detail = o.FPStatus
+			}
+			if !yield(Exception{
+				Type:     o.Exception,
+				BatchID:  o.BatchID,
+				Source:   o.Source,
+				Row:      o.SourceRow,
+				OrderRef: o.OrderRef,
+				Detail:   detail,
+			}) {
+				return
+			}
+		}
+	}
+}
+
+func rejectedException(rj *Rejected) Exception {
+	detail := rj.Reason
+	if rj.Column != "" {
+		detail = fmt.Sprintf("column %q: %s (value %q)", rj.Column, rj.Reason, rj.Value)
+	} else if rj.Value != "" {
+		detail = fmt.Sprintf("%s (value %q)", rj.Reason, rj.Value)
+	}
+	return Exception{
+		Type:    ExceptionRejectedRow,
+		BatchID: rj.BatchID,
+		Source:  rj.Source,
+		Row:     rj.Row,
+		Detail:  detail,
+	}
+}
+
+// exceptionCount is how many exceptions of one type the report has.
+type exceptionCount struct {
+	Type  string
+	Count int
+}
+
+// exceptionCounts counts exceptions per type, rejected rows first, then the
+// other types by name.
+func (r *Report) exceptionCounts() (counts []exceptionCount, total int) {
+	byType := make(map[string]int)
+	for e := range r.exceptions() {
+		byType[e.Type]++
+		total++
+	}
+	for t, n := range byType {
+		counts = append(counts, exceptionCount{t, n})
+	}
+	slices.SortFunc(counts, func(a, b exceptionCount) int {
+		return cmp.Or(
+			cmp.Compare(rejectedFirst(a.Type), rejectedFirst(b.Type)),
+			cmp.Compare(a.Type, b.Type),
+		)
+	})
+	return counts, total
+}
+
+func rejectedFirst(t string) int {
+	if t == ExceptionRejectedRow {
+		return 0
+	}
+	return 1
+}
+
+// NOK formats øre as kroner with exactly two decimals and a point, for
+// machines: 450000 → "4500.00", -5 → "-0.05". It is exact for every int64.
+func NOK(ore int64) string {
+	var b [24]byte
+	return string(appendNOK(b[:0], ore, '.'))
+}
+
+func appendNOK(dst []byte, ore int64, decimalSep byte) []byte {
+	u := uint64(ore)
+	if ore < 0 {
+		dst = append(dst, '-')
+		u = -u // two's complement: right for math.MinInt64 too
+	}
+	dst = strconv.AppendUint(dst, u/100, 10)
+	return append(dst, decimalSep, byte('0'+u%100/10), byte('0'+u%10))
+}
+
+// osloLocation is loaded once; renderings fail with a clear error rather
+// than silently falling back to UTC if the tz database is missing.
+var osloLocation = sync.OnceValues(func() (*time.Location, error) {
+	loc, err := time.LoadLocation("Europe/Oslo")
+	if err != nil {
+		return nil, fmt.Errorf("report: load time zone (import time/tzdata in main): %w", err)
+	}
+	return loc, nil
+})

@@ -1,0 +1,473 @@
+package report
+
+import (
+	"archive/zip"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// The workbook's sheets, in order. Summary is first and active.
+const (
+	SheetSummary    = "Summary"
+	SheetOrders     = "Orders"
+	SheetExceptions = "Exceptions"
+	SheetBatches    = "Batches"
+)
+
+// Number formats are stored in Excel's locale-independent syntax ("," groups
+// thousands, "." marks decimals) and displayed in the reader's locale, so
+// Norwegian Excel shows 4500 kroner as "4 500,00 kr". Writing the Norwegian
+// form "# ##0,00" into the file would be wrong: Excel would read the space
+// and comma as literal characters.
+const (
+	moneyFormat    = `#,##0.00 "kr"`
+	dateTimeFormat = "yyyy-mm-dd hh:mm:ss"
+)
+
+type column struct {
+	header string
+	width  float64 // in characters
+}
+
+// orderColumns are the columns of the Orders sheet and of the CSV, whose
+// rows are built by xlsxWriter.orders and csvRecord in this same order.
+var orderColumns = []column{
+	{"Batch", 8},
+	{"File", 28},
+	{"Row", 7},
+	{"Order ref", 16},
+	{"Kind", 16},
+	{"Customer", 28},
+	{"Grand total (NOK)", 18},
+	{"FP order", 38},
+	{"Status", 17},
+	{"FP status", 18},
+	{"Status at", 19},
+	{"Imported at", 19},
+	{"Submitted at", 19},
+	{"Attempts", 9},
+	{"Last error", 40},
+	{"Exception", 18},
+	{"Payment URL", 40},
+}
+
+var exceptionColumns = []column{
+	{"Type", 20},
+	{"Batch", 8},
+	{"File", 28},
+	{"Row", 7},
+	{"Order ref", 16},
+	{"Detail", 70},
+}
+
+var batchColumns = []column{
+	{"Batch", 8},
+	{"File", 32},
+	{"SHA-256", 66},
+	{"Imported at", 19},
+	{"Rows", 8},
+	{"Orders", 8},
+	{"Rejected", 9},
+	{"Submitted", 10},
+	{"Paid", 8},
+	{"Total (NOK)", 18},
+}
+
+// WriteXLSX writes the report as a workbook with the sheets Summary, Orders,
+// Exceptions and Batches.
+//
+// Every sheet goes through excelize's StreamWriter, which spills rows to a
+// temporary file (os.TempDir) beyond 16 MB, and the zip archive is streamed
+// to w rather than assembled in memory, so the writer's own memory does not
+// grow with the number of orders. The price is temporary disk: about 800
+// bytes per order (0.8 GB for a million), removed before WriteXLSX returns.
+// Text is always written as inline string cells, never as formulas, so a
+// customer named "=HYPERLINK(…)" stays text. A worksheet holds at most
+// 1 048 575 data rows; a report with more orders (or exceptions) is refused.
+func WriteXLSX(w io.Writer, r *Report) (err error) {
+	loc, err := osloLocation()
+	if err != nil {
+		return err
+	}
+	summary := r.Summary()
+	counts, nExceptions := r.exceptionCounts()
+	for _, s := range []struct {
+		name string
+		rows int
+	}{{SheetOrders, len(r.Orders)}, {SheetExceptions, nExceptions}, {SheetBatches, len(r.Batches)}} {
+		if s.rows >= excelize.TotalRows {
+			return fmt.Errorf("report: %d rows do not fit in the %s sheet (at most %d)", s.rows, s.name, excelize.TotalRows-1)
+		}
+	}
+
+	f := excelize.NewFile()
+	defer func() {
+		if cerr := f.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("report: close workbook: %w", cerr)
+		}
+	}()
+	// File.Write would build the whole archive in a bytes.Buffer before
+	// copying it to w (hundreds of MB for a million orders). SetZipWriter is
+	// excelize's hook for a custom archive writer; ours ignores the buffer it
+	// is handed and writes straight to w, so File.Write below only writes
+	// the (empty) buffer to io.Discard. excelize also uses that buffer to mark
+	// zip64 entries (over 4 GB uncompressed) and to encrypt; neither applies:
+	// no password is set, and a sheet within Excel's row limit stays far below
+	// 4 GB unless its cells hold tens of kilobytes each.
+	out := &stickyWriter{w: w}
+	f.SetZipWriter(func(io.Writer) excelize.ZipWriter { return zip.NewWriter(out) })
+
+	st, err := newStyles(f)
+	if err != nil {
+		return err
+	}
+	if err := f.SetSheetName(f.GetSheetName(0), SheetSummary); err != nil {
+		return fmt.Errorf("report: name sheet: %w", err)
+	}
+	for _, name := range []string{SheetOrders, SheetExceptions, SheetBatches} {
+		if _, err := f.NewSheet(name); err != nil {
+			return fmt.Errorf("report: add sheet %s: %w", name, err)
+		}
+	}
+	// Before any stream writer starts: it writes each sheet's view (where
+	// the selected tab is recorded) with the sheet's first row.
+	f.SetActiveSheet(0)
+
+	x := &xlsxWriter{f: f, st: st, loc: loc}
+	for _, write := range []func() error{
+		func() error { return x.summary(r, summary, counts, nExceptions) },
+		func() error { return x.orders(r) },
+		func() error { return x.exceptions(r) },
+		func() error { return x.batches(r) },
+	} {
+		if err := write(); err != nil {
+			return err
+		}
+	}
+	if err := f.Write(io.Discard); err != nil {
+		return fmt.Errorf("report: write xlsx: %w", err)
+	}
+	if out.err != nil {
+		return fmt.Errorf("report: write xlsx: %w", out.err)
+	}
+	return nil
+}
+
+// stickyWriter keeps the first write error: excelize does not check every
+// write to the archive, so WriteXLSX checks this one at the end.
+type stickyWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (s *stickyWriter) Write(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	n, err := s.w.Write(p)
+	s.err = err
+	return n, err
+}
+
+type styles struct {
+	header, title, bold, money, moneyBold, dateTime int
+}
+
+func newStyles(f *excelize.File) (styles, error) {
+	money, dateTime := moneyFormat, dateTimeFormat
+	bold := &excelize.Font{Bold: true}
+	var st styles
+	for _, s := range []struct {
+		id    *int
+		style excelize.Style
+	}{
+		{&st.header, excelize.Style{
+			Font:   bold,
+			Fill:   excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"D9E1F2"}},
+			Border: []excelize.Border{{Type: "bottom", Color: "8EA9DB", Style: 1}},
+		}},
+		{&st.title, excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}}},
+		{&st.bold, excelize.Style{Font: bold}},
+		{&st.money, excelize.Style{CustomNumFmt: &money}},
+		{&st.moneyBold, excelize.Style{Font: bold, CustomNumFmt: &money}},
+		{&st.dateTime, excelize.Style{CustomNumFmt: &dateTime}},
+	} {
+		id, err := f.NewStyle(&s.style)
+		if err != nil {
+			return st, fmt.Errorf("report: add style: %w", err)
+		}
+		*s.id = id
+	}
+	return st, nil
+}
+
+type xlsxWriter struct {
+	f   *excelize.File
+	st  styles
+	loc *time.Location
+}
+
+// moneyCell is an amount cell holding kroner as a number, so that Excel can sum
+// and filter it. This is the one place øre become a float: float64(ore)/100
+// is the double nearest the exact decimal, which is what Excel itself would
+// store for that amount (Excel keeps every number as a double), and the
+// file holds it as its shortest round-trip decimal ("100.1" for 10010 øre).
+// It is exact to the øre for any amount below 2^53 øre (90 trillion NOK).
+func (x *xlsxWriter) moneyCell(ore int64, style int) excelize.Cell {
+	return excelize.Cell{StyleID: style, Value: float64(ore) / 100}
+}
+
+// timeCell is a date cell (a serial number with a date-time format) showing
+// Oslo wall-clock time, or an empty cell for a time we do not have.
+func (x *xlsxWriter) timeCell(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return excelize.Cell{StyleID: x.st.dateTime, Value: t.In(x.loc)}
+}
+
+func (x *xlsxWriter) timePtrCell(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return x.timeCell(*t)
+}
+
+// text leaves an empty string as an empty cell rather than an empty text
+// cell, so that "(Blanks)" works in Excel's filter. A non-empty string is
+// written by excelize as an inline string: never a formula.
+func text(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// sheetWriter appends rows to one streamed sheet.
+type sheetWriter struct {
+	sw  *excelize.StreamWriter
+	row int // last row written (or skipped)
+}
+
+func (t *sheetWriter) add(vals ...any) error {
+	t.row++
+	cell, err := excelize.CoordinatesToCellName(1, t.row)
+	if err != nil {
+		return err
+	}
+	if err := t.sw.SetRow(cell, vals); err != nil {
+		return fmt.Errorf("report: %s row %d: %w", t.sw.Sheet, t.row, err)
+	}
+	return nil
+}
+
+func (t *sheetWriter) skip() { t.row++ }
+
+func (x *xlsxWriter) newSheet(sheet string, widths []float64) (*sheetWriter, error) {
+	sw, err := x.f.NewStreamWriter(sheet)
+	if err != nil {
+		return nil, fmt.Errorf("report: stream sheet %s: %w", sheet, err)
+	}
+	// Last column first: excelize puts each new <col> before the ones it
+	// has, the stream writer writes them as they are, and Excel wants them
+	// in ascending order.
+	for i := len(widths) - 1; i >= 0; i-- {
+		if err := sw.SetColWidth(i+1, i+1, widths[i]); err != nil {
+			return nil, fmt.Errorf("report: %s column width: %w", sheet, err)
+		}
+	}
+	return &sheetWriter{sw: sw}, nil
+}
+
+// newTable starts a sheet that is one table: a bold header row that stays
+// in view (frozen pane) and carries an autofilter (added by finishTable).
+func (x *xlsxWriter) newTable(sheet string, cols []column) (*sheetWriter, error) {
+	widths := make([]float64, len(cols))
+	header := make([]any, len(cols))
+	for i, c := range cols {
+		widths[i] = c.width
+		header[i] = excelize.Cell{StyleID: x.st.header, Value: c.header}
+	}
+	t, err := x.newSheet(sheet, widths)
+	if err != nil {
+		return nil, err
+	}
+	if err := t.sw.SetPanes(&excelize.Panes{
+		Freeze:      true,
+		YSplit:      1,
+		TopLeftCell: "A2",
+		ActivePane:  "bottomLeft",
+		Selection:   []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}},
+	}); err != nil {
+		return nil, fmt.Errorf("report: %s freeze header: %w", sheet, err)
+	}
+	return t, t.add(header...)
+}
+
+func (x *xlsxWriter) finishTable(t *sheetWriter, ncols int) error {
+	// The stream writer emits the worksheet's autoFilter element on Flush,
+	// so the filter can be set once the last row is known.
+	last, err := excelize.CoordinatesToCellName(ncols, t.row)
+	if err != nil {
+		return err
+	}
+	if err := x.f.AutoFilter(t.sw.Sheet, "A1:"+last, nil); err != nil {
+		return fmt.Errorf("report: %s autofilter: %w", t.sw.Sheet, err)
+	}
+	if err := t.sw.Flush(); err != nil {
+		return fmt.Errorf("report: flush %s: %w", t.sw.Sheet, err)
+	}
+	return nil
+}
+
+// summary writes the sheet finance reads first: the period, orders and NOK
+// per kind and status with a grand total equal to the Orders sheet's sum,
+// the batches, and how many exceptions of each type there are.
+//
+// Columns line up across its tables: counts in C, amounts in D.
+func (x *xlsxWriter) summary(r *Report, rows []SummaryRow, counts []exceptionCount, nExceptions int) error {
+	t, err := x.newSheet(SheetSummary, []float64{22, 36, 12, 18, 19, 11, 11, 11, 11})
+	if err != nil {
+		return err
+	}
+	bold := func(v any) excelize.Cell { return excelize.Cell{StyleID: x.st.bold, Value: v} }
+	header := func(names ...string) error {
+		vals := make([]any, len(names))
+		for i, n := range names {
+			if n != "" {
+				vals[i] = excelize.Cell{StyleID: x.st.header, Value: n}
+			}
+		}
+		return t.add(vals...)
+	}
+	period := r.From + " – " + r.To
+	if r.From == r.To {
+		period = r.From
+	}
+
+	steps := []func() error{
+		func() error { return t.add(excelize.Cell{StyleID: x.st.title, Value: "Reconciliation report"}) },
+		func() error { return t.add(bold("Period"), period+" (Europe/Oslo, inclusive)") },
+		func() error { return t.add(bold("Generated at"), x.timeCell(r.GeneratedAt)) },
+		func() error { t.skip(); return header("Kind", "Status", "Orders", "Total (NOK)") },
+		func() error {
+			var all, kind SummaryRow
+			for i, row := range rows {
+				if err := t.add(text(row.Kind), text(row.Status), row.Orders, x.moneyCell(row.Total, x.st.money)); err != nil {
+					return err
+				}
+				kind.Orders += row.Orders
+				kind.Total += row.Total
+				if i+1 == len(rows) || rows[i+1].Kind != row.Kind {
+					if err := t.add(bold(row.Kind), bold("Subtotal"), bold(kind.Orders), x.moneyCell(kind.Total, x.st.moneyBold)); err != nil {
+						return err
+					}
+					all.Orders += kind.Orders
+					all.Total += kind.Total
+					kind = SummaryRow{}
+				}
+			}
+			return t.add(bold("Total"), nil, bold(all.Orders), x.moneyCell(all.Total, x.st.moneyBold))
+		},
+		func() error {
+			t.skip()
+			if err := header("Batch", "File", "Orders", "Total (NOK)", "Imported at", "Rows", "Rejected", "Submitted", "Paid"); err != nil {
+				return err
+			}
+			for i := range r.Batches {
+				b := &r.Batches[i]
+				if err := t.add(b.ID, text(b.Source), b.Orders, x.moneyCell(b.Total, x.st.money), x.timeCell(b.ImportedAt),
+					b.Rows, b.Rejected, b.Submitted, b.Paid); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		func() error { t.skip(); return t.add(bold("Rejected rows"), nil, bold(len(r.Rejected))) },
+		func() error {
+			t.skip()
+			if err := header("Exceptions", "", "Count"); err != nil {
+				return err
+			}
+			for _, c := range counts {
+				if err := t.add(c.Type, nil, c.Count); err != nil {
+					return err
+				}
+			}
+			return t.add(bold("Total"), nil, bold(nExceptions))
+		},
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	if err := t.sw.Flush(); err != nil {
+		return fmt.Errorf("report: flush %s: %w", SheetSummary, err)
+	}
+	return nil
+}
+
+func (x *xlsxWriter) orders(r *Report) error {
+	t, err := x.newTable(SheetOrders, orderColumns)
+	if err != nil {
+		return err
+	}
+	// One slice for every row: SetRow encodes it at once and keeps nothing.
+	vals := make([]any, len(orderColumns))
+	for i := range r.Orders {
+		o := &r.Orders[i]
+		vals[0] = o.BatchID
+		vals[1] = text(o.Source)
+		vals[2] = o.SourceRow
+		vals[3] = text(o.OrderRef)
+		vals[4] = text(o.Kind)
+		vals[5] = text(o.CustomerName)
+		vals[6] = x.moneyCell(o.GrandTotal, x.st.money)
+		vals[7] = text(o.FPOrderUUID)
+		vals[8] = text(o.Status)
+		vals[9] = text(o.FPStatus)
+		vals[10] = x.timePtrCell(o.StatusAt)
+		vals[11] = x.timeCell(o.ImportedAt)
+		vals[12] = x.timePtrCell(o.SubmittedAt)
+		vals[13] = o.Attempts
+		vals[14] = text(o.LastError)
+		vals[15] = text(o.Exception)
+		vals[16] = text(o.PaymentURL)
+		if err := t.add(vals...); err != nil {
+			return err
+		}
+	}
+	return x.finishTable(t, len(orderColumns))
+}
+
+func (x *xlsxWriter) exceptions(r *Report) error {
+	t, err := x.newTable(SheetExceptions, exceptionColumns)
+	if err != nil {
+		return err
+	}
+	for e := range r.exceptions() {
+		if err := t.add(e.Type, e.BatchID, text(e.Source), e.Row, text(e.OrderRef), text(e.Detail)); err != nil {
+			return err
+		}
+	}
+	return x.finishTable(t, len(exceptionColumns))
+}
+
+func (x *xlsxWriter) batches(r *Report) error {
+	t, err := x.newTable(SheetBatches, batchColumns)
+	if err != nil {
+		return err
+	}
+	for i := range r.Batches {
+		b := &r.Batches[i]
+		if err := t.add(b.ID, text(b.Source), text(b.SHA256), x.timeCell(b.ImportedAt),
+			b.Rows, b.Orders, b.Rejected, b.Submitted, b.Paid, x.moneyCell(b.Total, x.st.money)); err != nil {
+			return err
+		}
+	}
+	return x.finishTable(t, len(batchColumns))
+}

@@ -1,0 +1,108 @@
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/frontpayment/fpexport/internal/orderstate"
+)
+
+// Callback verdicts: only an accepted callback can move an order.
+const (
+	VerdictAccepted    = "accepted"
+	VerdictBadToken    = "bad_token"
+	VerdictBadChecksum = "bad_checksum"
+	VerdictMalformed   = "malformed"
+)
+
+// CallbackIn is a callback as it arrived.
+type CallbackIn struct {
+	RemoteAddr  string
+	RawQuery    string
+	OrderID     int64 // 0 when the ref could not be read or the token failed
+	FPOrderUUID string
+	FPStatus    string
+	CreatedAt   string
+	Verdict     string
+}
+
+// SaveCallback stores a callback, trusted or not, and returns its id.
+func SaveCallback(ctx context.Context, db DB, c CallbackIn) (int64, error) {
+	var orderID *int64
+	if c.OrderID != 0 {
+		orderID = &c.OrderID
+	}
+	var id int64
+	err := db.QueryRow(ctx, `INSERT INTO callbacks (remote_addr, raw_query, order_id, fp_order_uuid, fp_status, created_at, verdict)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		c.RemoteAddr, c.RawQuery, orderID, c.FPOrderUUID, c.FPStatus, c.CreatedAt, c.Verdict).Scan(&id)
+	return id, err
+}
+
+// OrderExists tells whether an order id is ours (a valid token for an id we
+// never issued can only come from a leaked secret or a deleted order).
+func OrderExists(ctx context.Context, db DB, id int64) (bool, error) {
+	var ok bool
+	err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM orders WHERE id = $1)`, id).Scan(&ok)
+	return ok, err
+}
+
+// Callback is a stored accepted callback.
+type Callback struct {
+	ID          int64
+	OrderID     int64
+	FPOrderUUID string
+	FPStatus    string
+	CreatedAt   string
+	Result      string
+}
+
+// GetCallback reads a stored callback.
+func GetCallback(ctx context.Context, db DB, id int64) (*Callback, error) {
+	var c Callback
+	var orderID *int64
+	var result *string
+	err := db.QueryRow(ctx, `SELECT id, order_id, fp_order_uuid, fp_status, created_at, result FROM callbacks WHERE id = $1`, id).
+		Scan(&c.ID, &orderID, &c.FPOrderUUID, &c.FPStatus, &c.CreatedAt, &result)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if orderID != nil {
+		c.OrderID = *orderID
+	}
+	if result != nil {
+		c.Result = *result
+	}
+	return &c, err
+}
+
+// SetCallbackResult records what applying a callback did.
+func SetCallbackResult(ctx context.Context, db DB, id int64, result string) error {
+	_, err := db.Exec(ctx, `UPDATE callbacks SET result = $2 WHERE id = $1`, id, result)
+	return err
+}
+
+// ApplyFPStatus stores FP's word on an order: the raw status, its createdAt
+// and callback id when latest (newer than what is stored), our status when
+// moved.
+func ApplyFPStatus(ctx context.Context, tx pgx.Tx, orderID int64, fpUUID, fpStatus string, createdAt, callbackID int64, to orderstate.Status, moved, latest bool) error {
+	_, err := tx.Exec(ctx, `UPDATE orders SET
+			fp_order_uuid = coalesce(fp_order_uuid, nullif($2, '')),
+			fp_status = CASE WHEN $8 THEN $3 ELSE fp_status END,
+			fp_status_created_at = CASE WHEN $8 THEN $4 ELSE fp_status_created_at END,
+			fp_status_callback_id = CASE WHEN $8 THEN $7 ELSE fp_status_callback_id END,
+			status = CASE WHEN $6 THEN $5 ELSE status END,
+			status_at = CASE WHEN $6 THEN now() ELSE status_at END,
+			review_reason = CASE WHEN $6 THEN NULL ELSE review_reason END,
+			updated_at = now()
+		WHERE id = $1`, orderID, fpUUID, fpStatus, createdAt, to, moved, callbackID, latest)
+	return err
+}
+
+// MarkPossibleDuplicate notes a second FP order for one of ours.
+func MarkPossibleDuplicate(ctx context.Context, tx pgx.Tx, orderID int64, otherUUID string) error {
+	_, err := tx.Exec(ctx, `UPDATE orders SET possible_duplicate = $2, updated_at = now() WHERE id = $1`, orderID, otherUUID)
+	return err
+}

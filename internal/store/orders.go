@@ -1,0 +1,140 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/frontpayment/fpexport/internal/orderstate"
+)
+
+// ErrNotFound is returned when a row does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Order is an order row as the jobs need it.
+type Order struct {
+	ID                int64
+	Kind              string
+	Ref               string
+	Version           int
+	Status            orderstate.Status
+	Data              []byte
+	FPStatus          string
+	FPStatusCreatedAt int64
+	FPStatusCallback  int64
+	FPOrderUUID       string
+	Attempts          int
+	GrandTotalOre     int64
+}
+
+const orderColumns = `id, kind, order_ref, version, status, order_data, coalesce(fp_status, ''),
+	coalesce(fp_status_created_at, 0), coalesce(fp_status_callback_id, 0), coalesce(fp_order_uuid, ''), attempts, grand_total_ore`
+
+func scanOrder(row pgx.Row) (*Order, error) {
+	var o Order
+	err := row.Scan(&o.ID, &o.Kind, &o.Ref, &o.Version, &o.Status, &o.Data, &o.FPStatus,
+		&o.FPStatusCreatedAt, &o.FPStatusCallback, &o.FPOrderUUID, &o.Attempts, &o.GrandTotalOre)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return &o, err
+}
+
+// LockOrder reads an order and locks it until the transaction ends.
+func LockOrder(ctx context.Context, tx pgx.Tx, id int64) (*Order, error) {
+	return scanOrder(tx.QueryRow(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1 FOR UPDATE`, id))
+}
+
+// OpenAttempt is an attempt whose request may have gone out without an answer.
+type OpenAttempt struct {
+	ID        int64
+	Attempt   int
+	StartedAt time.Time
+}
+
+// FindOpenAttempt returns the order's attempt with no recorded outcome, if any.
+func FindOpenAttempt(ctx context.Context, tx pgx.Tx, orderID int64) (*OpenAttempt, error) {
+	var a OpenAttempt
+	err := tx.QueryRow(ctx, `SELECT id, attempt, started_at FROM submit_attempts
+		WHERE order_id = $1 AND outcome IS NULL ORDER BY attempt DESC LIMIT 1`, orderID).Scan(&a.ID, &a.Attempt, &a.StartedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	return &a, err
+}
+
+// StartAttempt records a new attempt (outcome unknown) and marks the order
+// submitting. It must be committed before the request goes out.
+func StartAttempt(ctx context.Context, tx pgx.Tx, o *Order, jobID int64, jobAttempt int, fpgoUUID string) (attemptID int64, attempt int, err error) {
+	err = tx.QueryRow(ctx, `INSERT INTO submit_attempts (order_id, attempt, version, job_id, job_attempt, fpgo_uuid)
+		VALUES ($1, (SELECT coalesce(max(attempt), 0) + 1 FROM submit_attempts WHERE order_id = $1), $2, $3, $4, nullif($5, ''))
+		RETURNING id, attempt`, o.ID, o.Version, jobID, jobAttempt, fpgoUUID).Scan(&attemptID, &attempt)
+	if err != nil {
+		return 0, 0, fmt.Errorf("recording attempt: %w", err)
+	}
+	_, err = tx.Exec(ctx, `UPDATE orders SET status = 'submitting', status_at = now(), attempts = $2, updated_at = now()
+		WHERE id = $1`, o.ID, attempt)
+	return attemptID, attempt, err
+}
+
+// FinishAttempt records an attempt's outcome.
+func FinishAttempt(ctx context.Context, tx pgx.Tx, attemptID int64, outcome string, httpStatus int, message string) error {
+	var hs *int
+	if httpStatus != 0 {
+		hs = &httpStatus
+	}
+	_, err := tx.Exec(ctx, `UPDATE submit_attempts SET outcome = $2, http_status = $3, message = $4, finished_at = now()
+		WHERE id = $1`, attemptID, outcome, hs, message)
+	return err
+}
+
+// Created is what FP returned for an accepted order.
+type Created struct {
+	OrderUUID, CustomerUUID, PaymentURL, BankIDURL string
+}
+
+// MarkSubmitted stores FP's ids. A callback may already have moved the order
+// further (FP can call back before we commit its answer): the status only
+// moves forward, and a different orderUuid than one a callback attached is
+// kept as a possible duplicate.
+func MarkSubmitted(ctx context.Context, tx pgx.Tx, o *Order, c Created) error {
+	status := orderstate.Submitted
+	if o.Status != orderstate.Submitting && o.Status != orderstate.Queued {
+		status = o.Status
+	}
+	dup := ""
+	uuid := c.OrderUUID
+	if o.FPOrderUUID != "" && c.OrderUUID != "" && o.FPOrderUUID != c.OrderUUID {
+		dup, uuid = c.OrderUUID, o.FPOrderUUID
+	}
+	if uuid == "" {
+		uuid = o.FPOrderUUID
+	}
+	_, err := tx.Exec(ctx, `UPDATE orders SET status = $2, status_at = CASE WHEN status = $2 THEN status_at ELSE now() END,
+			fp_order_uuid = nullif($3, ''), fp_customer_uuid = coalesce(nullif($4, ''), fp_customer_uuid),
+			payment_url = coalesce(nullif($5, ''), payment_url), bank_id_url = coalesce(nullif($6, ''), bank_id_url),
+			submitted_at = now(), last_error = NULL, review_reason = NULL,
+			possible_duplicate = coalesce(nullif($7, ''), possible_duplicate), updated_at = now()
+		WHERE id = $1`, o.ID, status, uuid, c.CustomerUUID, c.PaymentURL, c.BankIDURL, dup)
+	return err
+}
+
+// SetStatus records the submit job's verdict (queued for a retry,
+// provider_rejected, needs_review, failed) with its reason in last_error (and
+// review_reason for needs_review). It changes only an order still being
+// submitted: if FP's callback arrived meanwhile (FP had the order after all),
+// FP's word stands and the verdict is dropped. It reports whether it applied.
+func SetStatus(ctx context.Context, tx pgx.Tx, orderID int64, s orderstate.Status, reason string) (bool, error) {
+	var review *string
+	if s == orderstate.NeedsReview {
+		review = &reason
+	}
+	tag, err := tx.Exec(ctx, `UPDATE orders SET status = $2,
+			status_at = CASE WHEN status = $2 THEN status_at ELSE now() END,
+			last_error = nullif($3, ''), review_reason = coalesce($4, review_reason), updated_at = now()
+		WHERE id = $1 AND status IN ('queued', 'submitting')`, orderID, s, reason, review)
+	return tag.RowsAffected() == 1, err
+}

@@ -1,0 +1,82 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/frontpayment/fpexport/internal/report"
+)
+
+// LoadReport reads the reconciliation report for the Europe/Oslo dates from
+// and to (inclusive, YYYY-MM-DD). An order belongs to the period in which it
+// was imported, with its latest status. Orders come from the
+// reconciliation_orders view, so the report and the view always agree.
+func LoadReport(ctx context.Context, db DB, from, to string, now time.Time) (*report.Report, error) {
+	r := &report.Report{From: from, To: to, GeneratedAt: now}
+	rows, err := db.Query(ctx, `SELECT batch_id, source, source_row, order_ref, kind, customer_name, grand_total_ore,
+			coalesce(fp_order_uuid, ''), status, coalesce(fp_status, ''), status_at, imported_at, submitted_at,
+			attempts, coalesce(last_error, ''), coalesce(exception, ''), coalesce(payment_url, '')
+		FROM reconciliation_orders
+		WHERE imported_on BETWEEN $1::date AND $2::date
+		ORDER BY batch_id, source_row, order_id`, from, to)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var o report.Order
+		var statusAt time.Time
+		if err := rows.Scan(&o.BatchID, &o.Source, &o.SourceRow, &o.OrderRef, &o.Kind, &o.CustomerName, &o.GrandTotal,
+			&o.FPOrderUUID, &o.Status, &o.FPStatus, &statusAt, &o.ImportedAt, &o.SubmittedAt,
+			&o.Attempts, &o.LastError, &o.Exception, &o.PaymentURL); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		o.StatusAt = &statusAt
+		r.Orders = append(r.Orders, o)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+
+	rows, err = db.Query(ctx, `SELECT r.batch_id, r.source, r.row_no, r.column_name, r.value, r.reason
+		FROM rejected_rows r JOIN batches b ON b.id = r.batch_id
+		WHERE (b.imported_at AT TIME ZONE 'Europe/Oslo')::date BETWEEN $1::date AND $2::date
+		ORDER BY r.batch_id, r.row_no, r.id`, from, to)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var x report.Rejected
+		if err := rows.Scan(&x.BatchID, &x.Source, &x.Row, &x.Column, &x.Value, &x.Reason); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		r.Rejected = append(r.Rejected, x)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+
+	// Batch totals count the orders whose current version the batch brought.
+	rows, err = db.Query(ctx, `SELECT b.id, b.source, b.sha256, b.imported_at, b.rows_total,
+			count(o.id), b.rows_rejected,
+			count(o.id) FILTER (WHERE o.submitted_at IS NOT NULL),
+			count(o.id) FILTER (WHERE o.status IN ('paid', 'partially_refunded', 'refunded')),
+			coalesce(sum(o.grand_total_ore), 0)::bigint
+		FROM batches b LEFT JOIN orders o ON o.batch_id = b.id
+		WHERE (b.imported_at AT TIME ZONE 'Europe/Oslo')::date BETWEEN $1::date AND $2::date
+		GROUP BY b.id ORDER BY b.id`, from, to)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var b report.Batch
+		if err := rows.Scan(&b.ID, &b.Source, &b.SHA256, &b.ImportedAt, &b.Rows, &b.Orders, &b.Rejected,
+			&b.Submitted, &b.Paid, &b.Total); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		r.Batches = append(r.Batches, b)
+	}
+	return r, rows.Err()
+}
