@@ -70,7 +70,7 @@ func TestScatteredOrderLines(t *testing.T) {
 	}
 	var total int64
 	var lines, row int
-	if err := pool.QueryRow(ctx, `SELECT grand_total_ore, jsonb_array_length(order_data->'lines'), source_row
+	if err := pool.QueryRow(ctx, `SELECT grand_total_ore, json_array_length(order_data->'lines'), source_row
 		FROM orders WHERE order_ref = 'A'`).Scan(&total, &lines, &row); err != nil {
 		t.Fatal(err)
 	}

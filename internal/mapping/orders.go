@@ -111,7 +111,7 @@ type Customer struct {
 	PreferredLanguage string `json:"preferred_language"`
 }
 
-// Order is one validated order. It is stored as jsonb and the FP payload is
+// Order is one validated order. It is stored as json and the FP payload is
 // built from it at submit time (BuildPayload). New fields must be tagged
 // omitempty so that the Fingerprint of existing orders does not change.
 type Order struct {

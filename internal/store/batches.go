@@ -63,7 +63,7 @@ var StagingColumns = []string{"kind", "order_ref", "source", "source_rows", "cus
 func BeginBatch(ctx context.Context, tx pgx.Tx, source, sha256, defaultKind string) (int64, error) {
 	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS import_orders (
 			kind text NOT NULL, order_ref text NOT NULL, source text NOT NULL, source_rows int[] NOT NULL,
-			customer_name text NOT NULL, grand_total_ore bigint NOT NULL, order_data jsonb NOT NULL, fingerprint text NOT NULL
+			customer_name text NOT NULL, grand_total_ore bigint NOT NULL, order_data json NOT NULL, fingerprint text NOT NULL
 		) ON COMMIT DROP`); err != nil {
 		return 0, fmt.Errorf("staging table: %w", err)
 	}
