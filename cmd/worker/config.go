@@ -43,6 +43,9 @@ type config struct {
 	retryBackoff func(attempt int) time.Duration
 	// authPause is how long submitting waits after a 401/403 (default 1 min).
 	authPause time.Duration
+	// throttleHeartbeat is how often the shared concurrency is re-divided
+	// (default 1 s; tests shorten it).
+	throttleHeartbeat time.Duration
 
 	// Scheduled imports (see imports.go). ImportSchedule is IMPORT_SCHEDULE
 	// as read, with its time zone; importSchedule is nil when it is unset.

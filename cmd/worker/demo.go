@@ -56,7 +56,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err := store.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
-	pool, err := openPool(ctx, cfg, int32(cfg.Concurrency)+25)
+	pool, err := openPool(ctx, cfg, int32(2*cfg.Concurrency)+25)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -99,31 +102,77 @@ func TestFaultRateLimited(t *testing.T) {
 	}
 }
 
-// FP refuses the token: nothing is rejected, every order stays queued with
-// the reason, and is sent once the token works again.
+// FP refuses the token: sending pauses for every worker (one probe per
+// pause period, not a request per order), /healthz says so, nothing is
+// rejected and no attempt is spent; once the token works every order goes
+// out once.
 func TestFaultAuthPausesSubmitting(t *testing.T) {
 	t.Parallel()
-	s := startFaultStack(t, fpfake.Config{})
+	s := newStack(t, fpfake.Config{Plan: fpfake.NoCallbacks}, func(c *config) {
+		c.retryBackoff = func(int) time.Duration { return 10 * time.Millisecond }
+		c.authPause = 300 * time.Millisecond
+		c.Concurrency = 2
+	})
+	s.run(t)
 	s.badToken.Store(true)
 	start := time.Now()
-	s.importCSV(t, "f.csv", fourKinds)
+	var csv strings.Builder
+	csv.WriteString(header)
+	for i := range 30 {
+		fmt.Fprintf(&csv, "A-%02d,invoice,private,Kari Nordmann,kari@example.no,+47,46567468,01010012356,,Storgata 1,0155,Oslo,NO,no,,Konsulenttime,1,1250.00,0,25,,,,,,,,\n", i)
+	}
+	if b := s.importCSV(t, "auth.csv", csv.String()); b[0].JobsQueued != 30 {
+		t.Fatalf("imported %+v", b)
+	}
+
+	// /healthz turns 503 with the reason, while the orders wait.
+	health := func() (int, map[string]any) {
+		resp, err := http.Get("http://" + s.cfg.ListenAddr + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		return resp.StatusCode, body
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		var refused int
-		s.pool.QueryRow(context.Background(), `SELECT count(*) FROM orders WHERE status = 'queued' AND last_error LIKE '%401%'`).Scan(&refused)
-		if refused == 4 {
+		code, body := health()
+		if code == http.StatusServiceUnavailable {
+			if !strings.Contains(fmt.Sprint(body["reason"]), "401") || body["status"] != "submitting paused" {
+				t.Fatalf("healthz while paused: %v", body)
+			}
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("orders not paused on 401: %+v", s.view(t))
+			t.Fatalf("healthz never reported the pause: %d %v", code, body)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
+	// Let several pause periods pass: only probes reach FP, not 30 orders
+	// each time.
+	time.Sleep(2 * time.Second)
+	refused := s.sim.Stats().ByStatus[http.StatusUnauthorized]
+	var notQueued, spent int
+	s.pool.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE status NOT IN ('queued', 'submitting')) FROM orders`).Scan(&notQueued)
+	s.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'submit_order' AND errors IS NOT NULL`).Scan(&spent)
+	if notQueued != 0 || spent != 0 {
+		t.Fatalf("while paused: %d orders left the queue, %d jobs spent an attempt", notQueued, spent)
+	}
+	// 2 in flight when the first 401 came, then about one probe per 300 ms.
+	if refused < 1 || refused > 2+2*int(2*time.Second/(300*time.Millisecond))+2 {
+		t.Fatalf("%d requests refused during the pause; want the first few and one probe a period", refused)
+	}
+
 	s.badToken.Store(false)
 	s.waitSettled(t, start, false)
+	if code, body := health(); code != http.StatusOK || body["status"] != "ok" {
+		t.Fatalf("healthz after the token works again: %d %v", code, body)
+	}
 	for ref, r := range s.view(t) {
-		if r.Status != "submitted" {
-			t.Errorf("%s: %+v", ref, r)
+		if r.Status != "submitted" || s.sim.Creations(ref) != 1 {
+			t.Errorf("%s: %+v, created %d times", ref, r, s.sim.Creations(ref))
 		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/frontpayment/fpexport/internal/jobs"
 	"github.com/frontpayment/fpexport/internal/logging"
 	"github.com/frontpayment/fpexport/internal/store"
+	"github.com/frontpayment/fpexport/internal/throttle"
 )
 
 func cmdMigrate(ctx context.Context, getenv func(string) string, logger *slog.Logger) error {
@@ -63,11 +64,12 @@ func openPool(ctx context.Context, cfg *config, maxConns int32) (*pgxpool.Pool, 
 
 // daemon is the running worker: River client and HTTP server on one pool.
 type daemon struct {
-	pool   *pgxpool.Pool
-	river  *river.Client[pgx.Tx]
-	http   *http.Server
-	ln     net.Listener
-	logger *slog.Logger
+	pool     *pgxpool.Pool
+	river    *river.Client[pgx.Tx]
+	throttle *throttle.Throttle
+	http     *http.Server
+	ln       net.Listener
+	logger   *slog.Logger
 }
 
 // newDaemon wires the worker. The pool must have migrated schema.
@@ -76,6 +78,13 @@ func newDaemon(ctx context.Context, cfg *config, pool *pgxpool.Pool, logger *slo
 	if err != nil {
 		return nil, err
 	}
+	thr := throttle.New(pool, throttle.Config{
+		RatePerSecond: cfg.RateLimit,
+		Concurrency:   cfg.Concurrency,
+		Pause:         cmp.Or(cfg.authPause, time.Minute),
+		Heartbeat:     cfg.throttleHeartbeat,
+		Logger:        logger,
+	})
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &jobs.SubmitOrderWorker{Pool: pool, Cfg: jobs.SubmitConfig{
 		FP:              fp,
@@ -83,15 +92,17 @@ func newDaemon(ctx context.Context, cfg *config, pool *pgxpool.Pool, logger *slo
 		CallbackSecret:  cfg.CallbackSecret,
 		SuccessURL:      cfg.SuccessURL,
 		FailureURL:      cfg.FailureURL,
-		Limiter:         jobs.NewRateLimiter(cfg.RateLimit),
+		Throttle:        thr,
 		Location:        cfg.Location,
 		RequestTimeout:  cfg.FPTimeout,
-		AuthPause:       cmp.Or(cfg.authPause, time.Minute),
 		Backoff:         cfg.retryBackoff,
 		Logger:          logger,
 	}})
 	river.AddWorker(workers, &jobs.ApplyCallbackWorker{Pool: pool, Logger: logger})
-	queues := jobs.Queues(cfg.Concurrency)
+	// Twice the concurrency in River workers: the throttle lets only this
+	// process's share of FP_CONCURRENCY send at once, and the others do
+	// their database work meanwhile.
+	queues := jobs.Queues(2 * cfg.Concurrency)
 	periodic := scheduleImports(cfg, pool, logger, workers, queues)
 
 	jobTimeout := cfg.FPTimeout + 15*time.Second
@@ -119,7 +130,7 @@ func newDaemon(ctx context.Context, cfg *config, pool *pgxpool.Pool, logger *slo
 			return nil, fmt.Errorf("LISTEN_ADDR %s: %w", cfg.ListenAddr, err)
 		}
 	}
-	return &daemon{pool: pool, river: rc, http: httpapi.NewHTTPServer(cfg.ListenAddr, api.Handler()), ln: ln, logger: logger}, nil
+	return &daemon{pool: pool, river: rc, throttle: thr, http: httpapi.NewHTTPServer(cfg.ListenAddr, api.Handler()), ln: ln, logger: logger}, nil
 }
 
 // serve runs until ctx ends, then stops gracefully: the HTTP server stops
@@ -134,6 +145,12 @@ func (d *daemon) serve(ctx context.Context) error {
 		}
 		httpErr <- err
 	}()
+	// The throttle's heartbeat outlives River's stop, so jobs finishing
+	// during a graceful stop keep their share.
+	thrCtx, stopThrottle := context.WithCancel(context.WithoutCancel(ctx))
+	thrDone := make(chan struct{})
+	go func() { defer close(thrDone); _ = d.throttle.Run(thrCtx) }()
+	defer func() { stopThrottle(); <-thrDone }()
 	if err := d.river.Start(ctx); err != nil {
 		_ = d.http.Close()
 		if ctx.Err() != nil { // asked to stop before it started: nothing to finish
@@ -163,7 +180,7 @@ func cmdRun(ctx context.Context, getenv func(string) string, logger *slog.Logger
 	if err != nil {
 		return err
 	}
-	pool, err := openPool(ctx, cfg, int32(cfg.Concurrency)+25)
+	pool, err := openPool(ctx, cfg, int32(2*cfg.Concurrency)+25)
 	if err != nil {
 		return err
 	}

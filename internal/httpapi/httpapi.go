@@ -25,6 +25,7 @@ import (
 	"github.com/frontpayment/fpexport/internal/jobs"
 	"github.com/frontpayment/fpexport/internal/report"
 	"github.com/frontpayment/fpexport/internal/store"
+	"github.com/frontpayment/fpexport/internal/throttle"
 )
 
 // maxQuery bounds a callback's query string; FP's are a few hundred bytes.
@@ -194,12 +195,25 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	w.Header().Set("Content-Type", "application/json")
-	if err := s.Pool.Ping(ctx); err != nil {
+	st, err := throttle.ReadState(ctx, s.Pool)
+	if err != nil {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		fmt.Fprintln(w, `{"status":"database unreachable"}`)
 		return
 	}
-	fmt.Fprintln(w, `{"status":"ok"}`)
+	body := map[string]any{"status": "ok", "fp_senders": st.Senders}
+	if st.FPLimit != nil && st.FPRemaining != nil {
+		body["fp_ratelimit"] = map[string]int{"limit": *st.FPLimit, "remaining": max(*st.FPRemaining, 0)}
+	}
+	if st.PausedSince != nil {
+		// The worker runs but cannot do its job: an operator must fix the
+		// token. 503 so that a monitor notices.
+		body["status"] = "submitting paused"
+		body["reason"] = st.PauseReason
+		body["paused_since"] = st.PausedSince.UTC().Format(time.RFC3339)
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	_ = json.NewEncoder(w).Encode(body)
 }
 
 // report answers GET /reports/reconciliation?from=&to=&format=json|csv|xlsx.

@@ -19,6 +19,7 @@ import (
 	"github.com/frontpayment/fpexport/internal/mapping"
 	"github.com/frontpayment/fpexport/internal/orderstate"
 	"github.com/frontpayment/fpexport/internal/store"
+	"github.com/frontpayment/fpexport/internal/throttle"
 )
 
 // Submitter is the part of fpclient.Client the submit job uses.
@@ -33,13 +34,13 @@ type SubmitConfig struct {
 	CallbackSecret  string
 	SuccessURL      string
 	FailureURL      string
-	Limiter         *RateLimiter
-	Location        *time.Location
+	// Throttle paces requests for all worker processes (rate,
+	// concurrency, FP's budget, the pause on a refused token); nil: none.
+	Throttle *throttle.Throttle
+	Location *time.Location
 	// RequestTimeout is the FP client's timeout; the job's own timeout is
 	// set above it, so a hung request ends the attempt, not the job.
 	RequestTimeout time.Duration
-	// AuthPause is how long submitting waits after FP refused the token.
-	AuthPause time.Duration
 	// Backoff overrides the delay before retry n (tests make it short).
 	Backoff func(attempt int) time.Duration
 	Logger  *slog.Logger
@@ -82,9 +83,20 @@ func Backoff(attempt int) time.Duration {
 
 func (w *SubmitOrderWorker) Work(ctx context.Context, job *river.Job[SubmitOrderArgs]) error {
 	log := w.Cfg.Logger.With("order_id", job.Args.OrderID, "job_id", job.ID, "job_attempt", job.Attempt)
-	if err := w.Cfg.Limiter.Wait(ctx); err != nil {
+	// The send slot comes first: an attempt is committed only when its
+	// request can go out at once, so a crash while waiting leaves nothing
+	// that looks like a request in flight.
+	slot, err := w.Cfg.Throttle.Acquire(ctx)
+	var wait *throttle.Wait
+	if errors.As(err, &wait) {
+		// Paused, or FP's budget spent: come back later, no attempt spent.
+		// The jitter spreads the comeback of a whole batch.
+		return river.JobSnooze(wait.For + time.Duration(rand.Int64N(int64(wait.For/10)+1)))
+	}
+	if err != nil {
 		return err
 	}
+	defer slot.Release()
 
 	order, attemptID, attempt, fpgo, done, err := w.begin(ctx, job, log)
 	if err != nil || done {
@@ -99,10 +111,43 @@ func (w *SubmitOrderWorker) Work(ctx context.Context, job *river.Job[SubmitOrder
 		return w.finish(ctx, job, order, attemptID, attempt, "rejected", 0, err.Error(), orderstate.ProviderRejected, log)
 	}
 	created, err := w.Cfg.FP.Submit(ctx, fpclient.Kind(order.Kind), payload)
+	slot.Release() // only requests in flight count against the concurrency
+	w.observe(ctx, slot, created, err, log)
 	if err == nil {
 		return w.succeed(ctx, job, order, attemptID, attempt, created, log)
 	}
-	return w.fail(ctx, job, order, attemptID, attempt, err, log)
+	return w.fail(ctx, job, order, attemptID, attempt, err, slot.Probe, log)
+}
+
+// observe tells the throttle what FP's answer says about the shared limits:
+// its remaining budget, a Retry-After for everyone, and whether the token is
+// taken again after a pause. A failure here is logged, never the order's.
+func (w *SubmitOrderWorker) observe(ctx context.Context, slot *throttle.Slot, created *fpclient.Created, err error, log *slog.Logger) {
+	ctx = context.WithoutCancel(ctx)
+	var fe *fpclient.Error
+	errors.As(err, &fe)
+	var rl fpclient.RateLimit
+	switch {
+	case created != nil:
+		rl = created.RateLimit
+	case fe != nil:
+		rl = fe.RateLimit
+	}
+	if e := w.Cfg.Throttle.Observe(ctx, rl); e != nil {
+		log.Warn("throttle", "error", e)
+	}
+	if fe != nil && fe.RetryAfter > 0 {
+		if e := w.Cfg.Throttle.Defer(ctx, fe.RetryAfter); e != nil {
+			log.Warn("throttle", "error", e)
+		}
+	}
+	if slot.Probe && (err == nil || fe != nil && fpclient.ClassOf(err) != fpclient.Auth) {
+		if resumed, e := w.Cfg.Throttle.Resume(ctx); e != nil {
+			log.Warn("throttle", "error", e)
+		} else if resumed {
+			log.Info("FP takes the token again; submitting resumed")
+		}
+	}
 }
 
 // begin locks the order, checks whether it still needs sending, resolves an
@@ -218,7 +263,7 @@ func (w *SubmitOrderWorker) succeed(ctx context.Context, job *river.Job[SubmitOr
 
 // fail turns a classified error into the order's next state and River's
 // next step, in one switch (STYLE.md §4).
-func (w *SubmitOrderWorker) fail(ctx context.Context, job *river.Job[SubmitOrderArgs], o *store.Order, attemptID int64, attempt int, err error, log *slog.Logger) error {
+func (w *SubmitOrderWorker) fail(ctx context.Context, job *river.Job[SubmitOrderArgs], o *store.Order, attemptID int64, attempt int, err error, probe bool, log *slog.Logger) error {
 	var fe *fpclient.Error
 	errors.As(err, &fe)
 	status, msg := 0, err.Error()
@@ -233,12 +278,22 @@ func (w *SubmitOrderWorker) fail(ctx context.Context, job *river.Job[SubmitOrder
 		return w.finish(ctx, job, o, attemptID, attempt, "rejected", status, msg, orderstate.ProviderRejected, log)
 	case class == fpclient.Auth:
 		// Not the order's fault: keep it queued, spend no attempt, and
-		// check again later instead of burning every order's attempts.
+		// pause all sending (every process) instead of burning every
+		// order's attempts. One request probes once per pause period; only
+		// the first refusal and each failed probe log, so the error shows
+		// once a minute.
 		if err := w.record(ctx, o.ID, attemptID, attempt, "auth", status, msg, orderstate.Queued); err != nil {
 			return err
 		}
-		log.Error("FP refused the token; submitting paused", "http_status", status, "retry_in", w.Cfg.AuthPause)
-		return river.JobSnooze(w.Cfg.AuthPause)
+		reason := fmt.Sprintf("FP refused the token (HTTP %d)", status)
+		started, perr := w.Cfg.Throttle.Pause(context.WithoutCancel(ctx), reason)
+		if perr != nil {
+			log.Warn("throttle", "error", perr)
+		}
+		if started || probe {
+			log.Error("FP refused the token; submitting paused for all workers", "http_status", status, "retry_in", w.Cfg.Throttle.PausePeriod())
+		}
+		return river.JobSnooze(w.Cfg.Throttle.PausePeriod() + time.Duration(rand.Int64N(int64(time.Second))))
 	case class == fpclient.Ambiguous && kind.NotifiesCustomer():
 		return w.finish(ctx, job, o, attemptID, attempt, "ambiguous", status,
 			"request may have reached FP, outcome unknown: "+msg, orderstate.NeedsReview, log)
