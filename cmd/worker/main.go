@@ -4,6 +4,7 @@
 //	worker run       submit queued orders, receive callbacks, serve reports,
 //	                 import the inbox and the ERP on IMPORT_SCHEDULE
 //	worker report    write the reconciliation report for a period
+//	worker review    list the orders in needs_review; resubmit or confirm one
 //	worker demo      the whole path on one machine against the FP simulator
 package main
 
@@ -47,6 +48,9 @@ commands:
   migrate   bring the database (DATABASE_URL) to the current schema
   run       the daemon: submit orders, receive FP callbacks, serve reports, scheduled imports
   report    write the reconciliation report: [--from DATE] [--to DATE] [--format xlsx|csv|json] [--out FILE]
+  review    list the orders in needs_review: [--format text|json]; decide one:
+            review resubmit ORDER [--fpgo-uuid UUID|known] [--note TEXT] [--by NAME]
+            review confirm ORDER ORDER_UUID [--note TEXT] [--by NAME]
   demo      run the whole path on this machine against the built-in FP simulator
 
 Configuration is read from the environment; see README.md.
@@ -65,6 +69,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdRun(ctx, getenv, logger)
 	case "report":
 		return cmdReport(ctx, args[1:], getenv, stdout, stderr, logger)
+	case "review":
+		return cmdReview(ctx, args[1:], getenv, stdout, stderr)
 	case "demo":
 		return cmdDemo(ctx, args[1:], getenv, stdout, stderr, logger)
 	case "help", "-h", "--help":

@@ -1,5 +1,6 @@
 // Package orderstate names the states an order passes through and decides,
-// in one table, which moves are allowed. Status never moves backwards: a late
+// in one table for FP's word and one for an operator's review decisions,
+// which moves are allowed. Status never moves backwards on FP's word: a late
 // or replayed callback that would undo a later state is recorded and ignored.
 package orderstate
 
@@ -80,6 +81,30 @@ func init() {
 // CanMove reports whether FP's word may move an order from one state to another.
 func CanMove(from, to Status) bool {
 	for _, s := range moves[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+// reviewMoves are the decisions an operator may take with `worker review` on
+// an order whose outcome was unknown. They are not FP's word, so CanMove does
+// not list them, and they are the only moves a human makes:
+//   - needs_review → queued: the operator checked FP's portal and found no
+//     order (send it again as a new one), or found it and wants it updated
+//     (sent again with fpgoUuid). Back to queued is a step backwards on the
+//     lifecycle; it is allowed only here, because a human has looked.
+//   - needs_review → submitted: the operator found the order at FP; FP's
+//     callbacks take it on from there.
+var reviewMoves = map[Status][]Status{
+	NeedsReview: {Queued, Submitted},
+}
+
+// CanDecide reports whether an operator's review decision may move an order
+// from one state to another.
+func CanDecide(from, to Status) bool {
+	for _, s := range reviewMoves[from] {
 		if s == to {
 			return true
 		}

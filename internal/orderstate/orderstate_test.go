@@ -53,3 +53,29 @@ func TestCanMoveEveryPair(t *testing.T) {
 		}
 	}
 }
+
+// TestCanDecideEveryPair pins the operator's review decisions, every pair:
+// only an order in needs_review may be decided, and only to queued (send
+// again) or submitted (FP has it).
+func TestCanDecideEveryPair(t *testing.T) {
+	t.Parallel()
+	allowed := map[[2]Status]bool{
+		{NeedsReview, Queued}:    true,
+		{NeedsReview, Submitted}: true,
+	}
+	for _, from := range All {
+		for _, to := range All {
+			want := allowed[[2]Status{from, to}]
+			if got := CanDecide(from, to); got != want {
+				t.Errorf("CanDecide(%s, %s) = %v, want %v", from, to, got, want)
+			}
+		}
+	}
+	// FP's word never sends an order back to queued or marks it submitted:
+	// those are ours alone.
+	for _, from := range All {
+		if CanMove(from, Queued) || CanMove(from, Submitted) {
+			t.Errorf("FP's word may move %s to queued or submitted", from)
+		}
+	}
+}

@@ -1,0 +1,384 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/frontpayment/fpexport/internal/jobs"
+	"github.com/frontpayment/fpexport/internal/report"
+	"github.com/frontpayment/fpexport/internal/store"
+)
+
+const reviewUsage = `usage:
+  worker review [--format text|json]
+  worker review resubmit ORDER [--fpgo-uuid UUID|known] [--note TEXT] [--by NAME]
+  worker review confirm ORDER ORDER_UUID [--note TEXT] [--by NAME]
+
+ORDER is the order id, kind:order_ref, or an order_ref only one order has.
+`
+
+// cmdReview lists the orders in needs_review, or records an operator's
+// decision about one of them (see README, Commands).
+func cmdReview(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	sub := "list"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		sub, args = args[0], args[1:]
+	}
+	fs := flag.NewFlagSet("worker review "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, reviewUsage) }
+	usageErr := func(format string, a ...any) error {
+		fmt.Fprintf(stderr, "worker review %s: %s\n\n%s", sub, fmt.Sprintf(format, a...), reviewUsage)
+		return errUsage
+	}
+	var format, fpgo, note, by *string
+	var positional int
+	switch sub {
+	case "list":
+		format = fs.String("format", "text", "text or json")
+	case "resubmit":
+		fpgo = fs.String("fpgo-uuid", "", "send as an update of this FP order (orderUuid), or known: the one the order holds")
+		positional = 1
+	case "confirm":
+		positional = 2
+	case "help":
+		fmt.Fprint(stdout, reviewUsage)
+		return nil
+	default:
+		fmt.Fprintf(stderr, "worker review: unknown subcommand %q\n\n%s", sub, reviewUsage)
+		return errUsage
+	}
+	if sub != "list" {
+		note = fs.String("note", "", "why: kept in the decision's event")
+		by = fs.String("by", getenv("USER"), "who decided (default $USER)")
+	}
+	pos, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return errUsage // the flag package said why
+	}
+	if len(pos) != positional {
+		return usageErr("want %d argument(s), got %d", positional, len(pos))
+	}
+	if format != nil && *format != "text" && *format != "json" {
+		return usageErr("--format must be text or json")
+	}
+	if sub == "confirm" {
+		if err := checkFPUUID(pos[1]); err != nil {
+			return usageErr("ORDER_UUID %s", err)
+		}
+	}
+	if fpgo != nil && flagSet(fs, "fpgo-uuid") && *fpgo != "known" {
+		if err := checkFPUUID(*fpgo); err != nil {
+			return usageErr("--fpgo-uuid %s", err)
+		}
+	}
+	decision := store.ReviewDecision{}
+	if by != nil {
+		decision = store.ReviewDecision{By: strings.TrimSpace(*by), Note: strings.TrimSpace(*note)}
+		if decision.By == "" {
+			return usageErr("--by is empty and $USER is not set: say who decides")
+		}
+	}
+
+	cfg, err := loadConfig(getenv, requirement{})
+	if err != nil {
+		return err
+	}
+	pool, err := openPool(ctx, cfg, 2)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if pending, err := store.PendingMigrations(ctx, pool); err != nil {
+		return err
+	} else if len(pending) > 0 {
+		return fmt.Errorf("database schema is not current (pending %v): run `worker migrate` first", pending)
+	}
+
+	switch sub {
+	case "resubmit":
+		r := store.Resubmit{ReviewDecision: decision, FpgoUUID: *fpgo}
+		if *fpgo == "known" {
+			r.FpgoUUID, r.KnownFpgo = "", true
+		}
+		return reviewResubmit(ctx, pool, pos[0], r, stdout)
+	case "confirm":
+		return reviewConfirm(ctx, pool, pos[0], pos[1], decision, stdout)
+	}
+	items, err := store.ListNeedsReview(ctx, pool)
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		return writeReviewJSON(stdout, items, cfg.Location)
+	}
+	return writeReviewText(stdout, items, cfg.Location, time.Now())
+}
+
+// reviewResubmit queues the order again: status, event and submit job in one
+// transaction, so a decision is never recorded without its job or the
+// reverse. A running `worker run` sends it.
+func reviewResubmit(ctx context.Context, pool *pgxpool.Pool, spec string, r store.Resubmit, stdout io.Writer) error {
+	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{}) // inserts only, never starts
+	if err != nil {
+		return err
+	}
+	ref, err := store.ResolveOrder(ctx, pool, spec)
+	if err != nil {
+		return err
+	}
+	var res *store.Resubmitted
+	var jobID int64
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if res, err = store.ResubmitReviewed(ctx, tx, ref.ID, r); err != nil {
+			return err
+		}
+		ins, err := inserter.InsertTx(ctx, tx, jobs.SubmitOrderArgs{OrderID: res.Order.ID, Version: res.Version}, nil)
+		if err != nil {
+			return fmt.Errorf("queueing the submit job: %w", err)
+		}
+		if ins.UniqueSkippedAsDuplicate { // cannot happen: the version is new
+			return fmt.Errorf("order %s version %d already has a submit job; nothing changed", res.Order, res.Version)
+		}
+		jobID = ins.Job.ID
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	how := "as a new FP order"
+	if res.FpgoUUID != "" {
+		how = "as an update of FP order " + res.FpgoUUID
+	}
+	fmt.Fprintf(stdout, "order %s: queued to be sent again %s (submit job %d); `worker run` sends it\n", res.Order, how, jobID)
+	return nil
+}
+
+func reviewConfirm(ctx context.Context, pool *pgxpool.Pool, spec, orderUUID string, d store.ReviewDecision, stdout io.Writer) error {
+	ref, err := store.ResolveOrder(ctx, pool, spec)
+	if err != nil {
+		return err
+	}
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		ref, err = store.ConfirmReviewed(ctx, tx, ref.ID, orderUUID, d)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "order %s: submitted as FP order %s; nothing was sent\n", ref, orderUUID)
+	return nil
+}
+
+// checkFPUUID checks an FP order id loosely: FP's ids look like ODR + digits
+// today, but nothing documents that they always will.
+func checkFPUUID(s string) error {
+	switch {
+	case s == "":
+		return errors.New("is empty")
+	case len(s) > 64:
+		return fmt.Errorf("is %d characters long; FP's order ids are far shorter", len(s))
+	case strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) >= 0:
+		return fmt.Errorf("%q holds a space or a control character", s)
+	}
+	return nil
+}
+
+// parseInterspersed parses flags wherever they stand among the positional
+// arguments (`resubmit R-1 --note x`), which the flag package alone does not.
+// Everything after "--" is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		before, after, dashes := cutDashes(args)
+		if err := fs.Parse(before); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			if dashes {
+				pos = append(pos, after...)
+			}
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+		if dashes {
+			args = append(append(args, "--"), after...)
+		}
+	}
+}
+
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+func cutDashes(args []string) (before, after []string, found bool) {
+	for i, a := range args {
+		if a == "--" {
+			return args[:i], args[i+1:], true
+		}
+	}
+	return args, nil, false
+}
+
+// writeReviewText writes one aligned line per order and, indented under
+// it, why it waits and what its last attempt left. Amounts are NOK as the
+// report writes them (4500.00); times in TZ_REPORTS.
+func writeReviewText(w io.Writer, items []store.ReviewItem, loc *time.Location, now time.Time) error {
+	if len(items) == 0 {
+		_, err := fmt.Fprintln(w, "no orders need review")
+		return err
+	}
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tKIND\tORDER_REF\tCUSTOMER\tNOK\tIN REVIEW SINCE\tATTEMPTS\tFP ORDER")
+	for _, it := range items {
+		fp := it.FPOrderUUID
+		if fp == "" {
+			fp = "-"
+		}
+		if it.PossibleDuplicate != "" {
+			fp += " (possible duplicate " + it.PossibleDuplicate + ")"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s (%s ago)\t%d\t%s\n", it.ID, it.Kind, it.Ref, oneLine(it.CustomerName),
+			report.NOK(it.GrandTotalOre), it.StatusAt.In(loc).Format("2006-01-02 15:04"), age(now.Sub(it.StatusAt)), it.Attempts, fp)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	lines := strings.Split(strings.TrimSuffix(table.String(), "\n"), "\n")
+	var b strings.Builder
+	b.WriteString(lines[0] + "\n")
+	for i, it := range items {
+		b.WriteString(lines[i+1] + "\n")
+		b.WriteString("    reason:       " + oneLine(it.ReviewReason) + "\n")
+		b.WriteString("    last attempt: " + attemptLine(it.LastAttempt, loc) + "\n")
+	}
+	fmt.Fprintf(&b, "\n%d order(s) need review. Decide each: worker review resubmit ORDER [--fpgo-uuid UUID|known], or worker review confirm ORDER ORDER_UUID\n", len(items))
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func attemptLine(a *store.AttemptEvidence, loc *time.Location) string {
+	if a == nil {
+		return "none recorded"
+	}
+	outcome := a.Outcome
+	if outcome == "" {
+		outcome = "no outcome recorded"
+	}
+	status := "no HTTP answer"
+	if a.HTTPStatus != 0 {
+		status = "HTTP " + strconv.Itoa(a.HTTPStatus)
+	}
+	s := fmt.Sprintf("#%d at %s: %s, %s", a.Attempt, a.StartedAt.In(loc).Format("2006-01-02 15:04:05"), outcome, status)
+	if a.FpgoUUID != "" {
+		s += ", as an update of " + a.FpgoUUID
+	}
+	if a.Message != "" {
+		s += ": " + oneLine(a.Message)
+	}
+	return s
+}
+
+// oneLine keeps a table row on one line whatever a name or message holds.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func age(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "<1m"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d/time.Hour))
+	}
+	return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+}
+
+type reviewJSON struct {
+	Orders []reviewOrderJSON `json:"orders"`
+}
+
+type reviewOrderJSON struct {
+	OrderID           int64              `json:"order_id"`
+	Kind              string             `json:"kind"`
+	OrderRef          string             `json:"order_ref"`
+	Source            string             `json:"source"`
+	SourceRow         int                `json:"source_row"`
+	CustomerName      string             `json:"customer_name"`
+	GrandTotal        json.Number        `json:"grand_total"` // NOK, two decimals, exact
+	GrandTotalOre     int64              `json:"grand_total_ore"`
+	StatusAt          time.Time          `json:"status_at"`
+	ReviewReason      string             `json:"review_reason"`
+	Attempts          int                `json:"attempts"`
+	FPOrderUUID       *string            `json:"fp_order_uuid"`
+	PossibleDuplicate *string            `json:"possible_duplicate"`
+	LastAttempt       *reviewAttemptJSON `json:"last_attempt"`
+}
+
+type reviewAttemptJSON struct {
+	Attempt    int        `json:"attempt"`
+	StartedAt  time.Time  `json:"started_at"`
+	FinishedAt *time.Time `json:"finished_at"`
+	Outcome    *string    `json:"outcome"`
+	HTTPStatus *int       `json:"http_status"`
+	Message    string     `json:"message"`
+	FpgoUUID   *string    `json:"fpgo_uuid"`
+}
+
+func writeReviewJSON(w io.Writer, items []store.ReviewItem, loc *time.Location) error {
+	out := reviewJSON{Orders: []reviewOrderJSON{}}
+	for _, it := range items {
+		o := reviewOrderJSON{OrderID: it.ID, Kind: it.Kind, OrderRef: it.Ref, Source: it.Source, SourceRow: it.SourceRow,
+			CustomerName: it.CustomerName, GrandTotal: json.Number(report.NOK(it.GrandTotalOre)), GrandTotalOre: it.GrandTotalOre,
+			StatusAt: it.StatusAt.In(loc), ReviewReason: it.ReviewReason, Attempts: it.Attempts,
+			FPOrderUUID: orNull(it.FPOrderUUID), PossibleDuplicate: orNull(it.PossibleDuplicate)}
+		if a := it.LastAttempt; a != nil {
+			o.LastAttempt = &reviewAttemptJSON{Attempt: a.Attempt, StartedAt: a.StartedAt.In(loc), FinishedAt: inLoc(a.FinishedAt, loc),
+				Outcome: orNull(a.Outcome), Message: a.Message, FpgoUUID: orNull(a.FpgoUUID)}
+			if a.HTTPStatus != 0 {
+				o.LastAttempt.HTTPStatus = &a.HTTPStatus
+			}
+		}
+		out.Orders = append(out.Orders, o)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func inLoc(t *time.Time, loc *time.Location) *time.Time {
+	if t == nil {
+		return nil
+	}
+	l := t.In(loc)
+	return &l
+}
+
+func orNull(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
