@@ -85,7 +85,9 @@ func (w *SubmitOrderWorker) Work(ctx context.Context, job *river.Job[SubmitOrder
 	log := w.Cfg.Logger.With("order_id", job.Args.OrderID, "job_id", job.ID, "job_attempt", job.Attempt)
 	// The send slot comes first: an attempt is committed only when its
 	// request can go out at once, so a crash while waiting leaves nothing
-	// that looks like a request in flight.
+	// that looks like a request in flight. (Not inside begin's transaction:
+	// waiting there would hold a connection while the throttle needs
+	// another, and a full pool would deadlock.)
 	slot, err := w.Cfg.Throttle.Acquire(ctx)
 	var wait *throttle.Wait
 	if errors.As(err, &wait) {
@@ -169,7 +171,13 @@ func (w *SubmitOrderWorker) begin(ctx context.Context, job *river.Job[SubmitOrde
 	}
 	if o.Status != orderstate.Queued && o.Status != orderstate.Submitting {
 		// Settled by an earlier run of this job, another version's job, a
-		// callback, or a human. Nothing to send.
+		// callback, or a human. Nothing to send. An attempt of a killed run
+		// may still be open: FP's callback has told what became of it.
+		if _, err := tx.Exec(ctx, `UPDATE submit_attempts SET outcome = 'superseded', finished_at = now(),
+				message = 'no answer recorded; the order was settled meanwhile (status ' || $2 || ')'
+			WHERE order_id = $1 AND outcome IS NULL`, o.ID, string(o.Status)); err != nil {
+			return nil, 0, 0, "", false, err
+		}
 		log.Info("order already settled; nothing to send", "status", o.Status)
 		return nil, 0, 0, "", true, w.complete(ctx, tx, job)
 	}
@@ -181,7 +189,7 @@ func (w *SubmitOrderWorker) begin(ctx context.Context, job *river.Job[SubmitOrde
 	if open != nil {
 		reason := fmt.Sprintf("attempt %d (started %s) may have reached FP; its answer was never recorded",
 			open.Attempt, open.StartedAt.UTC().Format(time.RFC3339))
-		if err := store.FinishAttempt(ctx, tx, open.ID, "abandoned", 0, "worker stopped before recording the answer"); err != nil {
+		if _, err := store.FinishAttempt(ctx, tx, open.ID, "abandoned", 0, "no answer recorded (worker stopped, or its database connection failed)"); err != nil {
 			return nil, 0, 0, "", false, err
 		}
 		if fpclient.Kind(o.Kind).NotifiesCustomer() {
@@ -229,32 +237,30 @@ func (w *SubmitOrderWorker) succeed(ctx context.Context, job *river.Job[SubmitOr
 	// The request succeeded: recording it must not be cut short by a
 	// shutdown that cancels ctx, or the next run would see an open attempt.
 	ctx = context.WithoutCancel(ctx)
-	tx, err := w.Pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx)                     //nolint:errcheck
-	cur, err := store.LockOrder(ctx, tx, o.ID) // a callback may have arrived meanwhile
-	if err != nil {
-		return err
-	}
 	msg := c.Message
 	if c.OrderUUID == "" {
 		msg += " (no orderUuid in FP's answer; the first callback will carry it)"
 	}
-	if err := store.FinishAttempt(ctx, tx, attemptID, "created", c.HTTPStatus, msg); err != nil {
-		return err
-	}
-	if err := store.MarkSubmitted(ctx, tx, cur, store.Created{OrderUUID: c.OrderUUID, CustomerUUID: c.CustomerUUID,
-		PaymentURL: c.PaymentURL, BankIDURL: c.BankIDURL}); err != nil {
-		return err
-	}
-	if err := store.AddEvent(ctx, tx, o.ID, "submitted", string(orderstate.Submitted), attempt, map[string]any{
-		"http_status": c.HTTPStatus, "message": c.Message, "fp_order_uuid": c.OrderUUID, "customer_uuid": c.CustomerUUID,
-		"ratelimit_remaining": c.RateLimit.Remaining}); err != nil {
-		return err
-	}
-	if err := w.complete(ctx, tx, job); err != nil {
+	err := w.persist(ctx, log, "created", c.OrderUUID, func(tx pgx.Tx) error {
+		cur, err := store.LockOrder(ctx, tx, o.ID) // a callback may have arrived meanwhile
+		if err != nil {
+			return err
+		}
+		if err := finishAttempt(ctx, tx, attemptID, "created", c.HTTPStatus, msg); err != nil {
+			return err
+		}
+		if err := store.MarkSubmitted(ctx, tx, cur, store.Created{OrderUUID: c.OrderUUID, CustomerUUID: c.CustomerUUID,
+			PaymentURL: c.PaymentURL, BankIDURL: c.BankIDURL}); err != nil {
+			return err
+		}
+		if err := store.AddEvent(ctx, tx, o.ID, "submitted", string(orderstate.Submitted), attempt, map[string]any{
+			"http_status": c.HTTPStatus, "message": c.Message, "fp_order_uuid": c.OrderUUID, "customer_uuid": c.CustomerUUID,
+			"ratelimit_remaining": c.RateLimit.Remaining}); err != nil {
+			return err
+		}
+		return completeTx(ctx, tx, job)
+	})
+	if err != nil {
 		return err
 	}
 	log.Info("order submitted", "fp_order_uuid", c.OrderUUID, "http_status", c.HTTPStatus)
@@ -317,8 +323,8 @@ func (w *SubmitOrderWorker) fail(ctx context.Context, job *river.Job[SubmitOrder
 // settling the job.
 func (w *SubmitOrderWorker) record(ctx context.Context, orderID, attemptID int64, attempt int, outcome string, httpStatus int, msg string, s orderstate.Status) error {
 	ctx = context.WithoutCancel(ctx)
-	return pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
-		if err := store.FinishAttempt(ctx, tx, attemptID, outcome, httpStatus, msg); err != nil {
+	return w.persist(ctx, w.Cfg.Logger.With("order_id", orderID), outcome, "", func(tx pgx.Tx) error {
+		if err := finishAttempt(ctx, tx, attemptID, outcome, httpStatus, msg); err != nil {
 			return err
 		}
 		if _, err := store.SetStatus(ctx, tx, orderID, s, msg); err != nil {
@@ -331,25 +337,25 @@ func (w *SubmitOrderWorker) record(ctx context.Context, orderID, attemptID int64
 // finish settles the order and completes the job in one transaction.
 func (w *SubmitOrderWorker) finish(ctx context.Context, job *river.Job[SubmitOrderArgs], o *store.Order, attemptID int64, attempt int, outcome string, httpStatus int, msg string, s orderstate.Status, log *slog.Logger) error {
 	ctx = context.WithoutCancel(ctx)
-	tx, err := w.Pool.Begin(ctx)
+	var applied bool
+	err := w.persist(ctx, log, outcome, "", func(tx pgx.Tx) error {
+		if err := finishAttempt(ctx, tx, attemptID, outcome, httpStatus, msg); err != nil {
+			return err
+		}
+		var err error
+		if applied, err = store.SetStatus(ctx, tx, o.ID, s, msg); err != nil {
+			return err
+		}
+		st := s
+		if !applied { // FP's callback came first: FP has the order
+			st = ""
+		}
+		if err := store.AddEvent(ctx, tx, o.ID, "submit_"+outcome, string(st), attempt, map[string]any{"http_status": httpStatus, "message": msg}); err != nil {
+			return err
+		}
+		return completeTx(ctx, tx, job)
+	})
 	if err != nil {
-		return err
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck
-	if err := store.FinishAttempt(ctx, tx, attemptID, outcome, httpStatus, msg); err != nil {
-		return err
-	}
-	applied, err := store.SetStatus(ctx, tx, o.ID, s, msg)
-	if err != nil {
-		return err
-	}
-	if !applied { // FP's callback came first: FP has the order
-		s = ""
-	}
-	if err := store.AddEvent(ctx, tx, o.ID, "submit_"+outcome, string(s), attempt, map[string]any{"http_status": httpStatus, "message": msg}); err != nil {
-		return err
-	}
-	if err := w.complete(ctx, tx, job); err != nil {
 		return err
 	}
 	if applied {
@@ -368,8 +374,52 @@ func (w *SubmitOrderWorker) settle(ctx context.Context, tx pgx.Tx, orderID int64
 // complete marks the job done in tx and commits: the order's new state and
 // the job's completion land together or not at all.
 func (w *SubmitOrderWorker) complete(ctx context.Context, tx pgx.Tx, job *river.Job[SubmitOrderArgs]) error {
-	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
+	if err := completeTx(ctx, tx, job); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)
+}
+
+func completeTx(ctx context.Context, tx pgx.Tx, job *river.Job[SubmitOrderArgs]) error {
+	_, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job)
+	return err
+}
+
+// errRecorded: the attempt's outcome is in the database already.
+var errRecorded = errors.New("attempt outcome already recorded")
+
+// finishAttempt records an attempt's outcome, once: errRecorded when an
+// earlier try of the same transaction committed it already.
+func finishAttempt(ctx context.Context, tx pgx.Tx, attemptID int64, outcome string, httpStatus int, msg string) error {
+	finished, err := store.FinishAttempt(ctx, tx, attemptID, outcome, httpStatus, msg)
+	if err == nil && !finished {
+		return errRecorded
+	}
+	return err
+}
+
+// persist records FP's answer in a transaction, and again if the database
+// connection failed. Once FP has answered, losing the answer to a cut
+// connection would send an invoice to review, or a checkout twice. A try
+// whose commit went through although its reply was lost is seen by the next
+// try (the attempt has its outcome) and ends there.
+func (w *SubmitOrderWorker) persist(ctx context.Context, log *slog.Logger, outcome, fpOrderUUID string, fn func(tx pgx.Tx) error) error {
+	var err error
+	for try := range 8 {
+		if try > 0 {
+			time.Sleep(min(50*time.Millisecond<<try, 5*time.Second))
+		}
+		err = pgx.BeginFunc(ctx, w.Pool, fn)
+		if err == nil || errors.Is(err, errRecorded) {
+			return nil
+		}
+		if !store.IsConnectionError(err) {
+			break
+		}
+		log.Warn("recording FP's answer: database connection failed; trying again", "try", try+1, "error", err)
+	}
+	// The answer is lost to us: the next run of the job finds the attempt
+	// open and treats it as "may have reached FP". Log what FP said.
+	log.Error("could not record FP's answer", "outcome", outcome, "fp_order_uuid", fpOrderUUID, "error", err)
+	return err
 }

@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/frontpayment/fpexport/internal/orderstate"
 )
@@ -80,15 +84,35 @@ func StartAttempt(ctx context.Context, tx pgx.Tx, o *Order, jobID int64, jobAtte
 	return attemptID, attempt, err
 }
 
-// FinishAttempt records an attempt's outcome.
-func FinishAttempt(ctx context.Context, tx pgx.Tx, attemptID int64, outcome string, httpStatus int, message string) error {
+// FinishAttempt records an attempt's outcome. It reports false when the
+// attempt had one already (a transaction repeated after its commit's reply
+// was lost): an outcome is written once.
+func FinishAttempt(ctx context.Context, tx pgx.Tx, attemptID int64, outcome string, httpStatus int, message string) (bool, error) {
 	var hs *int
 	if httpStatus != 0 {
 		hs = &httpStatus
 	}
-	_, err := tx.Exec(ctx, `UPDATE submit_attempts SET outcome = $2, http_status = $3, message = $4, finished_at = now()
-		WHERE id = $1`, attemptID, outcome, hs, message)
-	return err
+	tag, err := tx.Exec(ctx, `UPDATE submit_attempts SET outcome = $2, http_status = $3, message = $4, finished_at = now()
+		WHERE id = $1 AND outcome IS NULL`, attemptID, outcome, hs, message)
+	return tag.RowsAffected() == 1, err
+}
+
+// IsConnectionError tells a failed database connection (cut, server
+// restarting) from an error of the statement itself: only the first is
+// worth trying again on a fresh connection.
+func IsConnectionError(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		// 08: connection exception; 57P01-03: the server is shutting down
+		// or starting.
+		return strings.HasPrefix(pgErr.Code, "08") || pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03"
+	}
+	var netErr net.Error
+	return pgconn.SafeToRetry(err) || errors.As(err, &netErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || strings.Contains(err.Error(), "conn closed")
 }
 
 // Created is what FP returned for an accepted order.

@@ -178,7 +178,38 @@ func (t *Throttle) reserve(ctx context.Context, slot *Slot) (time.Duration, erro
 		waitSec, pauseLeft    float64
 		reason                string
 	)
-	err := t.pool.QueryRow(ctx, `WITH cur AS (
+	err := t.pool.QueryRow(ctx, reserveSQL,
+		t.interval.Seconds(), t.cfg.MaxWait.Seconds(), t.cfg.Pause.Seconds(),
+	).Scan(&paused, &probe, &tooFar, &waitSec, &pauseLeft, &reason)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// The database crashed and emptied the unlogged table.
+		if err = ensureRow(ctx, t.pool); err == nil {
+			err = t.pool.QueryRow(ctx, reserveSQL, t.interval.Seconds(), t.cfg.MaxWait.Seconds(), t.cfg.Pause.Seconds()).
+				Scan(&paused, &probe, &tooFar, &waitSec, &pauseLeft, &reason)
+		}
+	}
+	if err != nil {
+		return 0, fmt.Errorf("taking a send slot: %w", err)
+	}
+	switch {
+	case paused:
+		return 0, &Wait{For: seconds(pauseLeft) + time.Second, Paused: true, Reason: reason}
+	case tooFar:
+		return 0, &Wait{For: seconds(waitSec)}
+	}
+	slot.Probe = probe
+	return seconds(waitSec), nil
+}
+
+// ensureRow writes the throttle's row if it is missing.
+func ensureRow(ctx context.Context, db *pgxpool.Pool) error {
+	_, err := db.Exec(ctx, `INSERT INTO fp_throttle (id) VALUES (1) ON CONFLICT (id) DO NOTHING`)
+	return err
+}
+
+// reserveSQL takes the next slot: $1 the interval, $2 MaxWait, $3 the
+// pause, all in seconds.
+const reserveSQL = `WITH cur AS (
 			SELECT clock_timestamp() AS t, f.* FROM fp_throttle f WHERE f.id = 1 FOR UPDATE
 		), plan AS (
 			SELECT t, paused_since IS NOT NULL AND paused_until > t AS paused,
@@ -199,21 +230,7 @@ func (t *Throttle) reserve(ctx context.Context, slot *Slot) (time.Duration, erro
 			paused_until = CASE WHEN v.probe THEN v.t + $3 * interval '1 second' ELSE f.paused_until END
 		FROM verdict v WHERE f.id = 1
 		RETURNING v.paused, v.probe, v.too_far, extract(epoch FROM v.slot - v.t)::float8,
-			CASE WHEN v.paused THEN extract(epoch FROM v.paused_until - v.t)::float8 ELSE 0 END, v.pause_reason`,
-		t.interval.Seconds(), t.cfg.MaxWait.Seconds(), t.cfg.Pause.Seconds(),
-	).Scan(&paused, &probe, &tooFar, &waitSec, &pauseLeft, &reason)
-	if err != nil {
-		return 0, fmt.Errorf("taking a send slot: %w", err)
-	}
-	switch {
-	case paused:
-		return 0, &Wait{For: seconds(pauseLeft) + time.Second, Paused: true, Reason: reason}
-	case tooFar:
-		return 0, &Wait{For: seconds(waitSec)}
-	}
-	slot.Probe = probe
-	return seconds(waitSec), nil
-}
+			CASE WHEN v.paused THEN extract(epoch FROM v.paused_until - v.t)::float8 ELSE 0 END, v.pause_reason`
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
@@ -386,6 +403,9 @@ func (t *Throttle) Run(ctx context.Context) error {
 // heartbeats (by then every other process has seen it), unless it is alone.
 func (t *Throttle) beat(ctx context.Context) error {
 	hb := t.cfg.Heartbeat.Seconds()
+	if err := ensureRow(ctx, t.pool); err != nil {
+		return err
+	}
 	if _, err := t.pool.Exec(ctx, `INSERT INTO fp_senders (id) VALUES ($1)
 		ON CONFLICT (id) DO UPDATE SET seen_at = now()`, t.id); err != nil {
 		return err
