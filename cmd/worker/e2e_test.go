@@ -78,6 +78,9 @@ func newStack(t *testing.T, simCfg fpfake.Config, adjust func(*config)) *stack {
 	target, _ := url.Parse(simURL)
 	s := &stack{pool: pool, sim: sim}
 	proxy := httputil.NewSingleHostReverseProxy(target)
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 256 // as fpclient's: no dial per request
+	proxy.Transport = tr
 	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.badToken.Load() {
 			r.Header.Set("Authorization", "Bearer wrong-token")

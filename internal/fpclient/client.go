@@ -55,7 +55,13 @@ func New(cfg Config) (*Client, error) {
 		if timeout == 0 {
 			timeout = 30 * time.Second
 		}
-		hc = &http.Client{Timeout: timeout}
+		// Go's default transport keeps 2 idle connections per host: with
+		// more requests in flight than that, every answer would close a
+		// connection and the next request dial a new one.
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConns = 256
+		tr.MaxIdleConnsPerHost = 256
+		hc = &http.Client{Timeout: timeout, Transport: tr}
 	}
 	return &Client{baseURL: strings.TrimRight(cfg.BaseURL, "/"), token: cfg.Token, http: hc}, nil
 }

@@ -135,9 +135,7 @@ func (w *SubmitOrderWorker) observe(ctx context.Context, slot *throttle.Slot, cr
 	case fe != nil:
 		rl = fe.RateLimit
 	}
-	if e := w.Cfg.Throttle.Observe(ctx, rl); e != nil {
-		log.Warn("throttle", "error", e)
-	}
+	w.Cfg.Throttle.Observe(rl)
 	if fe != nil && fe.RetryAfter > 0 {
 		if e := w.Cfg.Throttle.Defer(ctx, fe.RetryAfter); e != nil {
 			log.Warn("throttle", "error", e)
@@ -161,7 +159,7 @@ func (w *SubmitOrderWorker) begin(ctx context.Context, job *river.Job[SubmitOrde
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
 
-	o, err = store.LockOrder(ctx, tx, job.Args.OrderID)
+	o, open, err := store.LockForSubmit(ctx, tx, job.Args.OrderID)
 	if errors.Is(err, store.ErrNotFound) {
 		log.Warn("order no longer exists; dropping job")
 		return nil, 0, 0, "", true, w.complete(ctx, tx, job)
@@ -182,10 +180,6 @@ func (w *SubmitOrderWorker) begin(ctx context.Context, job *river.Job[SubmitOrde
 		return nil, 0, 0, "", true, w.complete(ctx, tx, job)
 	}
 
-	open, err := store.FindOpenAttempt(ctx, tx, o.ID)
-	if err != nil {
-		return nil, 0, 0, "", false, err
-	}
 	if open != nil {
 		reason := fmt.Sprintf("attempt %d (started %s) may have reached FP; its answer was never recorded",
 			open.Attempt, open.StartedAt.UTC().Format(time.RFC3339))
@@ -206,10 +200,6 @@ func (w *SubmitOrderWorker) begin(ctx context.Context, job *river.Job[SubmitOrde
 	fpgo = o.FPOrderUUID
 	attemptID, attempt, err = store.StartAttempt(ctx, tx, o, job.ID, job.Attempt, fpgo)
 	if err != nil {
-		return nil, 0, 0, "", false, err
-	}
-	if err := store.AddEvent(ctx, tx, o.ID, "submit_started", string(orderstate.Submitting), attempt,
-		map[string]any{"job_id": job.ID, "job_attempt": job.Attempt, "version": o.Version, "fpgo_uuid": fpgo}); err != nil {
 		return nil, 0, 0, "", false, err
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -246,17 +236,15 @@ func (w *SubmitOrderWorker) succeed(ctx context.Context, job *river.Job[SubmitOr
 		if err != nil {
 			return err
 		}
-		if err := finishAttempt(ctx, tx, attemptID, "created", c.HTTPStatus, msg); err != nil {
+		recorded, err := store.RecordCreated(ctx, tx, cur, attemptID, attempt, c.HTTPStatus, msg,
+			store.Created{OrderUUID: c.OrderUUID, CustomerUUID: c.CustomerUUID, PaymentURL: c.PaymentURL, BankIDURL: c.BankIDURL},
+			map[string]any{"http_status": c.HTTPStatus, "message": c.Message, "fp_order_uuid": c.OrderUUID,
+				"customer_uuid": c.CustomerUUID, "ratelimit_remaining": c.RateLimit.Remaining})
+		if err != nil {
 			return err
 		}
-		if err := store.MarkSubmitted(ctx, tx, cur, store.Created{OrderUUID: c.OrderUUID, CustomerUUID: c.CustomerUUID,
-			PaymentURL: c.PaymentURL, BankIDURL: c.BankIDURL}); err != nil {
-			return err
-		}
-		if err := store.AddEvent(ctx, tx, o.ID, "submitted", string(orderstate.Submitted), attempt, map[string]any{
-			"http_status": c.HTTPStatus, "message": c.Message, "fp_order_uuid": c.OrderUUID, "customer_uuid": c.CustomerUUID,
-			"ratelimit_remaining": c.RateLimit.Remaining}); err != nil {
-			return err
+		if !recorded {
+			return errRecorded
 		}
 		return completeTx(ctx, tx, job)
 	})

@@ -68,6 +68,11 @@ type Throttle struct {
 	id       string
 	interval time.Duration
 
+	// seen is FP's budget from this process's latest answer, not yet
+	// written: the next reserve writes it in the same statement.
+	seenMu sync.Mutex
+	seen   *fpclient.RateLimit
+
 	mu       sync.Mutex
 	changed  chan struct{} // closed and replaced when inFlight or share change
 	inFlight int
@@ -178,14 +183,19 @@ func (t *Throttle) reserve(ctx context.Context, slot *Slot) (time.Duration, erro
 		waitSec, pauseLeft    float64
 		reason                string
 	)
-	err := t.pool.QueryRow(ctx, reserveSQL,
-		t.interval.Seconds(), t.cfg.MaxWait.Seconds(), t.cfg.Pause.Seconds(),
-	).Scan(&paused, &probe, &tooFar, &waitSec, &pauseLeft, &reason)
+	seenLimit, seenRemaining := -1, 0
+	t.seenMu.Lock()
+	if t.seen != nil {
+		seenLimit, seenRemaining = t.seen.Limit, t.seen.Remaining
+		t.seen = nil
+	}
+	t.seenMu.Unlock()
+	args := []any{t.interval.Seconds(), t.cfg.MaxWait.Seconds(), t.cfg.Pause.Seconds(), seenLimit, seenRemaining, t.cfg.Concurrency + 2}
+	err := t.pool.QueryRow(ctx, reserveSQL, args...).Scan(&paused, &probe, &tooFar, &waitSec, &pauseLeft, &reason)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// The database crashed and emptied the unlogged table.
 		if err = ensureRow(ctx, t.pool); err == nil {
-			err = t.pool.QueryRow(ctx, reserveSQL, t.interval.Seconds(), t.cfg.MaxWait.Seconds(), t.cfg.Pause.Seconds()).
-				Scan(&paused, &probe, &tooFar, &waitSec, &pauseLeft, &reason)
+			err = t.pool.QueryRow(ctx, reserveSQL, args...).Scan(&paused, &probe, &tooFar, &waitSec, &pauseLeft, &reason)
 		}
 	}
 	if err != nil {
@@ -207,26 +217,44 @@ func ensureRow(ctx context.Context, db *pgxpool.Pool) error {
 	return err
 }
 
-// reserveSQL takes the next slot: $1 the interval, $2 MaxWait, $3 the
-// pause, all in seconds.
+// reserveSQL records FP's budget from this process's latest answer, then
+// takes the next slot, in one statement. $1 the interval, $2 MaxWait, $3
+// the pause, in seconds; $4, $5 FP's limit and remaining (-1: nothing new);
+// $6 the most requests that can be in flight, plus two.
+//
+// FP's budget: within FP's window the recorded remaining only goes down
+// (answers arrive out of order); a jump up by more than can be in flight
+// is FP's next window, which is then taken to end a minute later. Each slot
+// taken counts one off the recorded remaining.
 const reserveSQL = `WITH cur AS (
 			SELECT clock_timestamp() AS t, f.* FROM fp_throttle f WHERE f.id = 1 FOR UPDATE
+		), seen AS (
+			SELECT cur.*, $4::int >= 0 AND (fp_remaining IS NULL OR fp_window_ends IS NULL OR fp_window_ends <= t
+				OR $5::int > fp_remaining + $6::int) AS new_window FROM cur
+		), budget AS (
+			SELECT seen.*,
+				CASE WHEN $4::int < 0 THEN fp_window_ends WHEN new_window THEN t + interval '1 minute' ELSE fp_window_ends END AS w_ends,
+				CASE WHEN $4::int < 0 THEN fp_remaining WHEN new_window THEN $5::int ELSE least(fp_remaining, $5::int) END AS w_rem
+			FROM seen
 		), plan AS (
-			SELECT t, paused_since IS NOT NULL AND paused_until > t AS paused,
+			SELECT t, w_ends, w_rem, paused_since IS NOT NULL AND paused_until > t AS paused,
 				paused_since IS NOT NULL AND paused_until <= t AS probe,
 				paused_until, pause_reason,
 				-- FP's budget spent: nothing before its window ends.
-				greatest(next_send_at, t, CASE WHEN fp_remaining <= 0 AND fp_window_ends > t THEN fp_window_ends END) AS slot,
+				greatest(next_send_at, t, CASE WHEN w_rem <= 0 AND w_ends > t THEN w_ends END) AS slot,
 				-- What is left of FP's budget, spread over what is left of its window.
-				CASE WHEN fp_remaining > 0 AND fp_window_ends > t THEN (fp_window_ends - t) / fp_remaining END AS budget_gap
-			FROM cur
+				CASE WHEN w_rem > 0 AND w_ends > t THEN (w_ends - t) / w_rem END AS budget_gap
+			FROM budget
 		), verdict AS (
 			SELECT p.*, p.slot > p.t + $2 * interval '1 second' AS too_far FROM plan p
 		)
 		UPDATE fp_throttle f SET
 			next_send_at = CASE WHEN v.paused OR v.too_far THEN f.next_send_at
 				ELSE v.slot + greatest($1 * interval '1 second', coalesce(v.budget_gap, interval '0')) END,
-			fp_remaining = CASE WHEN v.paused OR v.too_far THEN f.fp_remaining ELSE f.fp_remaining - 1 END,
+			fp_limit = CASE WHEN $4::int < 0 THEN f.fp_limit ELSE $4::int END,
+			fp_seen_at = CASE WHEN $4::int < 0 THEN f.fp_seen_at ELSE v.t END,
+			fp_window_ends = v.w_ends,
+			fp_remaining = CASE WHEN v.paused OR v.too_far THEN v.w_rem ELSE v.w_rem - 1 END,
 			paused_until = CASE WHEN v.probe THEN v.t + $3 * interval '1 second' ELSE f.paused_until END
 		FROM verdict v WHERE f.id = 1
 		RETURNING v.paused, v.probe, v.too_far, extract(epoch FROM v.slot - v.t)::float8,
@@ -234,26 +262,16 @@ const reserveSQL = `WITH cur AS (
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
-// Observe records FP's own budget from an answer's x-ratelimit headers.
-// The remaining budget only goes down within FP's window (answers arrive
-// out of order); a jump up by more than the requests that can be in flight
-// is FP's new window.
-func (t *Throttle) Observe(ctx context.Context, rl fpclient.RateLimit) error {
+// Observe keeps FP's own budget from an answer's x-ratelimit headers; the
+// next slot this process takes writes it to the shared row (one statement
+// per request, not two).
+func (t *Throttle) Observe(rl fpclient.RateLimit) {
 	if t == nil || rl.Limit <= 0 || rl.Remaining < 0 {
-		return nil
+		return
 	}
-	_, err := t.pool.Exec(ctx, `WITH cur AS (
-			SELECT clock_timestamp() AS t, f.fp_remaining IS NULL OR f.fp_window_ends IS NULL OR f.fp_window_ends <= clock_timestamp()
-				OR $2 > f.fp_remaining + $3 AS new_window FROM fp_throttle f WHERE f.id = 1 FOR UPDATE
-		)
-		UPDATE fp_throttle f SET fp_limit = $1, fp_seen_at = c.t,
-			fp_window_ends = CASE WHEN c.new_window THEN c.t + interval '1 minute' ELSE f.fp_window_ends END,
-			fp_remaining = CASE WHEN c.new_window THEN $2 ELSE least(f.fp_remaining, $2) END
-		FROM cur c WHERE f.id = 1`, rl.Limit, rl.Remaining, t.cfg.Concurrency+2)
-	if err != nil {
-		return fmt.Errorf("recording FP's rate budget: %w", err)
-	}
-	return nil
+	t.seenMu.Lock()
+	t.seen = &rl
+	t.seenMu.Unlock()
 }
 
 // Defer keeps every process from sending for d (FP's Retry-After on a 429
