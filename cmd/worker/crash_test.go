@@ -132,7 +132,7 @@ func (pe *procEnv) orderRecords() map[string]*orderRecord {
 	rows, err := pe.pool.Query(context.Background(), `SELECT o.id, o.order_ref, o.kind, o.status,
 			coalesce(o.fp_order_uuid, ''), coalesce(o.last_error, ''),
 			count(a.id) FILTER (WHERE a.outcome = 'created'),
-			count(a.id) FILTER (WHERE a.outcome IN ('abandoned', 'ambiguous')),
+			count(a.id) FILTER (WHERE a.outcome IN ('abandoned', 'ambiguous', 'superseded')),
 			count(a.id) FILTER (WHERE a.outcome IS NULL AND a.id IS NOT NULL),
 			count(a.id),
 			coalesce((SELECT string_agg(j.state::text, ',' ORDER BY j.id) FROM river_job j
