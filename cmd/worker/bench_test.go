@@ -60,6 +60,7 @@ func benchConcurrency(t *testing.T) {
 	s := newStack(t, fpfake.Config{Plan: fpfake.NoCallbacks, Faults: fpfake.Faults{Latency: latency, LimitPerMinute: 1_000_000}}, func(c *config) {
 		c.RateLimit = 0
 		c.Concurrency = concurrency
+		c.FPBaseURL = directToSimulator
 	})
 	s.importCSV(t, "bench.csv", benchOrders(n))
 	start := time.Now()
@@ -89,6 +90,7 @@ func benchRate(t *testing.T) {
 	s := newStack(t, fpfake.Config{Plan: fpfake.NoCallbacks, Faults: fpfake.Faults{Latency: 20 * time.Millisecond, LimitPerMinute: 240}}, func(c *config) {
 		c.RateLimit = rate
 		c.Concurrency = 10
+		c.FPBaseURL = directToSimulator
 	})
 	s.importCSV(t, "bench.csv", benchOrders(int(rate*float64(seconds))+100))
 	s.run(t)

@@ -61,12 +61,28 @@ func startStackWith(t *testing.T, simCfg fpfake.Config, adjust func(*config)) *s
 	return s
 }
 
+// directToSimulator, as FPBaseURL set by newStack's adjust, sends requests
+// straight to the simulator, not through the token-spoiling proxy (the
+// benchmark measures the worker, not the proxy).
+const directToSimulator = "direct-to-simulator"
+
 // newStack builds everything but does not start the worker (see run).
 // Requests to FP pass through a proxy that can spoil the bearer token.
 func newStack(t *testing.T, simCfg fpfake.Config, adjust func(*config)) *stack {
 	t.Helper()
 	ctx := context.Background()
-	pool := testdb.New(t)
+	// As many connections as `worker run` opens (2 × FP_CONCURRENCY + 25):
+	// a test pool of pgxpool's default four would starve the worker.
+	pc, err := pgxpool.ParseConfig(testdb.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc.MaxConns = 45
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close) // before testdb drops the database
 	logger := testLogger(t)
 	simCfg.Token = "test-token"
 	sim := fpfake.New(simCfg)
@@ -101,6 +117,9 @@ func newStack(t *testing.T, simCfg fpfake.Config, adjust func(*config)) *stack {
 	}
 	if adjust != nil {
 		adjust(cfg)
+	}
+	if cfg.FPBaseURL == directToSimulator {
+		cfg.FPBaseURL = simURL
 	}
 	d, err := newDaemon(ctx, cfg, pool, logger, ln)
 	if err != nil {

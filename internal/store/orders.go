@@ -83,11 +83,10 @@ func LockForSubmit(ctx context.Context, tx pgx.Tx, id int64) (*Order, *OpenAttem
 	return &o, &OpenAttempt{ID: *aID, Attempt: *aAttempt, StartedAt: *aStarted}, nil
 }
 
-// StartAttempt records a new attempt (outcome unknown), marks the order
-// submitting and writes the submit_started event, in one statement. It must
+// StartAttempt records a new attempt (outcome unknown) and marks the order
+// submitting, in one statement. It must
 // be committed before the request goes out.
 func StartAttempt(ctx context.Context, tx pgx.Tx, o *Order, jobID int64, jobAttempt int, fpgoUUID string) (attemptID int64, attempt int, err error) {
-	detail := map[string]any{"job_id": jobID, "job_attempt": jobAttempt, "version": o.Version, "fpgo_uuid": fpgoUUID}
 	err = tx.QueryRow(ctx, `WITH n AS (
 			SELECT coalesce(max(attempt), 0) + 1 AS attempt FROM submit_attempts WHERE order_id = $1
 		), a AS (
@@ -97,11 +96,8 @@ func StartAttempt(ctx context.Context, tx pgx.Tx, o *Order, jobID int64, jobAtte
 		), o AS (
 			UPDATE orders SET status = 'submitting', status_at = now(), attempts = a.attempt, updated_at = now()
 			FROM a WHERE orders.id = $1
-		), e AS (
-			INSERT INTO order_events (order_id, type, status, attempt, detail)
-			SELECT $1, 'submit_started', 'submitting', a.attempt, $6 FROM a
 		)
-		SELECT id, attempt FROM a`, o.ID, o.Version, jobID, jobAttempt, fpgoUUID, detail).Scan(&attemptID, &attempt)
+		SELECT id, attempt FROM a`, o.ID, o.Version, jobID, jobAttempt, fpgoUUID).Scan(&attemptID, &attempt)
 	if err != nil {
 		return 0, 0, fmt.Errorf("recording attempt: %w", err)
 	}
@@ -145,47 +141,80 @@ type Created struct {
 }
 
 // RecordCreated records FP's acceptance of an attempt: the attempt's
-// outcome, FP's ids on the order and the submitted event, in one statement.
-// o is the order as locked now. A callback may already have moved the order
-// further (FP can call back before we commit its answer): the status only
+// outcome, FP's ids on the order and the submitted event, in one statement
+// (its own transaction). A callback may already have moved the order
+// further (FP can call back before we record its answer): the status only
 // moves forward, and a different orderUuid than one a callback attached is
 // kept as a possible duplicate. It reports false, changing nothing, when the
 // attempt has an outcome already (a repeat after a lost commit reply).
-func RecordCreated(ctx context.Context, tx pgx.Tx, o *Order, attemptID int64, attempt, httpStatus int, message string, c Created, detail map[string]any) (bool, error) {
-	status := orderstate.Submitted
-	if o.Status != orderstate.Submitting && o.Status != orderstate.Queued {
-		status = o.Status
-	}
-	dup := ""
-	uuid := c.OrderUUID
-	if o.FPOrderUUID != "" && c.OrderUUID != "" && o.FPOrderUUID != c.OrderUUID {
-		dup, uuid = c.OrderUUID, o.FPOrderUUID
-	}
-	if uuid == "" {
-		uuid = o.FPOrderUUID
-	}
+func RecordCreated(ctx context.Context, db DB, orderID, attemptID int64, attempt, httpStatus int, message string, c Created, detail map[string]any) (bool, error) {
 	var hs *int
 	if httpStatus != 0 {
 		hs = &httpStatus
 	}
 	var recorded bool
-	err := tx.QueryRow(ctx, `WITH a AS (
-			UPDATE submit_attempts SET outcome = 'created', http_status = $9, message = $10, finished_at = now()
-			WHERE id = $8 AND outcome IS NULL RETURNING id
+	err := db.QueryRow(ctx, `WITH a AS (
+			UPDATE submit_attempts SET outcome = 'created', http_status = $7, message = $8, finished_at = now()
+			WHERE id = $6 AND outcome IS NULL RETURNING id
 		), o AS (
-			UPDATE orders SET status = $2, status_at = CASE WHEN status = $2 THEN status_at ELSE now() END,
-				fp_order_uuid = nullif($3, ''), fp_customer_uuid = coalesce(nullif($4, ''), fp_customer_uuid),
-				payment_url = coalesce(nullif($5, ''), payment_url), bank_id_url = coalesce(nullif($6, ''), bank_id_url),
-				submitted_at = now(), last_error = NULL, review_reason = NULL,
-				possible_duplicate = coalesce(nullif($7, ''), possible_duplicate), updated_at = now()
+			UPDATE orders SET
+				status = CASE WHEN status IN ('queued', 'submitting') THEN 'submitted' ELSE status END,
+				status_at = CASE WHEN status IN ('queued', 'submitting') THEN now() ELSE status_at END,
+				fp_order_uuid = coalesce(fp_order_uuid, nullif($2, '')),
+				possible_duplicate = CASE WHEN fp_order_uuid IS NOT NULL AND $2 <> '' AND fp_order_uuid <> $2 THEN $2
+					ELSE possible_duplicate END,
+				fp_customer_uuid = coalesce(nullif($3, ''), fp_customer_uuid),
+				payment_url = coalesce(nullif($4, ''), payment_url), bank_id_url = coalesce(nullif($5, ''), bank_id_url),
+				submitted_at = now(), last_error = NULL, review_reason = NULL, updated_at = now()
 			WHERE id = $1 AND EXISTS (SELECT 1 FROM a)
 		), e AS (
 			INSERT INTO order_events (order_id, type, status, attempt, detail)
-			SELECT $1, 'submitted', 'submitted', $11, $12 FROM a
+			SELECT $1, 'submitted', 'submitted', $9, $10 FROM a
 		)
-		SELECT EXISTS (SELECT 1 FROM a)`, o.ID, status, uuid, c.CustomerUUID, c.PaymentURL, c.BankIDURL, dup,
+		SELECT EXISTS (SELECT 1 FROM a)`, orderID, c.OrderUUID, c.CustomerUUID, c.PaymentURL, c.BankIDURL,
 		attemptID, hs, message, attempt, detail).Scan(&recorded)
 	return recorded, err
+}
+
+// StartSubmit is the common case of a submit job's start, in one statement:
+// the order is queued and has no attempt without an outcome, so
+// a new attempt is recorded and the order marked submitting (the attempt
+// row, with its job, version and fpgoUuid, is the record of the start: no
+// event besides it). ok is false, with nothing changed, in any
+// other case; the caller then looks closer in a transaction.
+func StartSubmit(ctx context.Context, db DB, orderID, jobID int64, jobAttempt int) (o *Order, attemptID int64, attempt int, ok bool, err error) {
+	var od Order
+	err = db.QueryRow(ctx, `WITH cur AS (
+			SELECT * FROM orders WHERE id = $1 FOR UPDATE
+		), ready AS (
+			-- queued only: 'submitting' means an attempt started (perhaps by
+			-- a run that crashed, perhaps by a concurrent one this statement
+			-- waited for, whose attempt its snapshot cannot see). FOR UPDATE
+			-- returns the row as committed after the wait.
+			SELECT cur.* FROM cur WHERE status = 'queued'
+				AND NOT EXISTS (SELECT 1 FROM submit_attempts WHERE order_id = $1 AND outcome IS NULL)
+		), a AS (
+			INSERT INTO submit_attempts (order_id, attempt, version, job_id, job_attempt, fpgo_uuid)
+			SELECT $1, (SELECT coalesce(max(attempt), 0) + 1 FROM submit_attempts WHERE order_id = $1),
+				ready.version, $2, $3, ready.fp_order_uuid FROM ready
+			RETURNING id, attempt
+		), u AS (
+			UPDATE orders SET status = 'submitting', status_at = now(), attempts = a.attempt, updated_at = now()
+			FROM a WHERE orders.id = $1
+		)
+		SELECT r.id, r.kind, r.order_ref, r.version, r.status, r.order_data, coalesce(r.fp_status, ''),
+			coalesce(r.fp_status_created_at, 0), coalesce(r.fp_status_callback_id, 0), coalesce(r.fp_order_uuid, ''),
+			a.attempt, r.grand_total_ore, a.id, a.attempt
+		FROM ready r, a`, orderID, jobID, jobAttempt).Scan(&od.ID, &od.Kind, &od.Ref, &od.Version, &od.Status, &od.Data,
+		&od.FPStatus, &od.FPStatusCreatedAt, &od.FPStatusCallback, &od.FPOrderUUID, &od.Attempts, &od.GrandTotalOre,
+		&attemptID, &attempt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, 0, 0, false, nil
+	}
+	if err != nil {
+		return nil, 0, 0, false, fmt.Errorf("recording attempt: %w", err)
+	}
+	return &od, attemptID, attempt, true, nil
 }
 
 // SetStatus records the submit job's verdict (queued for a retry,

@@ -74,7 +74,7 @@ type Throttle struct {
 	seen   *fpclient.RateLimit
 
 	mu       sync.Mutex
-	changed  chan struct{} // closed and replaced when inFlight or share change
+	waiters  []chan struct{} // first come, first served; closed when granted
 	inFlight int
 	share    int
 	started  bool
@@ -97,7 +97,7 @@ func New(pool *pgxpool.Pool, cfg Config) *Throttle {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	t := &Throttle{pool: pool, cfg: cfg, id: senderID(), changed: make(chan struct{})}
+	t := &Throttle{pool: pool, cfg: cfg, id: senderID()}
 	if cfg.RatePerSecond > 0 {
 		t.interval = time.Duration(float64(time.Second) / (cfg.RatePerSecond * PaceMargin))
 	}
@@ -341,35 +341,51 @@ func ReadState(ctx context.Context, db Querier) (State, error) {
 	return s, err
 }
 
-// acquireLocal waits for a free place in this process's share.
+// acquireLocal waits for a free place in this process's share, first come
+// first served.
 func (t *Throttle) acquireLocal(ctx context.Context) error {
-	for {
-		t.mu.Lock()
-		if t.inFlight < t.share {
-			t.inFlight++
-			t.mu.Unlock()
-			return nil
-		}
-		ch := t.changed
+	t.mu.Lock()
+	if t.inFlight < t.share && len(t.waiters) == 0 {
+		t.inFlight++
 		t.mu.Unlock()
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-ch:
+		return nil
+	}
+	ch := make(chan struct{})
+	t.waiters = append(t.waiters, ch)
+	t.mu.Unlock()
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		for i, w := range t.waiters {
+			if w == ch {
+				t.waiters = append(t.waiters[:i], t.waiters[i+1:]...)
+				return ctx.Err()
+			}
 		}
+		// Granted just as ctx ended: give the place back.
+		t.inFlight--
+		t.grantLocked()
+		return ctx.Err()
 	}
 }
 
 func (t *Throttle) releaseLocal() {
 	t.mu.Lock()
 	t.inFlight--
-	t.signalLocked()
+	t.grantLocked()
 	t.mu.Unlock()
 }
 
-func (t *Throttle) signalLocked() {
-	close(t.changed)
-	t.changed = make(chan struct{})
+// grantLocked hands free places to the waiters in order.
+func (t *Throttle) grantLocked() {
+	for t.inFlight < t.share && len(t.waiters) > 0 {
+		close(t.waiters[0])
+		t.waiters = t.waiters[1:]
+		t.inFlight++
+	}
 }
 
 // Share is this process's current share of the concurrency.
@@ -465,7 +481,7 @@ func (t *Throttle) beat(ctx context.Context) error {
 	t.mu.Lock()
 	if share != t.share {
 		t.share = share
-		t.signalLocked()
+		t.grantLocked()
 	}
 	t.mu.Unlock()
 	return nil
