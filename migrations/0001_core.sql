@@ -88,7 +88,7 @@ CREATE TABLE submit_attempts (
     fpgo_uuid   text,
     started_at  timestamptz NOT NULL DEFAULT now(),
     finished_at timestamptz,
-    outcome     text,        -- created | rejected | retryable | ambiguous | auth | abandoned
+    outcome     text,        -- created | rejected | retryable | ambiguous | auth | abandoned | superseded | not_sent
     http_status int,
     message     text,
     UNIQUE (order_id, attempt)

@@ -37,7 +37,8 @@ import (
 // CSV floor: reading the file with encoding/csv + COPYing its orders into a
 // plain table + inserting one River job per order with InsertManyFastTx,
 // each timed alone on the same data. XLSX floor: excelize's own streaming
-// read of the same rows. Peak memory is sampled during each import.
+// read of the same rows (best of two, alternating with the import). Peak
+// memory is sampled during each import.
 func TestImportBench(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("IMPORT_BENCH_ROWS"))
 	if n <= 0 {
@@ -105,15 +106,31 @@ func TestImportBench(t *testing.T) {
 	}
 	xlsxPath := filepath.Join(dir, "orders.xlsx")
 	csvToXLSX(t, csvPath, xlsxPath)
-	bare := timeIt(func() { readAllXLSX(t, xlsxPath) })
-	pool2 := testdb.New(t)
-	inserter2, _ := river.NewClient(riverpgxv5.New(pool2), &river.Config{})
-	peak = peakHeap(func() {
-		imported = timeIt(func() { importFiles(t, pool2, inserter2, xlsxPath, n) })
-	})
-	t.Logf("XLSX, %d rows: import %s (%.0f rows/s); excelize streaming read %s (%.0f rows/s); rate ratio %.2f (bound ≥ 0.8); peak heap %d MB",
-		n, imported.Round(time.Millisecond), float64(n)/imported.Seconds(), bare.Round(time.Millisecond), float64(n)/bare.Seconds(),
-		bare.Seconds()/imported.Seconds(), peak>>20)
+	// Bare read and import alternate, twice, and the best of each counts:
+	// on this shared machine one excelize read of the same file took
+	// anywhere from 8 to 12.5 s, and the least disturbed run is the
+	// truest of both.
+	var bare, best time.Duration
+	peak = 0
+	for round := range 2 {
+		b := timeIt(func() { readAllXLSX(t, xlsxPath) })
+		pool2 := testdb.New(t)
+		inserter2, _ := river.NewClient(riverpgxv5.New(pool2), &river.Config{})
+		p := peakHeap(func() {
+			imported = timeIt(func() { importFiles(t, pool2, inserter2, xlsxPath, n) })
+		})
+		t.Logf("XLSX round %d: excelize read %s, import %s", round+1, b.Round(time.Millisecond), imported.Round(time.Millisecond))
+		if round == 0 || b < bare {
+			bare = b
+		}
+		if round == 0 || imported < best {
+			best = imported
+		}
+		peak = max(peak, p)
+	}
+	t.Logf("XLSX, %d rows: import %s (%.0f rows/s); excelize streaming read %s (%.0f rows/s); rate ratio %.2f (bound ≥ 0.8); best of two each; peak heap %d MB",
+		n, best.Round(time.Millisecond), float64(n)/best.Seconds(), bare.Round(time.Millisecond), float64(n)/bare.Seconds(),
+		bare.Seconds()/best.Seconds(), peak>>20)
 }
 
 // orderRows are the staging rows the import would COPY for a file.

@@ -89,11 +89,15 @@ func Backoff(attempt int) time.Duration {
 
 func (w *SubmitOrderWorker) Work(ctx context.Context, job *river.Job[SubmitOrderArgs]) error {
 	log := w.Cfg.Logger.With("order_id", job.Args.OrderID, "job_id", job.ID, "job_attempt", job.Attempt)
-	// The send slot comes first: an attempt is committed only when its
-	// request can go out at once, so a crash while waiting leaves nothing
-	// that looks like a request in flight. (Not inside begin's transaction:
-	// waiting there would hold a connection while the throttle needs
-	// another, and a full pool would deadlock.)
+	// The rate slot comes first: an attempt is committed only when its
+	// request may go out, so a crash while waiting for the slot leaves
+	// nothing that looks like a request in flight. The place in the
+	// concurrency (slot.Go) is taken after the commit, right before the
+	// request, so it covers the request only; at most a few attempts of a
+	// process (throttle's stageDepth) wait for it committed, briefly.
+	// (Not inside begin's transaction: waiting there would hold a
+	// connection while the throttle needs another; a full pool would
+	// deadlock.)
 	slot, err := w.Cfg.Throttle.Acquire(ctx)
 	var wait *throttle.Wait
 	if errors.As(err, &wait) {
@@ -117,6 +121,13 @@ func (w *SubmitOrderWorker) Work(ctx context.Context, job *river.Job[SubmitOrder
 		// Our stored order cannot be built into a request: a bug or a
 		// change of rules, not FP's fault. Settle it for a human.
 		return w.finish(ctx, job, order, attemptID, attempt, "rejected", 0, err.Error(), orderstate.ProviderRejected, log)
+	}
+	if err := slot.Go(ctx); err != nil {
+		// Stopped while waiting for a place: the attempt is known unsent.
+		if rerr := w.record(ctx, order.ID, attemptID, attempt, "not_sent", 0, "stopped before sending: "+err.Error(), orderstate.Queued); rerr != nil {
+			return rerr
+		}
+		return err
 	}
 	created, err := w.Cfg.FP.Submit(ctx, fpclient.Kind(order.Kind), payload)
 	slot.Release() // only requests in flight count against the concurrency

@@ -67,6 +67,7 @@ type Throttle struct {
 	cfg      Config
 	id       string
 	interval time.Duration
+	stage    chan struct{} // requests between their rate slot and Go
 
 	// seen is FP's budget from this process's latest answer, not yet
 	// written: the next reserve writes it in the same statement.
@@ -97,7 +98,7 @@ func New(pool *pgxpool.Pool, cfg Config) *Throttle {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	t := &Throttle{pool: pool, cfg: cfg, id: senderID()}
+	t := &Throttle{pool: pool, cfg: cfg, id: senderID(), stage: make(chan struct{}, stageDepth)}
 	if cfg.RatePerSecond > 0 {
 		t.interval = time.Duration(float64(time.Second) / (cfg.RatePerSecond * PaceMargin))
 	}
@@ -127,35 +128,74 @@ func (w *Wait) Error() string {
 	return fmt.Sprintf("FP's request budget is spent; next slot in %s", w.For.Round(time.Second))
 }
 
-// Slot is the right to send one request now.
+// stageDepth is how many requests of a process may hold a rate slot and
+// record their attempt while waiting for a place in the concurrency. Three
+// keep the places busy (the next request is ready when one frees) while
+// few attempts are ever committed but not yet sent.
+const stageDepth = 3
+
+// Slot is a request's rate slot, and once Go returned, its place in the
+// concurrency. A Slot is used by one goroutine.
 type Slot struct {
 	t *Throttle
 	// Probe is set when sending was paused and this request checks whether
 	// FP takes the token again.
-	Probe bool
-	once  sync.Once
+	Probe     bool
+	staged    bool
+	permitted bool
 }
 
-// Release gives the concurrency back. Safe to call more than once.
+// Go waits for a place in the concurrency: call it right before the
+// request goes out, after its attempt is recorded.
+func (s *Slot) Go(ctx context.Context) error {
+	if s == nil || s.t == nil || s.permitted {
+		return nil
+	}
+	if err := s.t.acquireLocal(ctx); err != nil {
+		return err
+	}
+	s.permitted = true
+	s.unstage()
+	return nil
+}
+
+// Release gives back what the slot holds. Safe to call more than once.
 func (s *Slot) Release() {
 	if s == nil || s.t == nil {
 		return
 	}
-	s.once.Do(s.t.releaseLocal)
+	s.unstage()
+	if s.permitted {
+		s.permitted = false
+		s.t.releaseLocal()
+	}
 }
 
-// Acquire blocks until this process may send one request: a share of the
-// concurrency is free and the request's rate slot has come. It returns a
-// *Wait error instead when the caller should come back later. A nil Throttle
+func (s *Slot) unstage() {
+	if s.staged {
+		s.staged = false
+		<-s.t.stage
+	}
+}
+
+// Acquire blocks until the request's rate slot has come, and returns it;
+// the caller then records its attempt and calls Go. It returns a *Wait
+// error instead when the caller should come back later. A nil Throttle
 // limits nothing.
+//
+// The concurrency place is taken last (Go), so it covers only the request
+// itself; the rate slot first, so a request never waits for its slot with
+// an attempt already recorded.
 func (t *Throttle) Acquire(ctx context.Context) (*Slot, error) {
 	if t == nil {
 		return &Slot{}, nil
 	}
-	if err := t.acquireLocal(ctx); err != nil {
-		return nil, err
+	select {
+	case t.stage <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-	slot := &Slot{t: t}
+	slot := &Slot{t: t, staged: true}
 	wait, err := t.reserve(ctx, slot)
 	if err != nil {
 		slot.Release()

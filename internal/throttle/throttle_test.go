@@ -108,6 +108,9 @@ func TestConcurrencyIsShared(t *testing.T) {
 				defer wg.Done()
 				for range 5 {
 					s, err := th.Acquire(context.Background())
+					if err == nil {
+						err = s.Go(context.Background())
+					}
 					if err != nil {
 						t.Error(err)
 						return
