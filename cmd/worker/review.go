@@ -102,16 +102,11 @@ func cmdReview(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
-	pool, err := openPool(ctx, cfg, 2)
+	pool, err := openCurrentPool(ctx, cfg, 2)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if pending, err := store.PendingMigrations(ctx, pool); err != nil {
-		return err
-	} else if len(pending) > 0 {
-		return fmt.Errorf("database schema is not current (pending %v): run `worker migrate` first", pending)
-	}
 
 	switch sub {
 	case "resubmit":

@@ -62,6 +62,24 @@ func openPool(ctx context.Context, cfg *config, maxConns int32) (*pgxpool.Pool, 
 	return pool, nil
 }
 
+// openCurrentPool opens the pool and refuses a database whose schema is
+// behind this binary's.
+func openCurrentPool(ctx context.Context, cfg *config, maxConns int32) (*pgxpool.Pool, error) {
+	pool, err := openPool(ctx, cfg, maxConns)
+	if err != nil {
+		return nil, err
+	}
+	pending, err := store.PendingMigrations(ctx, pool)
+	if err == nil && len(pending) > 0 {
+		err = fmt.Errorf("database schema is not current (pending %v): run `worker migrate` first", pending)
+	}
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+
 // daemon is the running worker: River client and HTTP server on one pool.
 type daemon struct {
 	pool     *pgxpool.Pool
@@ -180,16 +198,11 @@ func cmdRun(ctx context.Context, getenv func(string) string, logger *slog.Logger
 	if err != nil {
 		return err
 	}
-	pool, err := openPool(ctx, cfg, int32(2*cfg.Concurrency)+25)
+	pool, err := openCurrentPool(ctx, cfg, int32(2*cfg.Concurrency)+25)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if pending, err := store.PendingMigrations(ctx, pool); err != nil {
-		return err
-	} else if len(pending) > 0 {
-		return fmt.Errorf("database schema is not current (pending %v): run `worker migrate` first", pending)
-	}
 	d, err := newDaemon(ctx, cfg, pool, logger, nil)
 	if err != nil {
 		return err
