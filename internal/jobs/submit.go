@@ -49,7 +49,8 @@ type SubmitConfig struct {
 //
 // River runs a job at least once (a killed worker, a rescued stuck job), and
 // FP has no idempotency key. So every attempt is committed BEFORE its request
-// goes out, and its outcome in the same transaction that completes the job.
+// goes out, and its outcome, with the order's new status, as soon as FP
+// answered.
 // A job that finds an attempt without an outcome knows a request may have
 // reached FP: for kinds that notify the customer the order goes to
 // needs_review instead of being sent again.
@@ -341,7 +342,8 @@ func (w *SubmitOrderWorker) record(ctx context.Context, orderID, attemptID int64
 	}))
 }
 
-// finish settles the order and completes the job in one transaction.
+// finish records the attempt's outcome and settles the order in one
+// transaction; River completes the job when Work returns.
 func (w *SubmitOrderWorker) finish(ctx context.Context, job *river.Job[SubmitOrderArgs], o *store.Order, attemptID int64, attempt int, outcome string, httpStatus int, msg string, s orderstate.Status, log *slog.Logger) error {
 	ctx = context.WithoutCancel(ctx)
 	var applied bool
