@@ -39,6 +39,11 @@ type config struct {
 	Concurrency     int     // submit workers
 	FPTimeout       time.Duration
 	Location        *time.Location
+	// RepollAfter: orders FP has said nothing about for this long are asked
+	// for again (REPOLL_AFTER); RepollEvery is how often (REPOLL_EVERY, 0:
+	// never). See jobs.RepollWorker.
+	RepollAfter time.Duration
+	RepollEvery time.Duration
 	// retryBackoff replaces the submit backoff; only tests set it.
 	retryBackoff func(attempt int) time.Duration
 	// authPause is how long submitting waits after a 401/403 (default 1 min).
@@ -102,6 +107,17 @@ func loadConfig(getenv func(string) string, need requirement) (*config, error) {
 	c.FPTimeout, err = time.ParseDuration(get("FP_TIMEOUT", "30s"))
 	if err != nil || c.FPTimeout <= 0 {
 		problems = append(problems, "FP_TIMEOUT: must be a duration such as 30s")
+	}
+
+	c.RepollAfter, err = time.ParseDuration(get("REPOLL_AFTER", jobs.DefaultRepollAfter.String()))
+	if err != nil || c.RepollAfter <= 0 {
+		problems = append(problems, "REPOLL_AFTER: must be a duration such as 24h")
+	}
+	if every := get("REPOLL_EVERY", jobs.DefaultRepollEvery.String()); every != "off" && every != "0" {
+		c.RepollEvery, err = time.ParseDuration(every)
+		if err != nil || c.RepollEvery < time.Minute {
+			problems = append(problems, "REPOLL_EVERY: must be a duration of at least 1m such as 1h, or off")
+		}
 	}
 
 	if need.submit {

@@ -117,11 +117,16 @@ func newDaemon(ctx context.Context, cfg *config, pool *pgxpool.Pool, logger *slo
 		Logger:          logger,
 	}})
 	river.AddWorker(workers, &jobs.ApplyCallbackWorker{Pool: pool, Logger: logger})
+	// Registered even when REPOLL_EVERY is off, so River knows the kind.
+	river.AddWorker(workers, &jobs.RepollWorker{Pool: pool, FP: fp, Throttle: thr, After: cfg.RepollAfter, Logger: logger})
 	// Twice the concurrency in River workers: the throttle lets only this
 	// process's share of FP_CONCURRENCY send at once, and the others do
 	// their database work meanwhile.
 	queues := jobs.Queues(2 * cfg.Concurrency)
 	periodic := scheduleImports(cfg, pool, logger, workers, queues)
+	if cfg.RepollEvery > 0 {
+		periodic = append(periodic, jobs.ScheduledRepoll(cfg.RepollEvery))
+	}
 
 	jobTimeout := cfg.FPTimeout + 15*time.Second
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{

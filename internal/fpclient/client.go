@@ -121,26 +121,50 @@ func (c *Client) Submit(ctx context.Context, kind Kind, payload any) (*Created, 
 	return nil, errorFromAnswer(status, header, respBody)
 }
 
+// ErrOrderNotFound is what OrderStatus's error wraps when FP does not know
+// the order (404 orderNotFound in FP's envelope). The error is still an
+// *Error, Permanent, with the answer's rate-limit headers.
+var ErrOrderNotFound = errors.New("FP does not know the order")
+
+// Status is FP's answer to a status request.
+type Status struct {
+	OrderUUID string // data.uuid
+	Status    string // FP's status as FP writes it ("SENT", "PARTIAL REFUNDED")
+	RateLimit RateLimit
+}
+
 // OrderStatus asks FP for an order's current status
 // (GET /api/v1/connect/orders/status/{orderUuid}; recorded from FP's demo API,
-// not in the seeds). An unknown order is a Permanent error with status 404.
-func (c *Client) OrderStatus(ctx context.Context, orderUUID string) (string, error) {
+// not in the seeds). An unknown order is a Permanent *Error with status 404
+// that wraps ErrOrderNotFound; any other failure is classified as Submit's.
+// A 404 outside FP's envelope (a proxy, a wrong base URL) is not taken for an
+// unknown order.
+func (c *Client) OrderStatus(ctx context.Context, orderUUID string) (*Status, error) {
 	status, header, body, err := c.do(ctx, http.MethodGet, "/api/v1/connect/orders/status/"+url.PathEscape(orderUUID), nil)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	if status != http.StatusOK {
-		return "", errorFromAnswer(status, header, body)
+		e := errorFromAnswer(status, header, body)
+		if status == http.StatusNotFound && e.FromFP && e.Message == "orderNotFound" {
+			e.Err = ErrOrderNotFound
+		}
+		return nil, e
 	}
+	rl := rateLimitOf(header)
 	var env envelope
-	if err := json.Unmarshal(body, &env); err != nil {
-		return "", &Error{Class: Retryable, StatusCode: status, Message: "unreadable status answer", Err: err}
-	}
 	var d struct {
+		UUID   string `json:"uuid"`
 		Status string `json:"status"`
 	}
-	_ = json.Unmarshal(env.Data, &d)
-	return d.Status, nil
+	if json.Unmarshal(body, &env) == nil && len(env.Data) > 0 {
+		_ = json.Unmarshal(env.Data, &d)
+	}
+	if d.Status == "" {
+		// Asking again is harmless: a status request changes nothing at FP.
+		return nil, &Error{Class: Retryable, StatusCode: status, Message: "status answer without a status", RateLimit: rl}
+	}
+	return &Status{OrderUUID: d.UUID, Status: d.Status, RateLimit: rl}, nil
 }
 
 // do performs one request, recording with httptrace whether the request was

@@ -3,6 +3,7 @@ package fpclient
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -242,6 +243,59 @@ func TestParseDecimalRefusesOddInput(t *testing.T) {
 	for in, want := range map[string]int64{"0": 0, "-0.5": -50, ".5": 50, "5.": 500, "4017.86": 401786, "00012.10": 1210, "1.230": 123} {
 		if v, err := parseDecimal(in, 2); err != nil || v != want {
 			t.Errorf("parseDecimal(%q) = %d, %v; want %d", in, v, err, want)
+		}
+	}
+}
+
+func TestOrderStatus(t *testing.T) {
+	t.Parallel()
+	c := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet || r.URL.Path != "/api/v1/connect/orders/status/ODR1234567890" || r.Header.Get("Authorization") != "Bearer tok-secret" {
+			t.Errorf("got %s %s auth=%q", r.Method, r.URL.Path, r.Header.Get("Authorization"))
+		}
+		w.Header().Set("x-ratelimit-limit", "240")
+		w.Header().Set("x-ratelimit-remaining", "238")
+		w.Write([]byte(`{"status_code":200,"status_message":"OK","message":"Order Status Retrieved Successfully","is_data":true,"data":{"uuid":"ODR1234567890","status":"PARTIAL REFUNDED"}}`))
+	})
+	got, err := c.OrderStatus(context.Background(), "ODR1234567890")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Status{OrderUUID: "ODR1234567890", Status: "PARTIAL REFUNDED", RateLimit: RateLimit{240, 238}}); *got != want {
+		t.Errorf("got %+v, want %+v", *got, want)
+	}
+}
+
+func TestOrderStatusErrors(t *testing.T) {
+	t.Parallel()
+	for name, c := range map[string]struct {
+		status   int
+		body     string
+		class    Class
+		notFound bool
+	}{
+		"404 orderNotFound": {404, `{"status_code":404,"status_message":"Not Found","message":"orderNotFound","is_data":false,"data":null}`, Permanent, true},
+		"404 route":         {404, `{"status_code":404,"status_message":"Not Found","message":"routeNotFound","is_error":true,"errors":[]}`, Permanent, false},
+		"404 html":          {404, `<html>not found</html>`, Permanent, false},
+		"401":               {401, `{"status_code":401,"status_message":"Unauthorized","message":"Unauthenticated","is_error":true,"errors":[]}`, Auth, false},
+		"429":               {429, `{}`, Retryable, false},
+		"500 envelope":      {500, `{"status_code":500,"status_message":"Internal Dependency Error","message":"Internal Error Occurred Please Try Again Later","is_error":true,"errors":"Array"}`, Retryable, false},
+		"502 html":          {502, `<html>bad gateway</html>`, Ambiguous, false},
+		"200 without data":  {200, `{"status_code":200,"status_message":"OK","message":"x","is_data":false,"data":null}`, Retryable, false},
+	} {
+		cl := newClient(t, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("x-ratelimit-limit", "240")
+			w.Header().Set("x-ratelimit-remaining", "7")
+			w.WriteHeader(c.status)
+			w.Write([]byte(c.body))
+		})
+		_, err := cl.OrderStatus(context.Background(), "ODR1234567890")
+		var fe *Error
+		if !asError(err, &fe) {
+			t.Fatalf("%s: err = %v, want *Error", name, err)
+		}
+		if fe.Class != c.class || fe.StatusCode != c.status || errors.Is(err, ErrOrderNotFound) != c.notFound || fe.RateLimit != (RateLimit{240, 7}) {
+			t.Errorf("%s: got %+v (not found %v), want class %s, not found %v", name, fe, errors.Is(err, ErrOrderNotFound), c.class, c.notFound)
 		}
 	}
 }

@@ -91,22 +91,35 @@ func (s *Server) SetStatus(ctx context.Context, uuid, status string) error {
 	return s.changeStatus(ctx, uuid, status)
 }
 
+// LoseCallback sets an order's status as SetStatus does, but its callback
+// never arrives (FP gave up, or it was lost on the way): only the status
+// endpoint tells. It returns ErrNotFound for an unknown order.
+func (s *Server) LoseCallback(uuid, status string) error {
+	_, _, err := s.setStatus(uuid, status)
+	return err
+}
+
 func (s *Server) changeStatus(ctx context.Context, uuid, status string) error {
+	at, callbackURL, err := s.setStatus(uuid, status)
+	if err != nil || callbackURL == "" {
+		return err
+	}
+	return s.deliver(ctx, uuid, status, callbackURL, at.Unix())
+}
+
+// setStatus records the status and returns when it was set and where its
+// callback goes.
+func (s *Server) setStatus(uuid, status string) (time.Time, string, error) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	o, ok := s.orders[uuid]
 	if !ok {
-		s.mu.Unlock()
-		return ErrNotFound
+		return time.Time{}, "", ErrNotFound
 	}
 	at := s.now()
 	o.Status = status
 	o.History = append(o.History, StatusChange{Status: status, At: at})
-	callbackURL := o.CallbackURL
-	s.mu.Unlock()
-	if callbackURL == "" {
-		return nil
-	}
-	return s.deliver(ctx, uuid, status, callbackURL, at.Unix())
+	return at, o.CallbackURL, nil
 }
 
 // deliver calls the callback URL until it answers 2xx, retrying a non-2xx

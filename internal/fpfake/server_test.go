@@ -2,6 +2,7 @@ package fpfake_test
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -332,5 +333,32 @@ func TestRequestLogAndStats(t *testing.T) {
 	log := b.srv.Requests()
 	if len(log) != 6 || log[0].Kind != fpclient.KindInvoice || log[0].Status != 201 || !orderID.MatchString(log[0].OrderUUID) {
 		t.Errorf("log %+v", log)
+	}
+}
+
+// LoseCallback moves the status without a callback: only the status
+// endpoint tells, with the rate-limit headers of any answer.
+func TestLoseCallback(t *testing.T) {
+	t.Parallel()
+	b := setup(t, fpfake.Config{Plan: fpfake.NoCallbacks})
+	rc := newReceiver(t, 0)
+	doc := invoicePayload(t)
+	set(doc, "callback.callbackUrl", rc.srv.URL+"/cb")
+	id := b.submit(t, fpclient.KindInvoice, doc).orderUUID(t)
+	if err := b.srv.LoseCallback(id, "PAID"); err != nil {
+		t.Fatal(err)
+	}
+	a := b.status(t, id)
+	if a.status != http.StatusOK || !strings.Contains(string(a.raw), `"status":"PAID"`) || a.header.Get("x-ratelimit-remaining") != "238" {
+		t.Errorf("after LoseCallback: %d %s %v", a.status, a.raw, a.header)
+	}
+	if o, _ := b.srv.Order(id); o.Status != "PAID" || len(o.History) != 2 {
+		t.Errorf("order: %+v", o)
+	}
+	if n := rc.count(); n != 0 {
+		t.Errorf("%d callbacks sent, want none", n)
+	}
+	if err := b.srv.LoseCallback("ODR0000000000", "PAID"); !errors.Is(err, fpfake.ErrNotFound) {
+		t.Errorf("unknown order: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
-// Package jobs holds fpexport's River jobs: submitting an order to FP and
-// applying FP's callbacks. Job args carry ids only; the data lives in our
-// tables, read and locked when the job runs.
+// Package jobs holds fpexport's River jobs: submitting an order to FP,
+// applying FP's callbacks, and asking FP for the statuses no callback
+// brought. Job args carry ids only; the data lives in our tables, read and
+// locked when the job runs.
 package jobs
 
 import (

@@ -143,24 +143,30 @@ func (w *SubmitOrderWorker) Work(ctx context.Context, job *river.Job[SubmitOrder
 // its remaining budget, a Retry-After for everyone, and whether the token is
 // taken again after a pause. A failure here is logged, never the order's.
 func (w *SubmitOrderWorker) observe(ctx context.Context, slot *throttle.Slot, created *fpclient.Created, err error, log *slog.Logger) {
+	var rl fpclient.RateLimit
+	if created != nil {
+		rl = created.RateLimit
+	}
+	observe(ctx, w.Cfg.Throttle, slot, rl, err, log)
+}
+
+// observe is SubmitOrderWorker.observe for any request to FP: rl is the
+// rate limit of a successful answer (a failed one carries its own).
+func observe(ctx context.Context, thr *throttle.Throttle, slot *throttle.Slot, rl fpclient.RateLimit, err error, log *slog.Logger) {
 	ctx = context.WithoutCancel(ctx)
 	var fe *fpclient.Error
 	errors.As(err, &fe)
-	var rl fpclient.RateLimit
-	switch {
-	case created != nil:
-		rl = created.RateLimit
-	case fe != nil:
+	if fe != nil {
 		rl = fe.RateLimit
 	}
-	w.Cfg.Throttle.Observe(rl)
+	thr.Observe(rl)
 	if fe != nil && fe.RetryAfter > 0 {
-		if e := w.Cfg.Throttle.Defer(ctx, fe.RetryAfter); e != nil {
+		if e := thr.Defer(ctx, fe.RetryAfter); e != nil {
 			log.Warn("throttle", "error", e)
 		}
 	}
 	if slot.Probe && (err == nil || fe != nil && fpclient.ClassOf(err) != fpclient.Auth) {
-		if resumed, e := w.Cfg.Throttle.Resume(ctx); e != nil {
+		if resumed, e := thr.Resume(ctx); e != nil {
 			log.Warn("throttle", "error", e)
 		} else if resumed {
 			log.Info("FP takes the token again; submitting resumed")

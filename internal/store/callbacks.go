@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -85,14 +86,14 @@ func SetCallbackResult(ctx context.Context, db DB, id int64, result string) erro
 }
 
 // ApplyFPStatus stores FP's word on an order: the raw status, its createdAt
-// and callback id when latest (newer than what is stored), our status when
-// moved.
+// and callback id (0 for a status poll: stored as NULL) when latest (newer
+// than what is stored), our status when moved.
 func ApplyFPStatus(ctx context.Context, tx pgx.Tx, orderID int64, fpUUID, fpStatus string, createdAt, callbackID int64, to orderstate.Status, moved, latest bool) error {
 	_, err := tx.Exec(ctx, `UPDATE orders SET
 			fp_order_uuid = coalesce(fp_order_uuid, nullif($2, '')),
 			fp_status = CASE WHEN $8 THEN $3 ELSE fp_status END,
 			fp_status_created_at = CASE WHEN $8 THEN $4 ELSE fp_status_created_at END,
-			fp_status_callback_id = CASE WHEN $8 THEN $7 ELSE fp_status_callback_id END,
+			fp_status_callback_id = CASE WHEN $8 THEN nullif($7::bigint, 0) ELSE fp_status_callback_id END,
 			status = CASE WHEN $6 THEN $5 ELSE status END,
 			status_at = CASE WHEN $6 THEN now() ELSE status_at END,
 			review_reason = CASE WHEN $6 THEN NULL ELSE review_reason END,
@@ -104,5 +105,40 @@ func ApplyFPStatus(ctx context.Context, tx pgx.Tx, orderID int64, fpUUID, fpStat
 // MarkPossibleDuplicate notes a second FP order for one of ours.
 func MarkPossibleDuplicate(ctx context.Context, tx pgx.Tx, orderID int64, otherUUID string) error {
 	_, err := tx.Exec(ctx, `UPDATE orders SET possible_duplicate = $2, updated_at = now() WHERE id = $1`, orderID, otherUUID)
+	return err
+}
+
+// RepollOrder is an order whose status FP is asked for again.
+type RepollOrder struct {
+	ID          int64
+	FPOrderUUID string
+}
+
+// RepollCandidates returns up to limit orders FP has, in one of statuses,
+// that FP has told nothing about for at least after: no status change, no
+// callback or status poll applied (a `callback` event) and no unanswered poll
+// (a `repoll_not_found` event) since. The longest silent come first.
+func RepollCandidates(ctx context.Context, db DB, statuses []orderstate.Status, after time.Duration, limit int) ([]RepollOrder, error) {
+	rows, err := db.Query(ctx, `SELECT o.id, o.fp_order_uuid
+		FROM orders o
+		CROSS JOIN LATERAL (SELECT greatest(o.status_at,
+			(SELECT max(e.at) FROM order_events e WHERE e.order_id = o.id AND e.type IN ('callback', 'repoll_not_found'))) AS at) heard
+		WHERE o.status = ANY($1) AND o.fp_order_uuid IS NOT NULL
+			AND heard.at < now() - $2 * interval '1 second'
+		ORDER BY heard.at, o.id
+		LIMIT $3`, statuses, after.Seconds(), limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (RepollOrder, error) {
+		var o RepollOrder
+		err := row.Scan(&o.ID, &o.FPOrderUUID)
+		return o, err
+	})
+}
+
+// SetLastError notes why an order needs a human without moving its status.
+func SetLastError(ctx context.Context, db DB, orderID int64, msg string) error {
+	_, err := db.Exec(ctx, `UPDATE orders SET last_error = $2, updated_at = now() WHERE id = $1`, orderID, msg)
 	return err
 }

@@ -1,0 +1,270 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"github.com/frontpayment/fpexport/internal/fpclient"
+	"github.com/frontpayment/fpexport/internal/orderstate"
+	"github.com/frontpayment/fpexport/internal/store"
+	"github.com/frontpayment/fpexport/internal/throttle"
+)
+
+// Defaults of the status poll (REPOLL_AFTER, REPOLL_EVERY).
+const (
+	DefaultRepollAfter = 24 * time.Hour
+	DefaultRepollEvery = time.Hour
+	// RepollBatch bounds one run: at FP's 4 requests a second, about two
+	// minutes of the budget an hour, shared with submissions.
+	RepollBatch = 500
+	// RepollTimeout is the time one run may take (River's default job
+	// timeout is the submit request's, far too short for a batch).
+	RepollTimeout = 30 * time.Minute
+	// repollFailures in a row end a run: FP is in trouble, the next run
+	// continues.
+	repollFailures = 5
+)
+
+// errTokenRefused ends a run: FP refused the token, sending is paused.
+var errTokenRefused = errors.New("FP refused the token")
+
+// RepollStatuses are the states in which an order waits for FP's word: FP
+// has it and it is not settled. Queued and submitting orders belong to their
+// submit job (an update FP has not received yet), needs_review to a human.
+var RepollStatuses = func() []orderstate.Status {
+	var out []orderstate.Status
+	for _, s := range orderstate.All {
+		switch {
+		case orderstate.Final(s), s == orderstate.Queued, s == orderstate.Submitting, s == orderstate.NeedsReview:
+		default:
+			out = append(out, s)
+		}
+	}
+	return out
+}()
+
+// RepollArgs is one run of the status poll. Unique by its slot, the start of
+// the REPOLL_EVERY period it belongs to, as ImportArgs: with several worker
+// processes (and changes of River's leader) a slot runs once.
+type RepollArgs struct {
+	Slot time.Time `json:"slot" river:"unique"`
+}
+
+func (RepollArgs) Kind() string { return "repoll_orders" }
+
+func (RepollArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: river.QueueDefault, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// StatusPoller is the part of fpclient.Client the status poll uses.
+type StatusPoller interface {
+	OrderStatus(ctx context.Context, orderUUID string) (*fpclient.Status, error)
+}
+
+// RepollWorker asks FP for the status of every order FP has said nothing
+// about for After (a callback lost on the way must not become a lost
+// outcome), oldest first, at most Batch a run. Each request takes a slot of
+// the shared throttle, like a submission. What FP answers is applied as a
+// callback is (applyFPWord: the transition table, never backwards, unknown
+// statuses kept) and recorded as a `callback` event with source "repoll";
+// an order FP does not know gets a `repoll_not_found` event and is left for
+// a human.
+type RepollWorker struct {
+	river.WorkerDefaults[RepollArgs]
+	Pool     *pgxpool.Pool
+	FP       StatusPoller
+	Throttle *throttle.Throttle // nil: none
+	After    time.Duration      // 0: DefaultRepollAfter
+	Batch    int                // 0: RepollBatch
+	Logger   *slog.Logger
+}
+
+func (w *RepollWorker) Timeout(*river.Job[RepollArgs]) time.Duration { return RepollTimeout }
+
+func (w *RepollWorker) Work(ctx context.Context, job *river.Job[RepollArgs]) error {
+	after := w.After
+	if after <= 0 {
+		after = DefaultRepollAfter
+	}
+	batch := w.Batch
+	if batch <= 0 {
+		batch = RepollBatch
+	}
+	log := w.Logger.With("job_id", job.ID, "slot", job.Args.Slot.Format(time.RFC3339))
+	orders, err := store.RepollCandidates(ctx, w.Pool, RepollStatuses, after, batch)
+	if err != nil {
+		return err
+	}
+	var polled, failures int
+	for _, o := range orders {
+		done, err := w.poll(ctx, o, log.With("order_id", o.ID, "fp_order_uuid", o.FPOrderUUID))
+		var wait *throttle.Wait
+		switch {
+		case errors.As(err, &wait), errors.Is(err, errTokenRefused):
+			// Paused, or FP's budget spent: the next run continues.
+			log.Info("status poll stopped early", "polled", polled, "of", len(orders), "reason", err.Error())
+			return nil
+		case err != nil && ctx.Err() != nil:
+			return err
+		case err != nil:
+			failures++
+			if failures >= repollFailures {
+				log.Warn("status poll stopped early", "polled", polled, "of", len(orders), "error", err)
+				return nil
+			}
+			continue
+		}
+		failures = 0
+		if done {
+			polled++
+		}
+	}
+	if len(orders) > 0 {
+		log.Info("status poll done", "polled", polled, "of", len(orders))
+	}
+	return nil
+}
+
+// poll asks FP for one order's status and applies the answer. A failure of
+// the request is logged and returned; the order waits for the next run.
+func (w *RepollWorker) poll(ctx context.Context, o store.RepollOrder, log *slog.Logger) (bool, error) {
+	slot, err := w.Throttle.Acquire(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer slot.Release()
+	if err := slot.Go(ctx); err != nil {
+		return false, err
+	}
+	// FP's answer is its word as of the request: that is its createdAt.
+	asked := time.Now()
+	st, err := w.FP.OrderStatus(ctx, o.FPOrderUUID)
+	slot.Release()
+	var rl fpclient.RateLimit
+	if st != nil {
+		rl = st.RateLimit
+	}
+	observe(ctx, w.Throttle, slot, rl, err, log)
+	switch {
+	case err == nil:
+		return true, w.apply(ctx, o, fpWord{OrderUUID: o.FPOrderUUID, Status: st.Status, CreatedAt: asked.Unix()}, log)
+	case errors.Is(err, fpclient.ErrOrderNotFound):
+		return true, w.notFound(ctx, o, err, log)
+	case fpclient.ClassOf(err) == fpclient.Auth:
+		// As a submission would: pause all sending, and stop this run.
+		var fe *fpclient.Error
+		errors.As(err, &fe)
+		if _, perr := w.Throttle.Pause(context.WithoutCancel(ctx), fmt.Sprintf("FP refused the token (HTTP %d)", fe.StatusCode)); perr != nil {
+			log.Warn("throttle", "error", perr)
+		}
+		log.Error("FP refused the token; sending paused for all workers", "http_status", fe.StatusCode)
+		return false, errTokenRefused
+	}
+	log.Warn("status poll failed", "error", err)
+	return false, err
+}
+
+// apply moves the order on FP's answer in one transaction with its event,
+// as a callback would, unless the order left the poll's states meanwhile
+// (a changed re-import queued an update, a human took it) or now names
+// another FP order.
+func (w *RepollWorker) apply(ctx context.Context, ro store.RepollOrder, word fpWord, log *slog.Logger) error {
+	tx, err := w.Pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+	o, err := store.LockOrder(ctx, tx, ro.ID)
+	if err != nil {
+		return err
+	}
+	if o.FPOrderUUID != ro.FPOrderUUID || !awaitsFP(o.Status) {
+		log.Info("status poll answer not applied: order changed meanwhile", "status", o.Status)
+		return nil
+	}
+	log = log.With("order_ref", o.Ref, "kind", o.Kind, "fp_status", word.Status)
+	result, err := applyFPWord(ctx, tx, o, word, log)
+	if err != nil {
+		return err
+	}
+	detail := map[string]any{"fp_status": word.Status, "fp_order_uuid": word.OrderUUID, "created_at": fmt.Sprint(word.CreatedAt), "result": result, "source": "repoll"}
+	if err := store.AddEvent(ctx, tx, o.ID, "callback", "", 0, detail); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	log.Info("status poll applied", "result", result)
+	return nil
+}
+
+// notFound records that FP does not know the order; its status stays, for a
+// human to look at (last_error says why). The event also keeps the order out
+// of the poll until After has passed again.
+func (w *RepollWorker) notFound(ctx context.Context, ro store.RepollOrder, ferr error, log *slog.Logger) error {
+	tx, err := w.Pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+	o, err := store.LockOrder(ctx, tx, ro.ID)
+	if err != nil {
+		return err
+	}
+	if o.FPOrderUUID != ro.FPOrderUUID || !awaitsFP(o.Status) {
+		return nil
+	}
+	msg := "FP does not know order " + ro.FPOrderUUID + " (status poll: " + ferr.Error() + ")"
+	if err := store.SetLastError(ctx, tx, o.ID, msg); err != nil {
+		return err
+	}
+	detail := map[string]any{"fp_order_uuid": ro.FPOrderUUID, "http_status": 404, "message": ferr.Error(), "source": "repoll"}
+	if err := store.AddEvent(ctx, tx, o.ID, "repoll_not_found", "", 0, detail); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	log.Warn("FP does not know the order; left for a human", "order_ref", o.Ref, "status", o.Status)
+	return nil
+}
+
+// awaitsFP reports whether an order in state s is one the poll asks about.
+func awaitsFP(s orderstate.Status) bool {
+	for _, p := range RepollStatuses {
+		if p == s {
+			return true
+		}
+	}
+	return false
+}
+
+// RepollArgsAt are the args of the run due at now: its slot is the start of
+// the period of length every that now (plus slotMargin) falls in. Every
+// process computes the same slot.
+func RepollArgsAt(every time.Duration, now time.Time) RepollArgs {
+	return RepollArgs{Slot: now.Add(slotMargin).Truncate(every).UTC()}
+}
+
+// everySchedule fires at every multiple of d (since Go's zero time: on the
+// hour for an hour), whenever the leader started, so all processes agree on
+// the slots.
+type everySchedule struct{ d time.Duration }
+
+func (s everySchedule) Next(t time.Time) time.Time { return t.Truncate(s.d).Add(s.d) }
+
+// ScheduledRepoll is the River periodic job that inserts a RepollArgs every
+// period of length every. Like ScheduledImport it does not run on start, and
+// a slot that passes while no worker leads is skipped: the next run finds
+// the same orders, since they are chosen by how long FP has been silent.
+func ScheduledRepoll(every time.Duration) *river.PeriodicJob {
+	return river.NewPeriodicJob(everySchedule{every}, func() (river.JobArgs, *river.InsertOpts) {
+		return RepollArgsAt(every, time.Now()), nil
+	}, &river.PeriodicJobOpts{ID: "repoll_orders"})
+}
