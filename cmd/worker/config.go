@@ -18,6 +18,7 @@ import (
 	"github.com/frontpayment/fpexport/internal/intake"
 	"github.com/frontpayment/fpexport/internal/jobs"
 	"github.com/frontpayment/fpexport/internal/mapping"
+	"github.com/frontpayment/fpexport/internal/report"
 )
 
 // defaultDatabaseURL is the local server of a development machine.
@@ -64,6 +65,13 @@ type config struct {
 	ERP            *erp.Config      // ERP_DATABASE_URL, ERP_QUERY(_FILE), ERP_WATERMARK_COLUMN; nil: none
 	// importTimeout overrides jobs.ImportTimeout; only tests set it.
 	importTimeout time.Duration
+
+	// The nightly report (see reports.go). ReportSchedule is REPORT_SCHEDULE
+	// as read, with its time zone; reportSchedule is nil when it is off.
+	ReportSchedule string
+	reportSchedule river.PeriodicSchedule
+	ReportDir      string // REPORT_DIR
+	ReportFormat   string // REPORT_FORMAT: xlsx, csv or json
 }
 
 // loadConfig reads the environment. need says which settings the command
@@ -150,6 +158,9 @@ func loadConfig(getenv func(string) string, need requirement) (*config, error) {
 	if need.imports {
 		problems = append(problems, c.loadImports(get, getenv)...)
 	}
+	if need.reports {
+		problems = append(problems, c.loadReports(get)...)
+	}
 	if len(problems) > 0 {
 		slices.Sort(problems)
 		return c, errors.New(strings.Join(problems, "\n"))
@@ -157,7 +168,7 @@ func loadConfig(getenv func(string) string, need requirement) (*config, error) {
 	return c, nil
 }
 
-type requirement struct{ submit, imports bool }
+type requirement struct{ submit, imports, reports bool }
 
 // loadImports reads the settings of the scheduled imports. Without
 // IMPORT_SCHEDULE nothing is scheduled; the inbox and ERP settings are still
@@ -212,6 +223,32 @@ func (c *config) loadImports(get func(name, def string) string, getenv func(stri
 			problems = append(problems, "IMPORT_SCHEDULE: nothing to import; set INBOX_DIR, or ERP_DATABASE_URL and ERP_QUERY, or both")
 		}
 		c.ImportSchedule, c.importSchedule = read, sched
+	}
+	return problems
+}
+
+// loadReports reads the settings of the nightly report. A schedule without
+// a zone is read in TZ_REPORTS (Europe/Oslo by default), like the day the
+// report covers.
+func (c *config) loadReports(get func(name, def string) string) []string {
+	var problems []string
+	if spec := get("REPORT_SCHEDULE", jobs.DefaultReportSchedule); spec != "off" {
+		if !strings.HasPrefix(spec, "CRON_TZ=") && !strings.HasPrefix(spec, "TZ=") {
+			spec = "CRON_TZ=" + c.Location.String() + " " + spec
+		}
+		sched, read, err := jobs.ParseSchedule(spec)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("REPORT_SCHEDULE: %q is not a cron schedule (%v); five fields, minute hour day-of-month month day-of-week, e.g. \"0 6 * * *\", or off", get("REPORT_SCHEDULE", ""), err))
+		}
+		c.ReportSchedule, c.reportSchedule = read, sched
+	}
+	c.ReportDir = get("REPORT_DIR", jobs.DefaultReportDir)
+	if fi, err := os.Stat(c.ReportDir); err == nil && !fi.IsDir() {
+		problems = append(problems, "REPORT_DIR: "+c.ReportDir+" is not a folder")
+	}
+	c.ReportFormat = strings.ToLower(get("REPORT_FORMAT", jobs.DefaultReportFormat))
+	if !slices.Contains(report.Formats, c.ReportFormat) {
+		problems = append(problems, "REPORT_FORMAT: must be xlsx, csv or json")
 	}
 	return problems
 }

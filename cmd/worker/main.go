@@ -2,8 +2,10 @@
 //
 //	worker migrate   bring the database to the current schema
 //	worker run       submit queued orders, receive callbacks, serve reports,
-//	                 import the inbox and the ERP on IMPORT_SCHEDULE
-//	worker report    write the reconciliation report for a period
+//	                 import the inbox and the ERP on IMPORT_SCHEDULE, write
+//	                 yesterday's report on REPORT_SCHEDULE
+//	worker report    write the reconciliation report for a period; --list
+//	                 shows the ones written on REPORT_SCHEDULE
 //	worker review    list the orders in needs_review; resubmit or confirm one
 //	worker demo      the whole path on one machine against the FP simulator
 package main
@@ -48,6 +50,7 @@ commands:
   migrate   bring the database (DATABASE_URL) to the current schema
   run       the daemon: submit orders, receive FP callbacks, serve reports, scheduled imports
   report    write the reconciliation report: [--from DATE] [--to DATE] [--format xlsx|csv|json] [--out FILE]
+            report --list [--format text|json]: the reports written on REPORT_SCHEDULE
   review    list the orders in needs_review: [--format text|json]; decide one:
             review resubmit ORDER [--fpgo-uuid UUID|known] [--note TEXT] [--by NAME]
             review confirm ORDER ORDER_UUID [--note TEXT] [--by NAME]

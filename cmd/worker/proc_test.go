@@ -194,6 +194,7 @@ func (pe *procEnv) environ() []string {
 		"FAILURE_URL":       "https://shop.example.no/fail",
 		"FP_RATE_LIMIT":     "200",
 		"LOG_FORMAT":        "json",
+		"REPORT_SCHEDULE":   "off", // no nightly report written into the package folder
 	}
 	for _, k := range []string{"PATH", "HOME", "TMPDIR"} {
 		if v := os.Getenv(k); v != "" {

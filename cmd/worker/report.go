@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
+	"text/tabwriter"
 	"time"
 
 	"github.com/frontpayment/fpexport/internal/httpapi"
@@ -22,8 +23,26 @@ func cmdReport(ctx context.Context, args []string, getenv func(string) string, s
 	to := fs.String("to", "", "last day YYYY-MM-DD; default the same as --from")
 	format := fs.String("format", "xlsx", "xlsx, csv or json")
 	out := fs.String("out", "", "output file; default reports/reconciliation-<from>[_<to>].<format>, - for stdout")
+	list := fs.Bool("list", false, "list the reports the worker wrote on REPORT_SCHEDULE (--format text or json)")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return errUsage
+	}
+	if *list {
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if set["from"] || set["to"] || set["out"] {
+			fmt.Fprintln(stderr, "worker report: --list takes only --format")
+			return errUsage
+		}
+		listFormat := "text"
+		if set["format"] {
+			listFormat = *format
+		}
+		if listFormat != "text" && listFormat != "json" {
+			fmt.Fprintln(stderr, "worker report: --list --format must be text or json")
+			return errUsage
+		}
+		return listReports(ctx, getenv, listFormat, stdout)
 	}
 	if *format != "xlsx" && *format != "csv" && *format != "json" {
 		fmt.Fprintln(stderr, "worker report: --format must be xlsx, csv or json")
@@ -71,32 +90,65 @@ func defaultReportPath(from, to, format string) string {
 // writeReport writes to a temporary file and renames it, so a reader never
 // sees half a report.
 func writeReport(rep *report.Report, format, path string, stdout io.Writer) error {
-	write := func(w io.Writer) error {
-		switch format {
-		case "csv":
-			return report.WriteCSV(w, rep, ';')
-		case "json":
-			return report.WriteJSON(w, rep)
-		}
-		return report.WriteXLSX(w, rep)
-	}
 	if path == "-" {
-		return write(stdout)
+		return report.Write(stdout, rep, format)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".report-*")
+	_, err := report.WriteFile(path, rep, format)
+	return err
+}
+
+// listReports prints the reports table, newest period first.
+func listReports(ctx context.Context, getenv func(string) string, format string, stdout io.Writer) error {
+	cfg, err := loadConfig(getenv, requirement{})
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
+	pool, err := openCurrentPool(ctx, cfg, 2)
+	if err != nil {
 		return err
 	}
-	if err := tmp.Close(); err != nil {
+	defer pool.Close()
+	files, err := store.ListReports(ctx, pool)
+	if err != nil {
 		return err
 	}
-	return os.Rename(tmp.Name(), path)
+	if format == "json" {
+		out := struct {
+			Reports []reportFileJSON `json:"reports"`
+		}{Reports: []reportFileJSON{}}
+		for _, f := range files {
+			out.Reports = append(out.Reports, reportFileJSON{From: f.PeriodFrom, To: f.PeriodTo, Format: f.Format, Path: f.Path,
+				Bytes: f.Bytes, SHA256: f.SHA256, Orders: f.Orders, GeneratedAt: f.GeneratedAt, JobID: f.JobID})
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	if len(files) == 0 {
+		fmt.Fprintln(stdout, "no reports recorded (REPORT_SCHEDULE writes one a day)")
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PERIOD\tFORMAT\tPATH\tBYTES\tORDERS\tGENERATED")
+	for _, f := range files {
+		period := f.PeriodFrom
+		if f.PeriodTo != f.PeriodFrom {
+			period += ".." + f.PeriodTo
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", period, f.Format, f.Path, f.Bytes, f.Orders,
+			f.GeneratedAt.In(cfg.Location).Format(time.RFC3339))
+	}
+	return tw.Flush()
+}
+
+type reportFileJSON struct {
+	From        string    `json:"period_from"`
+	To          string    `json:"period_to"`
+	Format      string    `json:"format"`
+	Path        string    `json:"path"`
+	Bytes       int64     `json:"bytes"`
+	SHA256      string    `json:"sha256"`
+	Orders      int       `json:"orders"`
+	GeneratedAt time.Time `json:"generated_at"`
+	JobID       int64     `json:"job_id,omitempty"`
 }

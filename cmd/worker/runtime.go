@@ -127,6 +127,7 @@ func newDaemon(ctx context.Context, cfg *config, pool *pgxpool.Pool, logger *slo
 	if cfg.RepollEvery > 0 {
 		periodic = append(periodic, jobs.ScheduledRepoll(cfg.RepollEvery))
 	}
+	periodic = append(periodic, scheduleReport(cfg, pool, logger, workers)...)
 
 	jobTimeout := cfg.FPTimeout + 15*time.Second
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
@@ -199,7 +200,7 @@ func (d *daemon) serve(ctx context.Context) error {
 }
 
 func cmdRun(ctx context.Context, getenv func(string) string, logger *slog.Logger) error {
-	cfg, err := loadConfig(getenv, requirement{submit: true, imports: true})
+	cfg, err := loadConfig(getenv, requirement{submit: true, imports: true, reports: true})
 	if err != nil {
 		return err
 	}

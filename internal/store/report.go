@@ -80,3 +80,47 @@ func LoadReport(ctx context.Context, db DB, from, to string, now time.Time) (*re
 	}
 	return r, rows.Err()
 }
+
+// ReportFile is a report the worker wrote on its schedule (table reports).
+type ReportFile struct {
+	PeriodFrom  string // YYYY-MM-DD, Europe/Oslo
+	PeriodTo    string
+	Format      string
+	Path        string
+	Bytes       int64
+	SHA256      string
+	Orders      int
+	GeneratedAt time.Time
+	JobID       int64 // the River job that wrote it; 0: none
+}
+
+// RecordReport records a written report file. A report of the same period
+// and format replaces the earlier row: it was written to the same file.
+func RecordReport(ctx context.Context, db DB, f ReportFile) error {
+	_, err := db.Exec(ctx, `INSERT INTO reports (period_from, period_to, format, path, bytes, sha256, orders, generated_at, job_id)
+		VALUES ($1::date, $2::date, $3, $4, $5, $6, $7, $8, nullif($9, 0))
+		ON CONFLICT (period_from, period_to, format) DO UPDATE SET path = excluded.path, bytes = excluded.bytes,
+			sha256 = excluded.sha256, orders = excluded.orders, generated_at = excluded.generated_at, job_id = excluded.job_id`,
+		f.PeriodFrom, f.PeriodTo, f.Format, f.Path, f.Bytes, f.SHA256, f.Orders, f.GeneratedAt, f.JobID)
+	return err
+}
+
+// ListReports returns the recorded reports, newest period first.
+func ListReports(ctx context.Context, db DB) ([]ReportFile, error) {
+	rows, err := db.Query(ctx, `SELECT period_from::text, period_to::text, format, path, bytes, sha256, orders, generated_at,
+			coalesce(job_id, 0)
+		FROM reports ORDER BY period_to DESC, period_from DESC, generated_at DESC, format`)
+	if err != nil {
+		return nil, err
+	}
+	var out []ReportFile
+	for rows.Next() {
+		var f ReportFile
+		if err := rows.Scan(&f.PeriodFrom, &f.PeriodTo, &f.Format, &f.Path, &f.Bytes, &f.SHA256, &f.Orders, &f.GeneratedAt, &f.JobID); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,116 @@
+package jobs
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/frontpayment/fpexport/internal/report"
+	"github.com/frontpayment/fpexport/internal/store"
+)
+
+// Defaults of the nightly report (REPORT_SCHEDULE, REPORT_DIR, REPORT_FORMAT).
+const (
+	DefaultReportSchedule = "0 6 * * *"
+	DefaultReportDir      = "reports"
+	DefaultReportFormat   = "xlsx"
+	// ReportTimeout is the time one report may take: loading and rendering
+	// a day of orders, far more than the submit job's timeout.
+	ReportTimeout = 10 * time.Minute
+)
+
+// ReportArgs is one scheduled run of the nightly report. Unique by its slot,
+// as ImportArgs: with several worker processes (and changes of River's
+// leader) a slot writes one report. Format is the leader's REPORT_FORMAT; it
+// is not part of the unique key, so processes that disagree on it still
+// write one report a slot.
+type ReportArgs struct {
+	Slot   time.Time `json:"slot" river:"unique"`
+	Format string    `json:"format"`
+}
+
+func (ReportArgs) Kind() string { return "nightly_report" }
+
+func (ReportArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: river.QueueDefault, MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// ReportWorker writes the reconciliation report of the day before the
+// slot's day (in Location) to Dir as reconciliation-YYYY-MM-DD.<format> and
+// records it in the reports table. The file is written first (a temporary
+// file and a rename), then recorded with the job's completion in one
+// transaction: a run that fails after the rename leaves a whole file that
+// the retry overwrites, and the row always describes the file on disk.
+type ReportWorker struct {
+	river.WorkerDefaults[ReportArgs]
+	Pool     *pgxpool.Pool
+	Dir      string         // "": DefaultReportDir
+	Format   string         // used when the args name none; "": DefaultReportFormat
+	Location *time.Location // the reports' time zone (TZ_REPORTS)
+	Logger   *slog.Logger
+}
+
+func (w *ReportWorker) Timeout(*river.Job[ReportArgs]) time.Duration { return ReportTimeout }
+
+func (w *ReportWorker) Work(ctx context.Context, job *river.Job[ReportArgs]) error {
+	format := cmp.Or(job.Args.Format, w.Format, DefaultReportFormat)
+	if !slices.Contains(report.Formats, format) {
+		return river.JobCancel(fmt.Errorf("unknown report format %q", format))
+	}
+	day := ReportDay(job.Args.Slot, w.Location)
+	now := time.Now()
+	rep, err := store.LoadReport(ctx, w.Pool, day, day, now)
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(cmp.Or(w.Dir, DefaultReportDir), "reconciliation-"+day+"."+format)
+	info, err := report.WriteFile(path, rep, format)
+	if err != nil {
+		return err
+	}
+	tx, err := w.Pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	if err := store.RecordReport(ctx, tx, store.ReportFile{PeriodFrom: day, PeriodTo: day, Format: format, Path: path,
+		Bytes: info.Bytes, SHA256: info.SHA256, Orders: len(rep.Orders), GeneratedAt: now, JobID: job.ID}); err != nil {
+		return err
+	}
+	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	w.Logger.InfoContext(ctx, "report written", "file", path, "orders", len(rep.Orders), "bytes", info.Bytes,
+		"job_id", job.ID, "slot", job.Args.Slot.Format(time.RFC3339))
+	return nil
+}
+
+// ReportDay is the day a slot's report covers: the day before the slot's
+// date in loc (nil: DefaultScheduleZone), as YYYY-MM-DD.
+func ReportDay(slot time.Time, loc *time.Location) string {
+	if loc == nil {
+		loc, _ = time.LoadLocation(DefaultScheduleZone)
+	}
+	return slot.In(loc).AddDate(0, 0, -1).Format(time.DateOnly)
+}
+
+// ScheduledReport is the River periodic job that inserts a ReportArgs at
+// every slot of sched; like ScheduledImport it does not run on start, and a
+// slot that passes while no worker leads is skipped (`worker report` writes
+// any day by hand).
+func ScheduledReport(sched river.PeriodicSchedule, format string) *river.PeriodicJob {
+	return river.NewPeriodicJob(sched, func() (river.JobArgs, *river.InsertOpts) {
+		return ReportArgs{Slot: lastSlot(sched, time.Now()), Format: format}, nil
+	}, &river.PeriodicJobOpts{ID: "nightly_report"})
+}

@@ -1,0 +1,71 @@
+package report
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// Formats are the renderings a report can be written in.
+var Formats = []string{"xlsx", "csv", "json"}
+
+// Write renders r in format (xlsx, csv with ';', or json).
+func Write(w io.Writer, r *Report, format string) error {
+	switch format {
+	case "xlsx":
+		return WriteXLSX(w, r)
+	case "csv":
+		return WriteCSV(w, r, ';')
+	case "json":
+		return WriteJSON(w, r)
+	}
+	return fmt.Errorf("unknown report format %q", format)
+}
+
+// FileInfo describes a written report file.
+type FileInfo struct {
+	Bytes  int64
+	SHA256 string // hex
+}
+
+// WriteFile writes r to path through a temporary file in the same folder
+// and a rename, so a reader never sees half a report and a second write
+// replaces the first whole. The folder is created if missing.
+func WriteFile(path string, r *Report, format string) (FileInfo, error) {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return FileInfo{}, err
+	}
+	tmp, err := os.CreateTemp(dir, ".report-*")
+	if err != nil {
+		return FileInfo{}, err
+	}
+	defer os.Remove(tmp.Name())
+	h := sha256.New()
+	cw := &byteCounter{w: io.MultiWriter(tmp, h)}
+	if err := Write(cw, r, format); err != nil {
+		tmp.Close()
+		return FileInfo{}, err
+	}
+	if err := tmp.Close(); err != nil {
+		return FileInfo{}, err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return FileInfo{}, err
+	}
+	return FileInfo{Bytes: cw.n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+type byteCounter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *byteCounter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
