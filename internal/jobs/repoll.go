@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
@@ -180,13 +181,12 @@ func (w *RepollWorker) apply(ctx context.Context, ro store.RepollOrder, word fpW
 		return err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
-	o, err := store.LockOrder(ctx, tx, ro.ID)
-	if err != nil {
+	o, err := lockUnchanged(ctx, tx, ro)
+	if err != nil || o == nil {
+		if o == nil && err == nil {
+			log.Info("status poll answer not applied: order changed meanwhile")
+		}
 		return err
-	}
-	if o.FPOrderUUID != ro.FPOrderUUID || !awaitsFP(o.Status) {
-		log.Info("status poll answer not applied: order changed meanwhile", "status", o.Status)
-		return nil
 	}
 	log = log.With("order_ref", o.Ref, "kind", o.Kind, "fp_status", word.Status)
 	result, err := applyFPWord(ctx, tx, o, word, log)
@@ -204,6 +204,17 @@ func (w *RepollWorker) apply(ctx context.Context, ro store.RepollOrder, word fpW
 	return nil
 }
 
+// lockUnchanged locks the polled order in tx; nil when it left the poll's
+// states meanwhile (a changed re-import queued an update, a human took it)
+// or now names another FP order.
+func lockUnchanged(ctx context.Context, tx pgx.Tx, ro store.RepollOrder) (*store.Order, error) {
+	o, err := store.LockOrder(ctx, tx, ro.ID)
+	if err != nil || o.FPOrderUUID != ro.FPOrderUUID || !awaitsFP(o.Status) {
+		return nil, err
+	}
+	return o, nil
+}
+
 // notFound records that FP does not know the order; its status stays, for a
 // human to look at (last_error says why). The event also keeps the order out
 // of the poll until After has passed again.
@@ -213,12 +224,9 @@ func (w *RepollWorker) notFound(ctx context.Context, ro store.RepollOrder, ferr 
 		return err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
-	o, err := store.LockOrder(ctx, tx, ro.ID)
-	if err != nil {
+	o, err := lockUnchanged(ctx, tx, ro)
+	if err != nil || o == nil {
 		return err
-	}
-	if o.FPOrderUUID != ro.FPOrderUUID || !awaitsFP(o.Status) {
-		return nil
 	}
 	msg := "FP does not know order " + ro.FPOrderUUID + " (status poll: " + ferr.Error() + ")"
 	if err := store.SetLastError(ctx, tx, o.ID, msg); err != nil {
