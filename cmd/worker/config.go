@@ -19,6 +19,7 @@ import (
 	"github.com/frontpayment/fpexport/internal/jobs"
 	"github.com/frontpayment/fpexport/internal/mapping"
 	"github.com/frontpayment/fpexport/internal/report"
+	"github.com/frontpayment/fpexport/internal/store"
 )
 
 // defaultDatabaseURL is the local server of a development machine.
@@ -45,6 +46,9 @@ type config struct {
 	// never). See jobs.RepollWorker.
 	RepollAfter time.Duration
 	RepollEvery time.Duration
+	// StaleAfter: an order submitted to FP with no callback for this long
+	// is a report exception (STALE_AFTER).
+	StaleAfter time.Duration
 	// retryBackoff replaces the submit backoff; only tests set it.
 	retryBackoff func(attempt int) time.Duration
 	// authPause is how long submitting waits after a 401/403 (default 1 min).
@@ -120,6 +124,10 @@ func loadConfig(getenv func(string) string, need requirement) (*config, error) {
 	c.RepollAfter, err = time.ParseDuration(get("REPOLL_AFTER", jobs.DefaultRepollAfter.String()))
 	if err != nil || c.RepollAfter <= 0 {
 		problems = append(problems, "REPOLL_AFTER: must be a duration such as 24h")
+	}
+	c.StaleAfter, err = time.ParseDuration(get("STALE_AFTER", store.DefaultStaleAfter.String()))
+	if err != nil || c.StaleAfter <= 0 {
+		problems = append(problems, "STALE_AFTER: must be a duration such as 72h")
 	}
 	if every := get("REPOLL_EVERY", jobs.DefaultRepollEvery.String()); every != "off" && every != "0" {
 		c.RepollEvery, err = time.ParseDuration(every)

@@ -143,7 +143,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 
 	// Report for today, the day the orders were imported.
 	today := time.Now().In(oslo).Format(time.DateOnly)
-	rep, err := store.LoadReport(ctx, pool, today, today, time.Now())
+	rep, err := store.LoadReport(ctx, pool, today, today, time.Now(), store.DefaultStaleAfter)
 	if err != nil {
 		return err
 	}

@@ -62,7 +62,7 @@ func cmdReport(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	defer pool.Close()
-	rep, err := store.LoadReport(ctx, pool, f, t, time.Now())
+	rep, err := store.LoadReport(ctx, pool, f, t, time.Now(), cfg.StaleAfter)
 	if err != nil {
 		return err
 	}

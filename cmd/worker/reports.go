@@ -18,7 +18,7 @@ import (
 // written (a worker started from a test or a scratch folder leaves none).
 func scheduleReport(cfg *config, pool *pgxpool.Pool, logger *slog.Logger, workers *river.Workers) []*river.PeriodicJob {
 	// Registered even when off, so River knows the kind.
-	river.AddWorker(workers, &jobs.ReportWorker{Pool: pool, Dir: cfg.ReportDir, Format: cfg.ReportFormat,
+	river.AddWorker(workers, &jobs.ReportWorker{Pool: pool, Dir: cfg.ReportDir, Format: cfg.ReportFormat, StaleAfter: cfg.StaleAfter,
 		Location: cfg.Location, Logger: logger})
 	if cfg.reportSchedule == nil {
 		return nil

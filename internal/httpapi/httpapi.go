@@ -38,6 +38,7 @@ type Server struct {
 	CallbackSecret string
 	ChecksumKey    string // FP_CHECKSUM_KEY; "" = the seeds' keyless checksum
 	Location       *time.Location
+	StaleAfter     time.Duration // STALE_AFTER for the report; 0: store.DefaultStaleAfter
 	Logger         *slog.Logger
 }
 
@@ -232,7 +233,7 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "format must be json, csv or xlsx", http.StatusBadRequest)
 		return
 	}
-	rep, err := store.LoadReport(r.Context(), s.Pool, from, to, time.Now())
+	rep, err := store.LoadReport(r.Context(), s.Pool, from, to, time.Now(), s.StaleAfter)
 	if err != nil {
 		s.Logger.Error("loading report failed", "error", err)
 		http.Error(w, "report failed", http.StatusInternalServerError)

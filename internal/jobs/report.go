@@ -55,7 +55,10 @@ type ReportWorker struct {
 	Dir      string         // "": DefaultReportDir
 	Format   string         // used when the args name none; "": DefaultReportFormat
 	Location *time.Location // the reports' time zone (TZ_REPORTS)
-	Logger   *slog.Logger
+	// StaleAfter: orders without a callback for this long are listed as
+	// exceptions (STALE_AFTER); 0: store.DefaultStaleAfter.
+	StaleAfter time.Duration
+	Logger     *slog.Logger
 }
 
 func (w *ReportWorker) Timeout(*river.Job[ReportArgs]) time.Duration { return ReportTimeout }
@@ -67,7 +70,7 @@ func (w *ReportWorker) Work(ctx context.Context, job *river.Job[ReportArgs]) err
 	}
 	day := ReportDay(job.Args.Slot, w.Location)
 	now := time.Now()
-	rep, err := store.LoadReport(ctx, w.Pool, day, day, now)
+	rep, err := store.LoadReport(ctx, w.Pool, day, day, now, w.StaleAfter)
 	if err != nil {
 		return err
 	}

@@ -19,6 +19,10 @@ type Report struct {
 	Orders      []Order
 	Rejected    []Rejected
 	Batches     []Batch
+	// Other are the exceptions that are neither a rejected row nor an
+	// order's Exception: untrusted callbacks, overdue payment links, orders
+	// FP has not called back about. They follow the others in Exceptions.
+	Other []Exception
 }
 
 // Order is one order as imported, submitted and last heard of from FP.
@@ -91,8 +95,23 @@ type Exception struct {
 	Detail   string
 }
 
-// ExceptionRejectedRow is the Exception.Type of a row the importer refused.
-const ExceptionRejectedRow = "rejected_row"
+// Exception types besides an order's Exception (needs_review,
+// provider_rejected, failed, payment_failed, possible_duplicate).
+const (
+	// ExceptionRejectedRow is a row the importer refused.
+	ExceptionRejectedRow = "rejected_row"
+	// ExceptionUntrustedCallback is a callback whose verdict was not
+	// accepted (bad_token, bad_checksum, malformed): forged or invalid.
+	// Source is its remote address; Detail its verdict and arrival time,
+	// never its token or checksum.
+	ExceptionUntrustedCallback = "untrusted_callback"
+	// ExceptionPaymentLinkOverdue is a payment link past its due date and
+	// neither paid nor cancelled.
+	ExceptionPaymentLinkOverdue = "payment_link_overdue"
+	// ExceptionNoCallback is an order submitted to FP, not final, with no
+	// trusted callback for longer than STALE_AFTER.
+	ExceptionNoCallback = "no_callback"
+)
 
 // kindOrder mirrors fpclient.Kinds; report does not import fpclient so that
 // it stays a leaf package. An unknown kind sorts after these, by name.
@@ -150,7 +169,8 @@ func (r *Report) Summary() []SummaryRow {
 
 // Exceptions lists one exception per rejected row (Type "rejected_row"),
 // then one per order whose Exception is set (Type is that Exception, Detail
-// its LastError or else its FP status), each in the report's order.
+// its LastError or else its FP status), then Other, each in the report's
+// order.
 func (r *Report) Exceptions() []Exception {
 	return slices.Collect(r.exceptions())
 }
@@ -181,6 +201,11 @@ func (r *Report) exceptions() iter.Seq[Exception] {
 				OrderRef: o.OrderRef,
 				Detail:   detail,
 			}) {
+				return
+			}
+		}
+		for _, e := range r.Other {
+			if !yield(e) {
 				return
 			}
 		}

@@ -189,3 +189,25 @@ func TestExceptions(t *testing.T) {
 		t.Errorf("exceptionCounts() = %v, %d; want %v, 5", counts, total, wantCounts)
 	}
 }
+
+// Other exceptions follow the orders' and are counted per type in the Summary.
+func TestOtherExceptionsCounted(t *testing.T) {
+	t.Parallel()
+	r := &Report{
+		Orders: []Order{{OrderRef: "A", Exception: "failed"}},
+		Other: []Exception{
+			{Type: ExceptionUntrustedCallback, Source: "203.0.113.7", Detail: "bad_token"},
+			{Type: ExceptionNoCallback, OrderRef: "B"},
+			{Type: ExceptionUntrustedCallback, Source: "203.0.113.8", Detail: "malformed"},
+			{Type: ExceptionPaymentLinkOverdue, OrderRef: "C"},
+		},
+	}
+	if got := r.Exceptions(); len(got) != 5 || got[0].Type != "failed" || got[1] != r.Other[0] {
+		t.Errorf("Exceptions() = %v", got)
+	}
+	counts, total := r.exceptionCounts()
+	want := []exceptionCount{{"failed", 1}, {"no_callback", 1}, {"payment_link_overdue", 1}, {"untrusted_callback", 2}}
+	if !slices.Equal(counts, want) || total != 5 {
+		t.Errorf("exceptionCounts() = %v, %d; want %v, 5", counts, total, want)
+	}
+}

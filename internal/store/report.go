@@ -1,7 +1,9 @@
 package store
 
 import (
+	"cmp"
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/frontpayment/fpexport/internal/report"
@@ -11,7 +13,14 @@ import (
 // and to (inclusive, YYYY-MM-DD). An order belongs to the period in which it
 // was imported, with its latest status. Orders come from the
 // reconciliation_orders view, so the report and the view always agree.
-func LoadReport(ctx context.Context, db DB, from, to string, now time.Time) (*report.Report, error) {
+//
+// Besides rejected rows and the orders' own exceptions, the report's
+// exceptions list (Report.Other) the callbacks received in the period whose
+// verdict was not accepted, and, as of now whatever the period, payment
+// links past their due date (Europe/Oslo) and unpaid, and orders submitted
+// to FP, not final, with no trusted callback for staleAfter (<= 0:
+// DefaultStaleAfter).
+func LoadReport(ctx context.Context, db DB, from, to string, now time.Time, staleAfter time.Duration) (*report.Report, error) {
 	r := &report.Report{From: from, To: to, GeneratedAt: now}
 	rows, err := db.Query(ctx, `SELECT batch_id, source, source_row, order_ref, kind, customer_name, grand_total_ore,
 			coalesce(fp_order_uuid, ''), status, coalesce(fp_status, ''), status_at, imported_at, submitted_at,
@@ -78,7 +87,112 @@ func LoadReport(ctx context.Context, db DB, from, to string, now time.Time) (*re
 		}
 		r.Batches = append(r.Batches, b)
 	}
-	return r, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if staleAfter <= 0 {
+		staleAfter = DefaultStaleAfter
+	}
+	if err := loadOtherExceptions(ctx, db, r, from, to, now, staleAfter); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// DefaultStaleAfter is how long an order submitted to FP may go without a
+// trusted callback before the report lists it (STALE_AFTER).
+const DefaultStaleAfter = 72 * time.Hour
+
+// finalStatuses are the statuses after which no callback is awaited: settled
+// at FP, or never accepted by it.
+var finalStatuses = []string{"paid", "partially_refunded", "refunded", "cancelled", "expired", "provider_rejected", "failed"}
+
+// loadOtherExceptions adds untrusted callbacks, overdue payment links and
+// orders without a callback to r.Other. raw_query is never read: it holds
+// the callback's token and checksum, and secrets never reach a report.
+func loadOtherExceptions(ctx context.Context, db DB, r *report.Report, from, to string, now time.Time, staleAfter time.Duration) error {
+	rows, err := db.Query(ctx, `SELECT coalesce(o.batch_id, 0), c.remote_addr, coalesce(o.source_row, 0), coalesce(o.order_ref, ''),
+			c.verdict, to_char(c.received_at AT TIME ZONE 'Europe/Oslo', 'YYYY-MM-DD HH24:MI:SS'),
+			left(c.fp_order_uuid, 64), left(c.fp_status, 64)
+		FROM callbacks c LEFT JOIN orders o ON o.id = c.order_id
+		WHERE c.verdict <> 'accepted'
+			AND (c.received_at AT TIME ZONE 'Europe/Oslo')::date BETWEEN $1::date AND $2::date
+		ORDER BY c.received_at, c.id`, from, to)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var e report.Exception
+		var verdict, at, uuid, status string
+		if err := rows.Scan(&e.BatchID, &e.Source, &e.Row, &e.OrderRef, &verdict, &at, &uuid, &status); err != nil {
+			rows.Close()
+			return err
+		}
+		e.Type = report.ExceptionUntrustedCallback
+		e.Detail = fmt.Sprintf("%s: received %s (Europe/Oslo) from %s", verdict, at, cmp.Or(e.Source, "unknown address"))
+		if uuid != "" || status != "" {
+			e.Detail += fmt.Sprintf("; orderUuid %q, status %q", uuid, status)
+		}
+		r.Other = append(r.Other, e)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+
+	// A due date that is not YYYY-MM-DD (or empty: computed at send time)
+	// cannot be compared and is left out.
+	rows, err = db.Query(ctx, `SELECT batch_id, source, source_row, order_ref, due, status
+		FROM (SELECT o.*, CASE WHEN o.order_data->>'due_date' ~ '^\d{4}-\d{2}-\d{2}$'
+				THEN (o.order_data->>'due_date')::date END AS due
+			FROM orders o
+			WHERE o.kind = 'payment-link'
+				AND o.status NOT IN ('paid', 'partially_refunded', 'refunded', 'cancelled')) o
+		WHERE due < ($1::timestamptz AT TIME ZONE 'Europe/Oslo')::date
+		ORDER BY due, batch_id, source_row, id`, now)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var e report.Exception
+		var due time.Time
+		var status string
+		if err := rows.Scan(&e.BatchID, &e.Source, &e.Row, &e.OrderRef, &due, &status); err != nil {
+			rows.Close()
+			return err
+		}
+		e.Type = report.ExceptionPaymentLinkOverdue
+		e.Detail = fmt.Sprintf("due %s, status %s", due.Format(time.DateOnly), status)
+		r.Other = append(r.Other, e)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+
+	// Submitted to FP (queued and submitting orders belong to their submit
+	// job) and not final, with no accepted callback since staleAfter.
+	rows, err = db.Query(ctx, `SELECT o.batch_id, o.source, o.source_row, o.order_ref, o.status,
+			to_char(o.submitted_at AT TIME ZONE 'Europe/Oslo', 'YYYY-MM-DD HH24:MI')
+		FROM orders o
+		WHERE o.submitted_at IS NOT NULL
+			AND o.submitted_at < $1::timestamptz - $2 * interval '1 second'
+			AND o.status <> ALL ($3) AND o.status NOT IN ('queued', 'submitting')
+			AND NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.order_id = o.id AND c.verdict = 'accepted')
+		ORDER BY o.submitted_at, o.id`, now, staleAfter.Seconds(), finalStatuses)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var e report.Exception
+		var status, at string
+		if err := rows.Scan(&e.BatchID, &e.Source, &e.Row, &e.OrderRef, &status, &at); err != nil {
+			rows.Close()
+			return err
+		}
+		e.Type = report.ExceptionNoCallback
+		e.Detail = fmt.Sprintf("submitted %s (Europe/Oslo), no callback from FP in %s; status %s", at, staleAfter, status)
+		r.Other = append(r.Other, e)
+	}
+	return rows.Err()
 }
 
 // ReportFile is a report the worker wrote on its schedule (table reports).
