@@ -16,6 +16,10 @@ const (
 	VerdictBadToken    = "bad_token"
 	VerdictBadChecksum = "bad_checksum"
 	VerdictMalformed   = "malformed"
+	// VerdictOrphan: token and checksum check out, but the order the token
+	// names is not in our database (restored from an older backup, say).
+	// Authentic, yet nothing to attach it to: a human must look.
+	VerdictOrphan = "orphan"
 )
 
 // CallbackIn is a callback as it arrived.
