@@ -149,6 +149,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			errorsOut: *errorsOut, minAge: *minAge, files: fs.Args()}, opt, getenv, stdout, stderr)
 	}
 	var files []*intake.File
+	defer func() { // any a failure left open
+		for _, f := range files {
+			f.Close()
+		}
+	}()
 	for _, path := range fs.Args() {
 		f, err := intake.Open(path, opt)
 		if err != nil {

@@ -97,6 +97,11 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	// profile beside it (faktura-norsk.xlsx → faktura-norsk.profile.json).
 	opt := intake.Options{Mapping: mapping.Options{Now: time.Now(), Location: oslo, AllowSyntheticPersonalNumbers: true}}
 	var opened []*intake.File
+	defer func() { // any a failure left open
+		for _, f := range opened {
+			f.Close()
+		}
+	}()
 	for _, path := range files {
 		fileOpt := opt
 		profile, err := intake.ProfileBeside(path)

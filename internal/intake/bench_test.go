@@ -113,12 +113,17 @@ func TestImportBench(t *testing.T) {
 	var bare, best time.Duration
 	peak = 0
 	for round := range 2 {
+		p0 := processCPU()
 		b := timeIt(func() { readAllXLSX(t, xlsxPath) })
+		p1 := processCPU()
 		pool2 := testdb.New(t)
 		inserter2, _ := river.NewClient(riverpgxv5.New(pool2), &river.Config{})
+		p2 := processCPU()
 		p := peakHeap(func() {
 			imported = timeIt(func() { importFiles(t, pool2, inserter2, xlsxPath, n) })
 		})
+		p3 := processCPU()
+		t.Logf("cpu: bare read %.2fs; import: this process %.2fs, server %.2fs", p1-p0, p3-p2, backendCPU(ctx, pool2))
 		t.Logf("XLSX round %d: excelize read %s, import %s", round+1, b.Round(time.Millisecond), imported.Round(time.Millisecond))
 		if round == 0 || b < bare {
 			bare = b

@@ -11,6 +11,7 @@ import (
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/intake"
@@ -155,5 +156,61 @@ func TestScatteredAcrossChunks(t *testing.T) {
 	var total int64
 	if err := pool.QueryRow(ctx, `SELECT grand_total_ore FROM orders WHERE order_ref = 'A'`).Scan(&total); err != nil || total != 15000 {
 		t.Errorf("order A: %d øre, %v; want 15000", total, err)
+	}
+}
+
+// Open keeps an XLSX open for its first read (it is not unpacked twice);
+// whatever happens to the File next, nothing of it stays behind.
+func TestOpenedFilesLeaveNothingBehind(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp) // where excelize and the reader unpack
+	path := filepath.Join(t.TempDir(), "orders.xlsx")
+	x := excelize.NewFile()
+	for i, rec := range [][]string{
+		strings.Split(strings.TrimSpace(header), ","),
+		strings.Split(strings.TrimSpace(line("A", "a1", "100.00")), ","),
+		strings.Split(strings.TrimSpace(line("B", "b1", "10.00")), ","),
+	} {
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := x.SetSheetRow("Sheet1", cell, &rec); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := x.SaveAs(path); err != nil {
+		t.Fatal(err)
+	}
+	pool := testdb.New(t)
+	ctx := context.Background()
+	inserter, _ := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	commit := func() *intake.Committed {
+		f, err := intake.Open(path, options())
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := intake.Commit(ctx, pool, inserter, []*intake.File{f}, intake.CommitOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := commit(); len(res.Batches) != 1 || res.Batches[0].Counts[store.OrderNew] != 2 {
+		t.Fatalf("first import: %+v", res)
+	}
+	if res := commit(); len(res.Skipped) != 1 { // the same bytes: never read
+		t.Fatalf("second import: %+v", res)
+	}
+	f, err := intake.Read(path, options()) // a dry run
+	if err != nil || f.Stats.Orders != 2 {
+		t.Fatalf("read: %v, %+v", err, f.Stats)
+	}
+	f, err = intake.Open(path, options()) // opened, then given up
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("left in TMPDIR: %v", left)
 	}
 }
