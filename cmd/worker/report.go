@@ -23,6 +23,7 @@ func cmdReport(ctx context.Context, args []string, getenv func(string) string, s
 	to := fs.String("to", "", "last day YYYY-MM-DD; default the same as --from")
 	format := fs.String("format", "xlsx", "xlsx, csv or json")
 	out := fs.String("out", "", "output file; default reports/reconciliation-<from>[_<to>].<format>, - for stdout")
+	csvComma := fs.Bool("csv-comma", false, "with --format csv: separate fields by ',' (decimal point) instead of ';' (decimal comma)")
 	list := fs.Bool("list", false, "list the reports the worker wrote on REPORT_SCHEDULE (--format text or json)")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return errUsage
@@ -30,7 +31,7 @@ func cmdReport(ctx context.Context, args []string, getenv func(string) string, s
 	if *list {
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		if set["from"] || set["to"] || set["out"] {
+		if set["from"] || set["to"] || set["out"] || set["csv-comma"] {
 			fmt.Fprintln(stderr, "worker report: --list takes only --format")
 			return errUsage
 		}
@@ -48,6 +49,10 @@ func cmdReport(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintln(stderr, "worker report: --format must be xlsx, csv or json")
 		return errUsage
 	}
+	if *csvComma && *format != "csv" {
+		fmt.Fprintln(stderr, "worker report: --csv-comma goes with --format csv")
+		return errUsage
+	}
 	cfg, err := loadConfig(getenv, requirement{})
 	if err != nil {
 		return err
@@ -57,26 +62,46 @@ func cmdReport(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintln(stderr, "worker report:", err)
 		return errUsage
 	}
-	pool, err := openPool(ctx, cfg, 2)
+	// The report reads the view as the latest migration left it.
+	pool, err := openCurrentPool(ctx, cfg, 2)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	rep, err := store.LoadReport(ctx, pool, f, t, time.Now(), cfg.StaleAfter)
-	if err != nil {
-		return err
-	}
 	path := *out
 	if path == "" {
 		path = defaultReportPath(f, t, *format)
 	}
-	if err := writeReport(rep, *format, path, stdout); err != nil {
+	comma := report.DefaultCSVComma
+	if *csvComma {
+		comma = ','
+	}
+	var orders int
+	err = store.WithReport(ctx, pool, f, t, time.Now(), cfg.StaleAfter, func(rep *report.Report) error {
+		n := countOrders(rep)
+		err := writeReportAs(rep, *format, comma, path, stdout)
+		orders = *n
+		return err
+	})
+	if err != nil {
 		return err
 	}
 	if path != "-" {
-		logger.Info("report written", "file", path, "orders", len(rep.Orders), "rejected_rows", len(rep.Rejected))
+		logger.Info("report written", "file", path, "orders", orders)
 	}
 	return nil
+}
+
+// countOrders makes rep count its orders as a rendering goes through them;
+// the count it returns is read once the report is written.
+func countOrders(rep *report.Report) *int {
+	var n int
+	each := rep.Each
+	rep.Each = func(fn func(*report.Order) error) error {
+		n = 0
+		return each(func(o *report.Order) error { n++; return fn(o) })
+	}
+	return &n
 }
 
 func defaultReportPath(from, to, format string) string {
@@ -90,10 +115,15 @@ func defaultReportPath(from, to, format string) string {
 // writeReport writes to a temporary file and renames it, so a reader never
 // sees half a report.
 func writeReport(rep *report.Report, format, path string, stdout io.Writer) error {
+	return writeReportAs(rep, format, report.DefaultCSVComma, path, stdout)
+}
+
+// writeReportAs is writeReport with the CSV field separator csvComma.
+func writeReportAs(rep *report.Report, format string, csvComma rune, path string, stdout io.Writer) error {
 	if path == "-" {
-		return report.Write(stdout, rep, format)
+		return report.WriteAs(stdout, rep, format, csvComma)
 	}
-	_, err := report.WriteFile(path, rep, format)
+	_, err := report.WriteFileAs(path, rep, format, csvComma)
 	return err
 }
 

@@ -70,12 +70,22 @@ func (w *ReportWorker) Work(ctx context.Context, job *river.Job[ReportArgs]) err
 	}
 	day := ReportDay(job.Args.Slot, w.Location)
 	now := time.Now()
-	rep, err := store.LoadReport(ctx, w.Pool, day, day, now, w.StaleAfter)
-	if err != nil {
-		return err
-	}
 	path := filepath.Join(cmp.Or(w.Dir, DefaultReportDir), "reconciliation-"+day+"."+format)
-	info, err := report.WriteFile(path, rep, format)
+	var info report.FileInfo
+	var orders int
+	// The orders are streamed from the database while the file is written;
+	// counting them on the way gives the row's number without a query of
+	// its own.
+	err := store.WithReport(ctx, w.Pool, day, day, now, w.StaleAfter, func(rep *report.Report) error {
+		each := rep.Each
+		rep.Each = func(fn func(*report.Order) error) error {
+			orders = 0
+			return each(func(o *report.Order) error { orders++; return fn(o) })
+		}
+		var err error
+		info, err = report.WriteFile(path, rep, format)
+		return err
+	})
 	if err != nil {
 		return err
 	}
@@ -85,7 +95,7 @@ func (w *ReportWorker) Work(ctx context.Context, job *river.Job[ReportArgs]) err
 	}
 	defer tx.Rollback(ctx)
 	if err := store.RecordReport(ctx, tx, store.ReportFile{PeriodFrom: day, PeriodTo: day, Format: format, Path: path,
-		Bytes: info.Bytes, SHA256: info.SHA256, Orders: len(rep.Orders), GeneratedAt: now, JobID: job.ID}); err != nil {
+		Bytes: info.Bytes, SHA256: info.SHA256, Orders: orders, GeneratedAt: now, JobID: job.ID}); err != nil {
 		return err
 	}
 	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
@@ -94,7 +104,7 @@ func (w *ReportWorker) Work(ctx context.Context, job *river.Job[ReportArgs]) err
 	if err := tx.Commit(ctx); err != nil {
 		return err
 	}
-	w.Logger.InfoContext(ctx, "report written", "file", path, "orders", len(rep.Orders), "bytes", info.Bytes,
+	w.Logger.InfoContext(ctx, "report written", "file", path, "orders", orders, "bytes", info.Bytes,
 		"job_id", job.ID, "slot", job.Args.Slot.Format(time.RFC3339))
 	return nil
 }

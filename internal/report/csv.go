@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/frontpayment/fpexport/internal/pii"
 )
 
 // csvTimeFormat is Oslo wall-clock time in a form Excel reads as a date in
@@ -21,7 +23,8 @@ const csvTimeFormat = "2006-01-02 15:04:05"
 // With comma ';', the field separator of Norwegian Excel, amounts use a
 // decimal comma ("4500,00") so that Excel reads them as numbers; with any
 // other separator they use a decimal point ("4500.00"). There is never a
-// thousands separator. Times are Europe/Oslo wall-clock time.
+// thousands separator. Times are Europe/Oslo wall-clock time. Personal
+// numbers are masked (pii.MaskPersonalNumber).
 //
 // A text field that starts with '=', '+', '-', '@', tab or carriage return
 // is prefixed with a single quote, so that a spreadsheet opening the file
@@ -51,8 +54,7 @@ func WriteCSV(w io.Writer, r *Report, comma rune) error {
 		return fmt.Errorf("report: write csv: %w", err)
 	}
 	var money []byte
-	for i := range r.Orders {
-		o := &r.Orders[i]
+	err = r.eachOrder(func(o *Order) error {
 		money = appendNOK(money[:0], o.GrandTotal, decimalSep)
 		record[0] = strconv.FormatInt(o.BatchID, 10)
 		record[1] = csvText(o.Source)
@@ -60,20 +62,25 @@ func WriteCSV(w io.Writer, r *Report, comma rune) error {
 		record[3] = csvText(o.OrderRef)
 		record[4] = csvText(o.Kind)
 		record[5] = csvText(o.CustomerName)
-		record[6] = string(money)
-		record[7] = csvText(o.FPOrderUUID)
-		record[8] = csvText(o.Status)
-		record[9] = csvText(o.FPStatus)
-		record[10] = csvTimePtr(o.StatusAt, loc)
-		record[11] = csvTime(o.ImportedAt, loc)
-		record[12] = csvTimePtr(o.SubmittedAt, loc)
-		record[13] = strconv.Itoa(o.Attempts)
-		record[14] = csvText(o.LastError)
-		record[15] = csvText(o.Exception)
-		record[16] = csvText(o.PaymentURL)
+		record[6] = pii.MaskPersonalNumber(o.PersonalNumber)
+		record[7] = string(money)
+		record[8] = csvText(o.FPOrderUUID)
+		record[9] = csvText(o.Status)
+		record[10] = csvText(o.FPStatus)
+		record[11] = csvTimePtr(o.StatusAt, loc)
+		record[12] = csvTime(o.ImportedAt, loc)
+		record[13] = csvTimePtr(o.SubmittedAt, loc)
+		record[14] = strconv.Itoa(o.Attempts)
+		record[15] = csvText(o.LastError)
+		record[16] = csvText(o.Exception)
+		record[17] = csvText(o.PaymentURL)
 		if err := cw.Write(record); err != nil {
 			return fmt.Errorf("report: write csv: %w", err)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {

@@ -12,13 +12,21 @@ import (
 // Formats are the renderings a report can be written in.
 var Formats = []string{"xlsx", "csv", "json"}
 
+// DefaultCSVComma is the CSV field separator of Norwegian Excel.
+const DefaultCSVComma = ';'
+
 // Write renders r in format (xlsx, csv with ';', or json).
 func Write(w io.Writer, r *Report, format string) error {
+	return WriteAs(w, r, format, DefaultCSVComma)
+}
+
+// WriteAs renders r in format; a CSV separates its fields with csvComma.
+func WriteAs(w io.Writer, r *Report, format string, csvComma rune) error {
 	switch format {
 	case "xlsx":
 		return WriteXLSX(w, r)
 	case "csv":
-		return WriteCSV(w, r, ';')
+		return WriteCSV(w, r, csvComma)
 	case "json":
 		return WriteJSON(w, r)
 	}
@@ -35,6 +43,11 @@ type FileInfo struct {
 // and a rename, so a reader never sees half a report and a second write
 // replaces the first whole. The folder is created if missing.
 func WriteFile(path string, r *Report, format string) (FileInfo, error) {
+	return WriteFileAs(path, r, format, DefaultCSVComma)
+}
+
+// WriteFileAs is WriteFile with the CSV field separator csvComma.
+func WriteFileAs(path string, r *Report, format string, csvComma rune) (FileInfo, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return FileInfo{}, err
@@ -46,7 +59,7 @@ func WriteFile(path string, r *Report, format string) (FileInfo, error) {
 	defer os.Remove(tmp.Name())
 	h := sha256.New()
 	cw := &byteCounter{w: io.MultiWriter(tmp, h)}
-	if err := Write(cw, r, format); err != nil {
+	if err := WriteAs(cw, r, format, csvComma); err != nil {
 		tmp.Close()
 		return FileInfo{}, err
 	}

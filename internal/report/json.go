@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/frontpayment/fpexport/internal/pii"
 )
 
 // WriteJSON writes the report as one JSON object:
@@ -21,7 +23,7 @@ import (
 // offset, or null when unknown.
 //
 // The orders are encoded one at a time, so memory does not grow with the
-// size of the output.
+// size of the output. Personal numbers are masked (pii.MaskPersonalNumber).
 func WriteJSON(w io.Writer, r *Report) error {
 	loc, err := osloLocation()
 	if err != nil {
@@ -38,8 +40,14 @@ func WriteJSON(w io.Writer, r *Report) error {
 	j.raw(`,"generated_at":`)
 	j.value(j.time(r.GeneratedAt))
 
+	// Three passes over the orders (summary, orders, exceptions), so that
+	// the keys come in the order a reader expects without holding them.
+	summary, err := r.Summary()
+	if err != nil {
+		return err
+	}
 	j.raw(",\n" + `"summary":[`)
-	for i, s := range r.Summary() {
+	for i, s := range summary {
 		j.sep(i)
 		j.value(jsonSummaryRow{
 			Kind:     s.Kind,
@@ -50,36 +58,46 @@ func WriteJSON(w io.Writer, r *Report) error {
 		})
 	}
 	j.raw("],\n" + `"orders":[`)
-	for i := range r.Orders {
-		o := &r.Orders[i]
-		j.sep(i)
+	n := 0
+	err = r.eachOrder(func(o *Order) error {
+		j.sep(n)
+		n++
 		j.value(jsonOrder{
-			BatchID:       o.BatchID,
-			Source:        o.Source,
-			SourceRow:     o.SourceRow,
-			OrderRef:      o.OrderRef,
-			Kind:          o.Kind,
-			CustomerName:  o.CustomerName,
-			GrandTotal:    jsonNOK(o.GrandTotal),
-			GrandTotalOre: o.GrandTotal,
-			FPOrderUUID:   o.FPOrderUUID,
-			Status:        o.Status,
-			FPStatus:      o.FPStatus,
-			StatusAt:      j.timePtr(o.StatusAt),
-			ImportedAt:    j.time(o.ImportedAt),
-			SubmittedAt:   j.timePtr(o.SubmittedAt),
-			Attempts:      o.Attempts,
-			LastError:     o.LastError,
-			Exception:     o.Exception,
-			PaymentURL:    o.PaymentURL,
+			BatchID:        o.BatchID,
+			Source:         o.Source,
+			SourceRow:      o.SourceRow,
+			OrderRef:       o.OrderRef,
+			Kind:           o.Kind,
+			CustomerName:   o.CustomerName,
+			PersonalNumber: pii.MaskPersonalNumber(o.PersonalNumber),
+			GrandTotal:     jsonNOK(o.GrandTotal),
+			GrandTotalOre:  o.GrandTotal,
+			FPOrderUUID:    o.FPOrderUUID,
+			Status:         o.Status,
+			FPStatus:       o.FPStatus,
+			StatusAt:       j.timePtr(o.StatusAt),
+			ImportedAt:     j.time(o.ImportedAt),
+			SubmittedAt:    j.timePtr(o.SubmittedAt),
+			Attempts:       o.Attempts,
+			LastError:      o.LastError,
+			Exception:      o.Exception,
+			PaymentURL:     o.PaymentURL,
 		})
+		return j.err
+	})
+	if err != nil {
+		return fmt.Errorf("report: write json: %w", err)
 	}
 	j.raw("],\n" + `"exceptions":[`)
-	n := 0
-	for e := range r.exceptions() {
+	n = 0
+	err = r.eachException(func(e Exception) error {
 		j.sep(n)
 		n++
 		j.value(jsonException(e))
+		return j.err
+	})
+	if err != nil {
+		return fmt.Errorf("report: write json: %w", err)
 	}
 	j.raw("],\n" + `"batches":[`)
 	for i := range r.Batches {
@@ -192,24 +210,26 @@ type jsonSummaryRow struct {
 }
 
 type jsonOrder struct {
-	BatchID       int64    `json:"batch_id"`
-	Source        string   `json:"source"`
-	SourceRow     int      `json:"source_row"`
-	OrderRef      string   `json:"order_ref"`
-	Kind          string   `json:"kind"`
-	CustomerName  string   `json:"customer_name"`
-	GrandTotal    jsonNOK  `json:"grand_total"`
-	GrandTotalOre int64    `json:"grand_total_ore"`
-	FPOrderUUID   string   `json:"fp_order_uuid"`
-	Status        string   `json:"status"`
-	FPStatus      string   `json:"fp_status"`
-	StatusAt      jsonTime `json:"status_at"`
-	ImportedAt    jsonTime `json:"imported_at"`
-	SubmittedAt   jsonTime `json:"submitted_at"`
-	Attempts      int      `json:"attempts"`
-	LastError     string   `json:"last_error"`
-	Exception     string   `json:"exception"`
-	PaymentURL    string   `json:"payment_url"`
+	BatchID      int64  `json:"batch_id"`
+	Source       string `json:"source"`
+	SourceRow    int    `json:"source_row"`
+	OrderRef     string `json:"order_ref"`
+	Kind         string `json:"kind"`
+	CustomerName string `json:"customer_name"`
+	// PersonalNumber is masked (pii.MaskPersonalNumber); "" when none.
+	PersonalNumber string   `json:"personal_number"`
+	GrandTotal     jsonNOK  `json:"grand_total"`
+	GrandTotalOre  int64    `json:"grand_total_ore"`
+	FPOrderUUID    string   `json:"fp_order_uuid"`
+	Status         string   `json:"status"`
+	FPStatus       string   `json:"fp_status"`
+	StatusAt       jsonTime `json:"status_at"`
+	ImportedAt     jsonTime `json:"imported_at"`
+	SubmittedAt    jsonTime `json:"submitted_at"`
+	Attempts       int      `json:"attempts"`
+	LastError      string   `json:"last_error"`
+	Exception      string   `json:"exception"`
+	PaymentURL     string   `json:"payment_url"`
 }
 
 // jsonException has Exception's fields; the conversion keeps them in step.

@@ -83,8 +83,8 @@ func TestWriteJSON(t *testing.T) {
 			t.Errorf("order %d grand_total = %s, want %s", i, got, want)
 		}
 		sum += ore
-		if len(m) != 18 {
-			t.Errorf("order %d has %d keys, want 18", i, len(m))
+		if len(m) != 19 {
+			t.Errorf("order %d has %d keys, want 19", i, len(m))
 		}
 	}
 

@@ -3,7 +3,7 @@ package report
 import (
 	"cmp"
 	"fmt"
-	"iter"
+	"maps"
 	"slices"
 	"strconv"
 	"sync"
@@ -17,6 +17,19 @@ type Report struct {
 	From, To    string // period, YYYY-MM-DD inclusive, Europe/Oslo dates
 	GeneratedAt time.Time
 	Orders      []Order
+	// Each, when set, replaces Orders: it calls fn with every order of the
+	// report, in the report's order, and stops at fn's first error. It may
+	// hand the same *Order each time (fn must not keep it) and is called
+	// once per pass a rendering needs (XLSX: 2, JSON: 3, CSV: 1), so a
+	// report of a million orders never holds them all in memory. The store
+	// reads them from one database snapshot, so every pass sees the same.
+	Each func(fn func(*Order) error) error
+	// EachFlagged, when set with Each, calls fn with the orders whose
+	// Exception is set, in the same order as Each, so that the Exceptions
+	// sheet need not read every order again. Only the fields an Exception
+	// shows need be filled (batch, source, row, ref, exception, last error,
+	// FP status).
+	EachFlagged func(fn func(*Order) error) error
 	Rejected    []Rejected
 	Batches     []Batch
 	// Other are the exceptions that are neither a rejected row nor an
@@ -33,8 +46,11 @@ type Order struct {
 	OrderRef     string
 	Kind         string // invoice, payment-link, hosted-checkout, checkout
 	CustomerName string
-	GrandTotal   int64  // øre
-	FPOrderUUID  string // "" until FP has answered
+	// PersonalNumber is the customer's personal number, masked: the
+	// renderings pass it through pii.MaskPersonalNumber whatever they get.
+	PersonalNumber string
+	GrandTotal     int64  // øre
+	FPOrderUUID    string // "" until FP has answered
 	// Status is ours: queued, submitting, submitted, sent, paid, cancelled,
 	// expired, refunded, failed, provider_rejected, needs_review.
 	Status string
@@ -111,6 +127,10 @@ const (
 	// ExceptionNoCallback is an order submitted to FP, not final, with no
 	// trusted callback for longer than STALE_AFTER.
 	ExceptionNoCallback = "no_callback"
+	// ExceptionOrphanCallback is an authentic callback (token and checksum
+	// check out) for an order we do not have. Shown like an untrusted one:
+	// address, arrival time, FP's order id and status, never the secrets.
+	ExceptionOrphanCallback = "orphan_callback"
 )
 
 // kindOrder mirrors fpclient.Kinds; report does not import fpclient so that
@@ -132,30 +152,67 @@ func rank(known []string, s string) int {
 	return len(known)
 }
 
+// eachOrder calls fn with every order: from Each when set, else Orders.
+func (r *Report) eachOrder(fn func(*Order) error) error {
+	if r.Each != nil {
+		return r.Each(fn)
+	}
+	for i := range r.Orders {
+		if err := fn(&r.Orders[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Summary counts orders and sums their grand totals per kind and status.
 //
 // Rows come kind by kind (invoice, payment-link, hosted-checkout, checkout,
 // then unknown kinds by name), and within a kind in lifecycle order with
 // unknown statuses last by name. Only combinations that occur are listed.
 // There are no subtotal rows, so the rows of any selection add up without
-// double counting: the sum of all Orders is len(r.Orders) and the sum of all
-// Totals is the sum of every order's GrandTotal, exactly.
-func (r *Report) Summary() []SummaryRow {
-	type key struct{ kind, status string }
-	index := make(map[key]int)
-	var rows []SummaryRow
-	for i := range r.Orders {
-		o := &r.Orders[i]
-		k := key{o.Kind, o.Status}
-		j, ok := index[k]
-		if !ok {
-			j = len(rows)
-			index[k] = j
-			rows = append(rows, SummaryRow{Kind: o.Kind, Status: o.Status})
-		}
-		rows[j].Orders++
-		rows[j].Total += o.GrandTotal
+// double counting: the sum of all Orders is the number of orders and the
+// sum of all Totals is the sum of every order's GrandTotal, exactly.
+func (r *Report) Summary() ([]SummaryRow, error) {
+	var t tally
+	if err := r.eachOrder(func(o *Order) error { t.add(o); return nil }); err != nil {
+		return nil, err
 	}
+	return t.summary(), nil
+}
+
+// tally is what one pass over the orders learns for the Summary: orders
+// and NOK per kind and status, and the orders' exceptions per type.
+type tally struct {
+	index      map[summaryKey]int
+	rows       []SummaryRow
+	exceptions map[string]int
+}
+
+type summaryKey struct{ kind, status string }
+
+func (t *tally) add(o *Order) {
+	if t.index == nil {
+		t.index = make(map[summaryKey]int)
+		t.exceptions = make(map[string]int)
+	}
+	k := summaryKey{o.Kind, o.Status}
+	j, ok := t.index[k]
+	if !ok {
+		j = len(t.rows)
+		t.index[k] = j
+		t.rows = append(t.rows, SummaryRow{Kind: o.Kind, Status: o.Status})
+	}
+	t.rows[j].Orders++
+	t.rows[j].Total += o.GrandTotal
+	if o.Exception != "" {
+		t.exceptions[o.Exception]++
+	}
+}
+
+// summary returns the rows in the order Summary documents.
+func (t *tally) summary() []SummaryRow {
+	rows := slices.Clone(t.rows)
 	slices.SortFunc(rows, func(a, b SummaryRow) int {
 		return cmp.Or(
 			cmp.Compare(rank(kindOrder, a.Kind), rank(kindOrder, b.Kind)),
@@ -171,45 +228,47 @@ func (r *Report) Summary() []SummaryRow {
 // then one per order whose Exception is set (Type is that Exception, Detail
 // its LastError or else its FP status), then Other, each in the report's
 // order.
-func (r *Report) Exceptions() []Exception {
-	return slices.Collect(r.exceptions())
+func (r *Report) Exceptions() ([]Exception, error) {
+	var out []Exception
+	err := r.eachException(func(e Exception) error { out = append(out, e); return nil })
+	return out, err
 }
 
-// exceptions yields what Exceptions returns without holding it all, so the
-// XLSX sheet stays bounded in memory however many orders are flagged.
-func (r *Report) exceptions() iter.Seq[Exception] {
-	return func(yield func(Exception) bool) {
-		for i := range r.Rejected {
-			if !yield(rejectedException(&r.Rejected[i])) {
-				return
-			}
-		}
-		for i := range r.Orders {
-			o := &r.Orders[i]
-			if o.Exception == "" {
-				continue
-			}
-			detail := o.LastError
-			if detail == "" {
-				detail = o.FPStatus
-			}
-			if !yield(Exception{
-				Type:     o.Exception,
-				BatchID:  o.BatchID,
-				Source:   o.Source,
-				Row:      o.SourceRow,
-				OrderRef: o.OrderRef,
-				Detail:   detail,
-			}) {
-				return
-			}
-		}
-		for _, e := range r.Other {
-			if !yield(e) {
-				return
-			}
+// eachException calls fn with what Exceptions returns without holding it
+// all, so the XLSX sheet stays bounded in memory however many orders are
+// flagged.
+func (r *Report) eachException(fn func(Exception) error) error {
+	for i := range r.Rejected {
+		if err := fn(rejectedException(&r.Rejected[i])); err != nil {
+			return err
 		}
 	}
+	each := r.eachOrder
+	if r.Each != nil && r.EachFlagged != nil {
+		each = r.EachFlagged
+	}
+	err := each(func(o *Order) error {
+		if o.Exception == "" {
+			return nil
+		}
+		return fn(Exception{
+			Type:     o.Exception,
+			BatchID:  o.BatchID,
+			Source:   o.Source,
+			Row:      o.SourceRow,
+			OrderRef: o.OrderRef,
+			Detail:   cmp.Or(o.LastError, o.FPStatus),
+		})
+	})
+	if err != nil {
+		return err
+	}
+	for _, e := range r.Other {
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func rejectedException(rj *Rejected) Exception {
@@ -235,15 +294,21 @@ type exceptionCount struct {
 }
 
 // exceptionCounts counts exceptions per type, rejected rows first, then the
-// other types by name.
-func (r *Report) exceptionCounts() (counts []exceptionCount, total int) {
-	byType := make(map[string]int)
-	for e := range r.exceptions() {
-		byType[e.Type]++
-		total++
+// other types by name. The orders' own come from a tally of them.
+func (r *Report) exceptionCounts(t *tally) (counts []exceptionCount, total int) {
+	byType := maps.Clone(t.exceptions)
+	if byType == nil {
+		byType = make(map[string]int)
 	}
-	for t, n := range byType {
-		counts = append(counts, exceptionCount{t, n})
+	if len(r.Rejected) > 0 {
+		byType[ExceptionRejectedRow] += len(r.Rejected)
+	}
+	for _, e := range r.Other {
+		byType[e.Type]++
+	}
+	for typ, n := range byType {
+		counts = append(counts, exceptionCount{typ, n})
+		total += n
 	}
 	slices.SortFunc(counts, func(a, b exceptionCount) int {
 		return cmp.Or(

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/frontpayment/fpexport/internal/pii"
 )
 
 // The workbook's sheets, in order. Summary is first and active.
@@ -41,6 +43,7 @@ var orderColumns = []column{
 	{"Order ref", 16},
 	{"Kind", 16},
 	{"Customer", 28},
+	{"Personal number", 16},
 	{"Grand total (NOK)", 18},
 	{"FP order", 38},
 	{"Status", 17},
@@ -66,7 +69,7 @@ var exceptionColumns = []column{
 var batchColumns = []column{
 	{"Batch", 8},
 	{"File", 32},
-	{"SHA-256", 66},
+	{"SHA-256", 70},
 	{"Imported at", 19},
 	{"Rows", 8},
 	{"Orders", 8},
@@ -92,15 +95,8 @@ func WriteXLSX(w io.Writer, r *Report) (err error) {
 	if err != nil {
 		return err
 	}
-	summary := r.Summary()
-	counts, nExceptions := r.exceptionCounts()
-	for _, s := range []struct {
-		name string
-		rows int
-	}{{SheetOrders, len(r.Orders)}, {SheetExceptions, nExceptions}, {SheetBatches, len(r.Batches)}} {
-		if s.rows >= excelize.TotalRows {
-			return fmt.Errorf("report: %d rows do not fit in the %s sheet (at most %d)", s.rows, s.name, excelize.TotalRows-1)
-		}
+	if len(r.Batches) >= excelize.TotalRows {
+		return fmt.Errorf("report: %d batches do not fit in the %s sheet (at most %d)", len(r.Batches), SheetBatches, excelize.TotalRows-1)
 	}
 
 	f := excelize.NewFile()
@@ -132,16 +128,29 @@ func WriteXLSX(w io.Writer, r *Report) (err error) {
 			return fmt.Errorf("report: add sheet %s: %w", name, err)
 		}
 	}
+	for _, name := range []string{SheetSummary, SheetOrders, SheetExceptions, SheetBatches} {
+		if err := setPrintLayout(f, name); err != nil {
+			return err
+		}
+	}
 	// Before any stream writer starts: it writes each sheet's view (where
 	// the selected tab is recorded) with the sheet's first row.
 	f.SetActiveSheet(0)
 
+	// Orders first: the pass that writes them also tallies the Summary,
+	// which is written last although it is the first sheet. Each sheet has
+	// a stream of its own, so the order they are written in does not
+	// matter to the workbook.
 	x := &xlsxWriter{f: f, st: st, loc: loc}
+	var t tally
 	for _, write := range []func() error{
-		func() error { return x.summary(r, summary, counts, nExceptions) },
-		func() error { return x.orders(r) },
+		func() error { return x.orders(r, &t) },
 		func() error { return x.exceptions(r) },
 		func() error { return x.batches(r) },
+		func() error {
+			counts, nExceptions := r.exceptionCounts(&t)
+			return x.summary(r, t.summary(), counts, nExceptions)
+		},
 	} {
 		if err := write(); err != nil {
 			return err
@@ -152,6 +161,34 @@ func WriteXLSX(w io.Writer, r *Report) (err error) {
 	}
 	if out.err != nil {
 		return fmt.Errorf("report: write xlsx: %w", out.err)
+	}
+	return nil
+}
+
+// setPrintLayout makes a sheet print readably: landscape A4, as wide as the
+// page (the Orders sheet two pages wide) and as many pages down as it
+// takes, the header row repeated on every page. It must run before the sheet's stream writer starts, which writes
+// the sheet properties (fit to page) first.
+func setPrintLayout(f *excelize.File, sheet string) error {
+	fit, landscape, a4, wide, tall := true, "landscape", 9, 1, 0
+	if sheet == SheetOrders {
+		wide = 2 // its 18 columns on one page would be too small to read
+	}
+	if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
+		return fmt.Errorf("report: %s print layout: %w", sheet, err)
+	}
+	if err := f.SetPageLayout(sheet, &excelize.PageLayoutOptions{
+		Size: &a4, Orientation: &landscape, FitToWidth: &wide, FitToHeight: &tall,
+	}); err != nil {
+		return fmt.Errorf("report: %s print layout: %w", sheet, err)
+	}
+	if sheet == SheetSummary {
+		return nil
+	}
+	if err := f.SetDefinedName(&excelize.DefinedName{
+		Name: "_xlnm.Print_Titles", RefersTo: "'" + sheet + "'!$1:$1", Scope: sheet,
+	}); err != nil {
+		return fmt.Errorf("report: %s print titles: %w", sheet, err)
 	}
 	return nil
 }
@@ -173,12 +210,15 @@ func (s *stickyWriter) Write(p []byte) (int, error) {
 }
 
 type styles struct {
-	header, title, bold, money, moneyBold, dateTime int
+	header, title, bold, money, moneyBold, dateTime, dateTimeLeft, id int
 }
 
 func newStyles(f *excelize.File) (styles, error) {
 	money, dateTime := moneyFormat, dateTimeFormat
-	bold := &excelize.Font{Bold: true}
+	// The family is named: without it LibreOffice falls back to a serif
+	// font for bold cells only.
+	bold := &excelize.Font{Bold: true, Family: "Calibri"}
+	padRight := &excelize.Alignment{Horizontal: "right", Indent: 1}
 	var st styles
 	for _, s := range []struct {
 		id    *int
@@ -189,11 +229,16 @@ func newStyles(f *excelize.File) (styles, error) {
 			Fill:   excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"D9E1F2"}},
 			Border: []excelize.Border{{Type: "bottom", Color: "8EA9DB", Style: 1}},
 		}},
-		{&st.title, excelize.Style{Font: &excelize.Font{Bold: true, Size: 14}}},
+		{&st.title, excelize.Style{Font: &excelize.Font{Bold: true, Size: 14, Family: "Calibri"}}},
 		{&st.bold, excelize.Style{Font: bold}},
-		{&st.money, excelize.Style{CustomNumFmt: &money}},
-		{&st.moneyBold, excelize.Style{Font: bold, CustomNumFmt: &money}},
+		// Amounts keep a space on their right, before the next column's text.
+		{&st.money, excelize.Style{CustomNumFmt: &money, Alignment: padRight}},
+		{&st.moneyBold, excelize.Style{Font: bold, CustomNumFmt: &money, Alignment: padRight}},
 		{&st.dateTime, excelize.Style{CustomNumFmt: &dateTime}},
+		{&st.dateTimeLeft, excelize.Style{CustomNumFmt: &dateTime, Alignment: &excelize.Alignment{Horizontal: "left"}}},
+		// Batch ids, row numbers and attempts: centred, so that a right-
+		// aligned number does not run into the text of the next column.
+		{&st.id, excelize.Style{Alignment: &excelize.Alignment{Horizontal: "center"}}},
 	} {
 		id, err := f.NewStyle(&s.style)
 		if err != nil {
@@ -229,6 +274,14 @@ func (x *xlsxWriter) timeCell(t time.Time) any {
 	return excelize.Cell{StyleID: x.st.dateTime, Value: t.In(x.loc)}
 }
 
+// idCell is a centred whole number; 0 (none) is an empty cell.
+func (x *xlsxWriter) idCell(n int64) any {
+	if n == 0 {
+		return nil
+	}
+	return excelize.Cell{StyleID: x.st.id, Value: n}
+}
+
 func (x *xlsxWriter) timePtrCell(t *time.Time) any {
 	if t == nil {
 		return nil
@@ -254,6 +307,9 @@ type sheetWriter struct {
 
 func (t *sheetWriter) add(vals ...any) error {
 	t.row++
+	if t.row > excelize.TotalRows {
+		return fmt.Errorf("report: more rows than the %s sheet can hold (%d)", t.sw.Sheet, excelize.TotalRows-1)
+	}
 	cell, err := excelize.CoordinatesToCellName(1, t.row)
 	if err != nil {
 		return err
@@ -351,7 +407,9 @@ func (x *xlsxWriter) summary(r *Report, rows []SummaryRow, counts []exceptionCou
 	steps := []func() error{
 		func() error { return t.add(excelize.Cell{StyleID: x.st.title, Value: "Reconciliation report"}) },
 		func() error { return t.add(bold("Period"), period+" (Europe/Oslo, inclusive)") },
-		func() error { return t.add(bold("Generated at"), x.timeCell(r.GeneratedAt)) },
+		func() error {
+			return t.add(bold("Generated at"), excelize.Cell{StyleID: x.st.dateTimeLeft, Value: r.GeneratedAt.In(x.loc)})
+		},
 		func() error { t.skip(); return header("Kind", "Status", "Orders", "Total (NOK)") },
 		func() error {
 			var all, kind SummaryRow
@@ -379,7 +437,7 @@ func (x *xlsxWriter) summary(r *Report, rows []SummaryRow, counts []exceptionCou
 			}
 			for i := range r.Batches {
 				b := &r.Batches[i]
-				if err := t.add(b.ID, text(b.Source), b.Orders, x.moneyCell(b.Total, x.st.money), x.timeCell(b.ImportedAt),
+				if err := t.add(x.idCell(b.ID), text(b.Source), b.Orders, x.moneyCell(b.Total, x.st.money), x.timeCell(b.ImportedAt),
 					b.Rows, b.Rejected, b.Submitted, b.Paid); err != nil {
 					return err
 				}
@@ -411,35 +469,38 @@ func (x *xlsxWriter) summary(r *Report, rows []SummaryRow, counts []exceptionCou
 	return nil
 }
 
-func (x *xlsxWriter) orders(r *Report) error {
+// orders writes the Orders sheet and tallies the orders for the Summary.
+func (x *xlsxWriter) orders(r *Report, tl *tally) error {
 	t, err := x.newTable(SheetOrders, orderColumns)
 	if err != nil {
 		return err
 	}
 	// One slice for every row: SetRow encodes it at once and keeps nothing.
 	vals := make([]any, len(orderColumns))
-	for i := range r.Orders {
-		o := &r.Orders[i]
-		vals[0] = o.BatchID
+	err = r.eachOrder(func(o *Order) error {
+		tl.add(o)
+		vals[0] = x.idCell(o.BatchID)
 		vals[1] = text(o.Source)
-		vals[2] = o.SourceRow
+		vals[2] = x.idCell(int64(o.SourceRow))
 		vals[3] = text(o.OrderRef)
 		vals[4] = text(o.Kind)
 		vals[5] = text(o.CustomerName)
-		vals[6] = x.moneyCell(o.GrandTotal, x.st.money)
-		vals[7] = text(o.FPOrderUUID)
-		vals[8] = text(o.Status)
-		vals[9] = text(o.FPStatus)
-		vals[10] = x.timePtrCell(o.StatusAt)
-		vals[11] = x.timeCell(o.ImportedAt)
-		vals[12] = x.timePtrCell(o.SubmittedAt)
-		vals[13] = o.Attempts
-		vals[14] = text(o.LastError)
-		vals[15] = text(o.Exception)
-		vals[16] = text(o.PaymentURL)
-		if err := t.add(vals...); err != nil {
-			return err
-		}
+		vals[6] = text(pii.MaskPersonalNumber(o.PersonalNumber))
+		vals[7] = x.moneyCell(o.GrandTotal, x.st.money)
+		vals[8] = text(o.FPOrderUUID)
+		vals[9] = text(o.Status)
+		vals[10] = text(o.FPStatus)
+		vals[11] = x.timePtrCell(o.StatusAt)
+		vals[12] = x.timeCell(o.ImportedAt)
+		vals[13] = x.timePtrCell(o.SubmittedAt)
+		vals[14] = excelize.Cell{StyleID: x.st.id, Value: o.Attempts}
+		vals[15] = text(o.LastError)
+		vals[16] = text(o.Exception)
+		vals[17] = text(o.PaymentURL)
+		return t.add(vals...)
+	})
+	if err != nil {
+		return err
 	}
 	return x.finishTable(t, len(orderColumns))
 }
@@ -449,10 +510,11 @@ func (x *xlsxWriter) exceptions(r *Report) error {
 	if err != nil {
 		return err
 	}
-	for e := range r.exceptions() {
-		if err := t.add(e.Type, e.BatchID, text(e.Source), e.Row, text(e.OrderRef), text(e.Detail)); err != nil {
-			return err
-		}
+	err = r.eachException(func(e Exception) error {
+		return t.add(e.Type, x.idCell(e.BatchID), text(e.Source), x.idCell(int64(e.Row)), text(e.OrderRef), text(e.Detail))
+	})
+	if err != nil {
+		return err
 	}
 	return x.finishTable(t, len(exceptionColumns))
 }
@@ -464,7 +526,7 @@ func (x *xlsxWriter) batches(r *Report) error {
 	}
 	for i := range r.Batches {
 		b := &r.Batches[i]
-		if err := t.add(b.ID, text(b.Source), text(b.SHA256), x.timeCell(b.ImportedAt),
+		if err := t.add(x.idCell(b.ID), text(b.Source), text(b.SHA256), x.timeCell(b.ImportedAt),
 			b.Rows, b.Orders, b.Rejected, b.Submitted, b.Paid, x.moneyCell(b.Total, x.st.money)); err != nil {
 			return err
 		}

@@ -121,7 +121,7 @@ func TestWriteXLSX(t *testing.T) {
 				t.Errorf("%s!A1 is not bold", sheet)
 			}
 		}
-		want := []string{"Batch", "File", "Row", "Order ref", "Kind", "Customer", "Grand total (NOK)", "FP order",
+		want := []string{"Batch", "File", "Row", "Order ref", "Kind", "Customer", "Personal number", "Grand total (NOK)", "FP order",
 			"Status", "FP status", "Status at", "Imported at", "Submitted at", "Attempts", "Last error", "Exception", "Payment URL"}
 		rows, _ := f.GetRows(SheetOrders)
 		if !slices.Equal(rows[0], want) {
@@ -136,7 +136,7 @@ func TestWriteXLSX(t *testing.T) {
 		var sum int64
 		for i, o := range b.report.Orders {
 			row := i + 2
-			g := fmt.Sprintf("G%d", row)
+			g := fmt.Sprintf("H%d", row)
 			got := numberCell(t, f, SheetOrders, g)
 			if toOre(got) != o.GrandTotal || got != float64(o.GrandTotal)/100 {
 				t.Errorf("Orders!%s = %v, want %s", g, got, NOK(o.GrandTotal))
@@ -153,8 +153,8 @@ func TestWriteXLSX(t *testing.T) {
 			t.Errorf("Orders sum = %d øre, want %d", sum, b.sumOre)
 		}
 		// 10010 øre is written as the shortest decimal of its double.
-		if got := raw(t, f, SheetOrders, "G3"); got != "100.1" {
-			t.Errorf("Orders!G3 raw = %q, want 100.1", got)
+		if got := raw(t, f, SheetOrders, "H3"); got != "100.1" {
+			t.Errorf("Orders!H3 raw = %q, want 100.1", got)
 		}
 	})
 
@@ -164,9 +164,9 @@ func TestWriteXLSX(t *testing.T) {
 			cell string
 			at   time.Time
 		}{
-			{"L2", b.report.Orders[0].ImportedAt}, // winter: UTC+1
-			{"K2", *b.report.Orders[0].StatusAt},  // summer: UTC+2
-			{"L5", b.report.Orders[3].ImportedAt}, // 23:59:59 local on the period's last day
+			{"M2", b.report.Orders[0].ImportedAt}, // winter: UTC+1
+			{"L2", *b.report.Orders[0].StatusAt},  // summer: UTC+2
+			{"M5", b.report.Orders[3].ImportedAt}, // 23:59:59 local on the period's last day
 		} {
 			got := numberCell(t, f, SheetOrders, tc.cell)
 			if want := excelSerial(tc.at.In(oslo)); math.Abs(got-want) > 1e-9 {
@@ -177,7 +177,7 @@ func TestWriteXLSX(t *testing.T) {
 			}
 		}
 		// Order 4 (row 5) was never submitted and has no status time.
-		for _, cell := range []string{"K5", "M5"} {
+		for _, cell := range []string{"L5", "N5"} {
 			if got := raw(t, f, SheetOrders, cell); got != "" {
 				t.Errorf("Orders!%s = %q, want an empty cell", cell, got)
 			}
@@ -189,7 +189,7 @@ func TestWriteXLSX(t *testing.T) {
 			{"F4", evilCustomer},
 			{"F5", splitName},
 			{"D5", "-42"},
-			{"J4", "REMINDER SENT"},
+			{"K4", "REMINDER SENT"},
 			{"F7", "@Bedrift AS"},
 		} {
 			if got := raw(t, f, SheetOrders, tc.cell); got != tc.want {
@@ -265,7 +265,11 @@ func TestWriteXLSX(t *testing.T) {
 
 	t.Run("exceptions and batches", func(t *testing.T) {
 		rows, _ := f.GetRows(SheetExceptions)
-		if got, want := len(rows), 1+len(b.report.Exceptions()); got != want {
+		exc, err := b.report.Exceptions()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := len(rows), 1+len(exc); got != want {
 			t.Errorf("Exceptions has %d rows, want %d", got, want)
 		}
 		if got := rows[3]; got[0] != "needs_review" || got[4] != "A-2" {
@@ -287,7 +291,7 @@ func TestWriteXLSX(t *testing.T) {
 			}
 		}
 		want := map[string]string{
-			SheetOrders:     "'Orders'!$A$1:$Q$7",
+			SheetOrders:     "'Orders'!$A$1:$R$7",
 			SheetExceptions: "'Exceptions'!$A$1:$F$6",
 			SheetBatches:    "'Batches'!$A$1:$J$3",
 		}
@@ -531,7 +535,7 @@ func TestWriteXLSXOddText(t *testing.T) {
 			t.Errorf("Orders!%s = %q, want %q", tc.cell, got, tc.want)
 		}
 	}
-	if got := raw(t, f, SheetOrders, "O2"); len(got) != excelize.TotalCellChars {
+	if got := raw(t, f, SheetOrders, "P2"); len(got) != excelize.TotalCellChars {
 		t.Errorf("long text has %d characters, want %d", len(got), excelize.TotalCellChars)
 	}
 }

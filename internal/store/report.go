@@ -6,13 +6,17 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/frontpayment/fpexport/internal/report"
 )
 
 // LoadReport reads the reconciliation report for the Europe/Oslo dates from
-// and to (inclusive, YYYY-MM-DD). An order belongs to the period in which it
-// was imported, with its latest status. Orders come from the
-// reconciliation_orders view, so the report and the view always agree.
+// and to (inclusive, YYYY-MM-DD) with every order in memory (Orders); for
+// reports of any size use WithReport, which streams them. An order belongs
+// to the period in which it was imported, with its latest status. Orders
+// come from the reconciliation_orders view, so the report and the view
+// always agree.
 //
 // Besides rejected rows and the orders' own exceptions, the report's
 // exceptions list (Report.Other) the callbacks received in the period whose
@@ -21,35 +25,123 @@ import (
 // to FP, not final, with no trusted callback for staleAfter (<= 0:
 // DefaultStaleAfter).
 func LoadReport(ctx context.Context, db DB, from, to string, now time.Time, staleAfter time.Duration) (*report.Report, error) {
-	r := &report.Report{From: from, To: to, GeneratedAt: now}
-	rows, err := db.Query(ctx, `SELECT batch_id, source, source_row, order_ref, kind, customer_name, grand_total_ore,
-			coalesce(fp_order_uuid, ''), status, coalesce(fp_status, ''), status_at, imported_at, submitted_at,
-			attempts, coalesce(last_error, ''), coalesce(exception, ''), coalesce(payment_url, '')
-		FROM reconciliation_orders
-		WHERE imported_on BETWEEN $1::date AND $2::date
-		ORDER BY batch_id, source_row, order_id`, from, to)
+	r, err := loadReportParts(ctx, db, from, to, now, staleAfter)
 	if err != nil {
 		return nil, err
 	}
-	for rows.Next() {
-		var o report.Order
-		var statusAt time.Time
-		if err := rows.Scan(&o.BatchID, &o.Source, &o.SourceRow, &o.OrderRef, &o.Kind, &o.CustomerName, &o.GrandTotal,
-			&o.FPOrderUUID, &o.Status, &o.FPStatus, &statusAt, &o.ImportedAt, &o.SubmittedAt,
-			&o.Attempts, &o.LastError, &o.Exception, &o.PaymentURL); err != nil {
-			rows.Close()
-			return nil, err
+	err = eachReportOrder(ctx, db, from, to, func(o *report.Order) error {
+		c := *o
+		if o.StatusAt != nil {
+			at := *o.StatusAt
+			c.StatusAt = &at
 		}
-		o.StatusAt = &statusAt
-		r.Orders = append(r.Orders, o)
-	}
-	if err := rows.Err(); err != nil {
+		r.Orders = append(r.Orders, c)
+		return nil
+	})
+	if err != nil {
 		return nil, err
 	}
+	return r, nil
+}
 
-	rows, err = db.Query(ctx, `SELECT r.batch_id, r.source, r.row_no, r.column_name, r.value, r.reason
+// TxBeginner is what *pgxpool.Pool offers to start a transaction.
+type TxBeginner interface {
+	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
+}
+
+// WithReport reads the report LoadReport reads, but hands fn a Report whose
+// orders are read from the database each time a rendering goes through
+// them (Report.Each) instead of being held in memory: a report of a million
+// orders is written in bounded memory. Everything is read in one
+// read-only REPEATABLE READ transaction, open while fn runs, so every pass
+// over the orders, the batches and the exceptions see one snapshot and
+// agree with each other.
+func WithReport(ctx context.Context, db TxBeginner, from, to string, now time.Time, staleAfter time.Duration, fn func(*report.Report) error) error {
+	tx, err := db.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read only: nothing to keep
+	r, err := loadReportParts(ctx, tx, from, to, now, staleAfter)
+	if err != nil {
+		return err
+	}
+	r.Each = func(fn func(*report.Order) error) error { return eachReportOrder(ctx, tx, from, to, fn) }
+	r.EachFlagged = func(fn func(*report.Order) error) error { return eachFlaggedOrder(ctx, tx, from, to, fn) }
+	return fn(r)
+}
+
+// eachFlaggedOrder calls fn with the orders of the period that have an
+// exception, in report order, with only what an Exception shows: a scan of
+// the period without reading every order's customer (order_data).
+func eachFlaggedOrder(ctx context.Context, db DB, from, to string, fn func(*report.Order) error) error {
+	rows, err := db.Query(ctx, `SELECT batch_id, source, source_row, order_ref, exception,
+			coalesce(last_error, ''), coalesce(fp_status, '')
+		FROM reconciliation_orders
+		WHERE imported_on BETWEEN $1::date AND $2::date AND exception IS NOT NULL
+		ORDER BY imported_on, batch_id, source_row, order_id`, from, to)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var o report.Order
+	for rows.Next() {
+		if err := rows.Scan(&o.BatchID, &o.Source, &o.SourceRow, &o.OrderRef, &o.Exception, &o.LastError, &o.FPStatus); err != nil {
+			return err
+		}
+		if err := fn(&o); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// eachReportOrder calls fn with every order of the period from the view,
+// in report order, reusing one Order. The view's imported_on matches the
+// index orders_imported_on_idx, which returns the rows already in order.
+func eachReportOrder(ctx context.Context, db DB, from, to string, fn func(*report.Order) error) error {
+	rows, err := db.Query(ctx, `SELECT batch_id, source, source_row, order_ref, kind, customer_name, personal_number,
+			grand_total_ore, coalesce(fp_order_uuid, ''), status, coalesce(fp_status, ''), status_at, imported_at, submitted_at,
+			attempts, coalesce(last_error, ''), coalesce(exception, ''), coalesce(payment_url, '')
+		FROM reconciliation_orders
+		WHERE imported_on BETWEEN $1::date AND $2::date
+		ORDER BY imported_on, batch_id, source_row, order_id`, from, to)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var o report.Order
+	var statusAt time.Time
+	for rows.Next() {
+		o.SubmittedAt = nil
+		if err := rows.Scan(&o.BatchID, &o.Source, &o.SourceRow, &o.OrderRef, &o.Kind, &o.CustomerName, &o.PersonalNumber,
+			&o.GrandTotal, &o.FPOrderUUID, &o.Status, &o.FPStatus, &statusAt, &o.ImportedAt, &o.SubmittedAt,
+			&o.Attempts, &o.LastError, &o.Exception, &o.PaymentURL); err != nil {
+			return err
+		}
+		o.StatusAt = &statusAt
+		if err := fn(&o); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// inPeriod is the SQL condition that the timestamptz column col falls in
+// the period $1..$2 (Europe/Oslo dates, inclusive): from midnight of $1 up
+// to midnight after $2. Bounding the column itself, rather than comparing
+// its Oslo date, lets a plain index on it serve the query.
+func inPeriod(col string) string {
+	return col + ` >= ($1::date)::timestamp AT TIME ZONE 'Europe/Oslo' AND ` +
+		col + ` < ($2::date + 1)::timestamp AT TIME ZONE 'Europe/Oslo'`
+}
+
+// loadReportParts reads all of the report but its orders.
+func loadReportParts(ctx context.Context, db DB, from, to string, now time.Time, staleAfter time.Duration) (*report.Report, error) {
+	r := &report.Report{From: from, To: to, GeneratedAt: now}
+	rows, err := db.Query(ctx, `SELECT r.batch_id, r.source, r.row_no, r.column_name, r.value, r.reason
 		FROM rejected_rows r JOIN batches b ON b.id = r.batch_id
-		WHERE (b.imported_at AT TIME ZONE 'Europe/Oslo')::date BETWEEN $1::date AND $2::date
+		WHERE `+inPeriod("b.imported_at")+`
 		ORDER BY r.batch_id, r.row_no, r.id`, from, to)
 	if err != nil {
 		return nil, err
@@ -73,7 +165,7 @@ func LoadReport(ctx context.Context, db DB, from, to string, now time.Time, stal
 			count(o.id) FILTER (WHERE o.status IN ('paid', 'partially_refunded', 'refunded')),
 			coalesce(sum(o.grand_total_ore), 0)::bigint
 		FROM batches b LEFT JOIN orders o ON o.batch_id = b.id
-		WHERE (b.imported_at AT TIME ZONE 'Europe/Oslo')::date BETWEEN $1::date AND $2::date
+		WHERE `+inPeriod("b.imported_at")+`
 		GROUP BY b.id ORDER BY b.id`, from, to)
 	if err != nil {
 		return nil, err
@@ -103,20 +195,25 @@ func LoadReport(ctx context.Context, db DB, from, to string, now time.Time, stal
 // trusted callback before the report lists it (STALE_AFTER).
 const DefaultStaleAfter = 72 * time.Hour
 
-// finalStatuses are the statuses after which no callback is awaited: settled
-// at FP, or never accepted by it.
-var finalStatuses = []string{"paid", "partially_refunded", "refunded", "cancelled", "expired", "provider_rejected", "failed"}
+// awaitingFPExcluded are the statuses in which no callback is awaited:
+// settled at FP or never accepted by it, or still with the submit job. The
+// predicate of the index orders_awaiting_fp_idx (migration 0005) lists the
+// same.
+const awaitingFPExcluded = `'paid', 'partially_refunded', 'refunded', 'cancelled', 'expired', 'provider_rejected',
+                           'failed', 'queued', 'submitting'`
 
 // loadOtherExceptions adds untrusted callbacks, overdue payment links and
 // orders without a callback to r.Other. raw_query is never read: it holds
 // the callback's token and checksum, and secrets never reach a report.
 func loadOtherExceptions(ctx context.Context, db DB, r *report.Report, from, to string, now time.Time, staleAfter time.Duration) error {
+	// Orphans are authentic callbacks for orders we do not have: their own
+	// type, so that they are not taken for forgeries.
 	rows, err := db.Query(ctx, `SELECT coalesce(o.batch_id, 0), c.remote_addr, coalesce(o.source_row, 0), coalesce(o.order_ref, ''),
 			c.verdict, to_char(c.received_at AT TIME ZONE 'Europe/Oslo', 'YYYY-MM-DD HH24:MI:SS'),
 			left(c.fp_order_uuid, 64), left(c.fp_status, 64)
 		FROM callbacks c LEFT JOIN orders o ON o.id = c.order_id
 		WHERE c.verdict <> 'accepted'
-			AND (c.received_at AT TIME ZONE 'Europe/Oslo')::date BETWEEN $1::date AND $2::date
+			AND `+inPeriod("c.received_at")+`
 		ORDER BY c.received_at, c.id`, from, to)
 	if err != nil {
 		return err
@@ -129,6 +226,9 @@ func loadOtherExceptions(ctx context.Context, db DB, r *report.Report, from, to 
 			return err
 		}
 		e.Type = report.ExceptionUntrustedCallback
+		if verdict == VerdictOrphan {
+			e.Type = report.ExceptionOrphanCallback
+		}
 		e.Detail = fmt.Sprintf("%s: received %s (Europe/Oslo) from %s", verdict, at, cmp.Or(e.Source, "unknown address"))
 		if uuid != "" || status != "" {
 			e.Detail += fmt.Sprintf("; orderUuid %q, status %q", uuid, status)
@@ -169,15 +269,17 @@ func loadOtherExceptions(ctx context.Context, db DB, r *report.Report, from, to 
 	}
 
 	// Submitted to FP (queued and submitting orders belong to their submit
-	// job) and not final, with no accepted callback since staleAfter.
+	// job) and not final, with no accepted callback since staleAfter. The
+	// statuses are written out, as in the index orders_awaiting_fp_idx,
+	// for the planner to see that the index covers the query.
 	rows, err = db.Query(ctx, `SELECT o.batch_id, o.source, o.source_row, o.order_ref, o.status,
 			to_char(o.submitted_at AT TIME ZONE 'Europe/Oslo', 'YYYY-MM-DD HH24:MI')
 		FROM orders o
 		WHERE o.submitted_at IS NOT NULL
 			AND o.submitted_at < $1::timestamptz - $2 * interval '1 second'
-			AND o.status <> ALL ($3) AND o.status NOT IN ('queued', 'submitting')
+			AND o.status NOT IN (`+awaitingFPExcluded+`)
 			AND NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.order_id = o.id AND c.verdict = 'accepted')
-		ORDER BY o.submitted_at, o.id`, now, staleAfter.Seconds(), finalStatuses)
+		ORDER BY o.submitted_at, o.id`, now, staleAfter.Seconds())
 	if err != nil {
 		return err
 	}

@@ -52,6 +52,8 @@ func TestLoadReportOtherExceptions(t *testing.T) {
 		{RemoteAddr: "203.0.113.7", RawQuery: raw, FPOrderUUID: "x", FPStatus: "PAID", CreatedAt: "1", Verdict: store.VerdictBadToken},
 		{RemoteAddr: "198.51.100.2", RawQuery: raw, OrderID: heard, FPOrderUUID: "x", FPStatus: "PAID", CreatedAt: "1", Verdict: store.VerdictBadChecksum},
 		{RemoteAddr: "192.0.2.1", RawQuery: raw, OrderID: heard, FPOrderUUID: "uuid-S-HEARD", FPStatus: "SENT", CreatedAt: "1", Verdict: store.VerdictAccepted},
+		// Authentic, for an order we do not have.
+		{RemoteAddr: "192.0.2.44", RawQuery: raw, FPOrderUUID: "ODR-ORPHAN", FPStatus: "PAID", CreatedAt: "1", Verdict: store.VerdictOrphan},
 	} {
 		if _, err := store.SaveCallback(ctx, pool, c); err != nil {
 			t.Fatal(err)
@@ -72,7 +74,11 @@ func TestLoadReportOtherExceptions(t *testing.T) {
 	}
 
 	byType := map[string][]report.Exception{}
-	for _, e := range rep.Exceptions() {
+	exceptions, err := rep.Exceptions()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range exceptions {
 		byType[e.Type] = append(byType[e.Type], e)
 	}
 	refs := func(typ string) (out []string) {
@@ -97,7 +103,12 @@ func TestLoadReportOtherExceptions(t *testing.T) {
 	if e := cbs[1]; e.Source != "198.51.100.2" || !strings.HasPrefix(e.Detail, "bad_checksum: received ") || e.OrderRef != "S-HEARD" {
 		t.Errorf("bad checksum callback = %+v", e)
 	}
-	for _, e := range cbs {
+	orphans := byType[report.ExceptionOrphanCallback]
+	if len(orphans) != 1 || orphans[0].Source != "192.0.2.44" || !strings.HasPrefix(orphans[0].Detail, "orphan: received "+today) ||
+		!strings.Contains(orphans[0].Detail, `orderUuid "ODR-ORPHAN", status "PAID"`) {
+		t.Errorf("orphan_callback = %+v", orphans)
+	}
+	for _, e := range append(cbs, orphans...) {
 		if s := e.Source + e.Detail + e.OrderRef; strings.Contains(s, token) || strings.Contains(s, checksum) {
 			t.Errorf("exception carries a secret: %+v", e)
 		}
@@ -114,7 +125,8 @@ func TestLoadReportOtherExceptions(t *testing.T) {
 			t.Errorf("%s report carries a callback secret", format)
 		}
 		if format == "json" {
-			for _, typ := range []string{report.ExceptionUntrustedCallback, report.ExceptionPaymentLinkOverdue, report.ExceptionNoCallback} {
+			for _, typ := range []string{report.ExceptionUntrustedCallback, report.ExceptionPaymentLinkOverdue, report.ExceptionNoCallback,
+				report.ExceptionOrphanCallback} {
 				if !bytes.Contains(buf.Bytes(), []byte(`"`+typ+`"`)) {
 					t.Errorf("json report lacks %s", typ)
 				}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/robfig/cron/v3"
+
+	"github.com/frontpayment/fpexport/internal/jobs"
+)
+
+// Two worker daemons on one database, each with the report schedule, as
+// two `worker run` processes would be: each slot of the schedule writes one
+// report (one River job, one reports row, one file a day), not one per
+// worker. River inserts periodic jobs on its leader only, and ReportArgs is
+// unique per slot. The schedule fires every two seconds so that several
+// slots pass while both run.
+func TestNightlyReportOnceWithTwoWorkers(t *testing.T) {
+	t.Parallel()
+	every2s, err := cron.NewParser(cron.Second | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow).Parse("*/2 * * * * *")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "reports")
+	adjust := func(c *config) {
+		c.reportSchedule, c.ReportSchedule, c.ReportDir, c.ReportFormat = every2s, "*/2 * * * * *", dir, "xlsx"
+	}
+	a := newStack(t, fpfakeNoCallbacks(), adjust)
+
+	// The second worker: its own pool and listener on the same database.
+	pool, err := pgxpool.New(context.Background(), testdbURL(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfgB := *a.cfg
+	cfgB.ListenAddr = ln.Addr().String()
+	b, err := newDaemon(context.Background(), &cfgB, pool, testLogger(t), ln)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	stopA, stopB := serveUntil(t, a.d), serveUntil(t, b)
+	// Wait until three slots have written their report, then stop both
+	// workers: nothing runs after that, so the counts below are final.
+	deadline := time.Now().Add(2 * time.Minute)
+	for completedReportJobs(t, a) < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d report jobs completed in 2 minutes", completedReportJobs(t, a))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stopA()
+	stopB()
+
+	ctx := context.Background()
+	var jobsN, slots, days int
+	if err := a.pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT args->>'slot'),
+			count(DISTINCT (((args->>'slot')::timestamptz AT TIME ZONE 'Europe/Oslo')::date - 1))
+		FROM river_job WHERE kind = $1`, jobs.ReportArgs{}.Kind()).Scan(&jobsN, &slots, &days); err != nil {
+		t.Fatal(err)
+	}
+	if jobsN != slots {
+		t.Errorf("%d report jobs for %d slots: a slot ran more than once", jobsN, slots)
+	}
+	// Every slot of a day writes the same file and row (the day before the
+	// slot); the test is over within a day, save across midnight.
+	if n := countReports(t, a); n != days {
+		t.Errorf("%d rows in reports for %d days", n, days)
+	}
+	files, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != days {
+		t.Errorf("files in REPORT_DIR: %v, want %d", files, days)
+	}
+	for _, f := range files {
+		if filepath.Ext(f.Name()) != ".xlsx" {
+			t.Errorf("unexpected file %s (a temporary file left?)", f.Name())
+		}
+	}
+}
+
+// serveUntil runs a daemon and returns the function that stops it and
+// waits until it has.
+func serveUntil(t *testing.T, d *daemon) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- d.serve(ctx) }()
+	var stopped bool
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		cancel()
+		if err := <-served; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+func completedReportJobs(t *testing.T, s *stack) int {
+	t.Helper()
+	var n int
+	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = $1 AND state = 'completed'`,
+		jobs.ReportArgs{}.Kind()).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
