@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
 	"github.com/frontpayment/fpexport/internal/erp"
@@ -17,6 +19,7 @@ import (
 	"github.com/frontpayment/fpexport/internal/inbox"
 	"github.com/frontpayment/fpexport/internal/intake"
 	"github.com/frontpayment/fpexport/internal/jobs"
+	"github.com/frontpayment/fpexport/internal/logging"
 	"github.com/frontpayment/fpexport/internal/mapping"
 	"github.com/frontpayment/fpexport/internal/report"
 	"github.com/frontpayment/fpexport/internal/store"
@@ -76,6 +79,9 @@ type config struct {
 	reportSchedule river.PeriodicSchedule
 	ReportDir      string // REPORT_DIR
 	ReportFormat   string // REPORT_FORMAT: xlsx, csv or json
+
+	// The accountants' web page (see web.go): WEB_USERS, WEB_SESSION_KEY, …
+	Web webConfig
 }
 
 // loadConfig reads the environment. need says which settings the command
@@ -99,6 +105,7 @@ func loadConfig(getenv func(string) string, need requirement) (*config, error) {
 		SuccessURL:      get("SUCCESS_URL", ""),
 		FailureURL:      get("FAILURE_URL", ""),
 	}
+	problems = append(problems, c.checkBasics(get)...)
 	tz := get("TZ_REPORTS", "Europe/Oslo")
 	loc, err := time.LoadLocation(tz)
 	if err != nil {
@@ -140,6 +147,9 @@ func loadConfig(getenv func(string) string, need requirement) (*config, error) {
 		if c.FPToken == "" {
 			problems = append(problems, "FP_TOKEN: required (the bearer token Front Payment issued)")
 		}
+		if _, port, err := net.SplitHostPort(c.ListenAddr); err != nil || port == "" {
+			problems = append(problems, "LISTEN_ADDR: must be host:port or :port, e.g. :8080")
+		}
 		if !absoluteURL(c.FPBaseURL) {
 			problems = append(problems, "FP_BASE_URL: must be an absolute http(s) URL")
 		}
@@ -169,6 +179,9 @@ func loadConfig(getenv func(string) string, need requirement) (*config, error) {
 	if need.reports {
 		problems = append(problems, c.loadReports(get)...)
 	}
+	if need.web {
+		problems = append(problems, c.loadWeb(get)...)
+	}
 	if len(problems) > 0 {
 		slices.Sort(problems)
 		return c, errors.New(strings.Join(problems, "\n"))
@@ -176,7 +189,22 @@ func loadConfig(getenv func(string) string, need requirement) (*config, error) {
 	return c, nil
 }
 
-type requirement struct{ submit, imports, reports bool }
+type requirement struct{ submit, imports, reports, web bool }
+
+// checkBasics checks the settings every command reads, without connecting
+// anywhere: a malformed DATABASE_URL is named at start, not when the first
+// connection fails.
+func (c *config) checkBasics(get func(name, def string) string) []string {
+	var problems []string
+	if f := get("LOG_FORMAT", ""); f != "" && !slices.Contains(logging.Formats, f) {
+		problems = append(problems, "LOG_FORMAT: must be text or json (unset: text on a terminal, JSON otherwise)")
+	}
+	if _, err := pgxpool.ParseConfig(c.DatabaseURL); err != nil {
+		// pgx's message may quote the URL, password included: not shown.
+		problems = append(problems, "DATABASE_URL: not a PostgreSQL connection string (postgres://user@host:5432/dbname?sslmode=…)")
+	}
+	return problems
+}
 
 // loadImports reads the settings of the scheduled imports. Without
 // IMPORT_SCHEDULE nothing is scheduled; the inbox and ERP settings are still

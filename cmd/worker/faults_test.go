@@ -103,7 +103,7 @@ func TestFaultRateLimited(t *testing.T) {
 }
 
 // FP refuses the token: sending pauses for every worker (one probe per
-// pause period, not a request per order), /healthz says so, nothing is
+// pause period, not a request per order), /readyz says so, nothing is
 // rejected and no attempt is spent; once the token works every order goes
 // out once.
 func TestFaultAuthPausesSubmitting(t *testing.T) {
@@ -125,9 +125,10 @@ func TestFaultAuthPausesSubmitting(t *testing.T) {
 		t.Fatalf("imported %+v", b)
 	}
 
-	// /healthz turns 503 with the reason, while the orders wait.
-	health := func() (int, map[string]any) {
-		resp, err := http.Get("http://" + s.cfg.ListenAddr + "/healthz")
+	// /readyz turns 503 with the reason, while the orders wait; /healthz
+	// (the process is up) stays 200 and shows the pause.
+	health := func(path string) (int, map[string]any) {
+		resp, err := http.Get("http://" + s.cfg.ListenAddr + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,15 +139,18 @@ func TestFaultAuthPausesSubmitting(t *testing.T) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		code, body := health()
+		code, body := health("/readyz")
 		if code == http.StatusServiceUnavailable {
-			if !strings.Contains(fmt.Sprint(body["reason"]), "401") || body["status"] != "submitting paused" {
-				t.Fatalf("healthz while paused: %v", body)
+			if !strings.Contains(fmt.Sprint(body["reason"]), "401") || body["status"] != "not ready" || body["submitting"] != "paused" {
+				t.Fatalf("readyz while paused: %v", body)
+			}
+			if code, body := health("/healthz"); code != http.StatusOK || body["submitting"] != "paused" {
+				t.Fatalf("healthz while paused: %d %v; want 200 showing the pause", code, body)
 			}
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("healthz never reported the pause: %d %v", code, body)
+			t.Fatalf("readyz never reported the pause: %d %v", code, body)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -167,8 +171,8 @@ func TestFaultAuthPausesSubmitting(t *testing.T) {
 
 	s.badToken.Store(false)
 	s.waitSettled(t, start, false)
-	if code, body := health(); code != http.StatusOK || body["status"] != "ok" {
-		t.Fatalf("healthz after the token works again: %d %v", code, body)
+	if code, body := health("/readyz"); code != http.StatusOK || body["status"] != "ok" {
+		t.Fatalf("readyz after the token works again: %d %v", code, body)
 	}
 	for ref, r := range s.view(t) {
 		if r.Status != "submitted" || s.sim.Creations(ref) != 1 {

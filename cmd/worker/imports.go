@@ -74,7 +74,7 @@ func importInbox(cfg *config, pool *pgxpool.Pool, logger *slog.Logger) jobs.Impo
 				if f.Outcome == inbox.Failed {
 					level = slog.LevelWarn
 				}
-				log.Log(ctx, level, "inbox file "+string(f.Outcome), "file", f.Name, "detail", f.Message())
+				log.Log(ctx, level, "inbox file "+string(f.Outcome), batchAttrs(f)...)
 			}
 			if len(res.Waiting) > 0 {
 				log.Info("inbox files left for the next run (modified too recently)", "files", res.Waiting)
@@ -89,6 +89,18 @@ func importInbox(cfg *config, pool *pgxpool.Pool, logger *slog.Logger) jobs.Impo
 		}
 		return err
 	}
+}
+
+// batchAttrs are an inbox file's log fields: the batch it became and its
+// counts as fields of their own, so one line per batch can be searched.
+func batchAttrs(f inbox.FileResult) []any {
+	attrs := []any{"file", f.Name, "detail", f.Message()}
+	if b := f.Batch; b != nil {
+		attrs = append(attrs, "batch", b.BatchID, "new", b.Counts[store.OrderNew], "changed", b.Counts[store.OrderChanged],
+			"unchanged", b.Counts[store.OrderUnchanged], "refused", b.Counts[store.OrderRefused], "rejected_rows", f.RejectedRows,
+			"submit_jobs", b.JobsQueued)
+	}
+	return attrs
 }
 
 func importERP(cfg *config, pool *pgxpool.Pool, logger *slog.Logger) jobs.ImportFunc {

@@ -7,6 +7,8 @@
 //	worker report    write the reconciliation report for a period; --list
 //	                 shows the ones written on REPORT_SCHEDULE
 //	worker review    list the orders in needs_review; resubmit or confirm one
+//	worker status    the batches of the last days and the queues; one batch's orders
+//	worker retry     send failed orders (of a batch, or one) again
 //	worker demo      the whole path on one machine against the FP simulator
 package main
 
@@ -17,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/frontpayment/fpexport/internal/logging"
@@ -31,7 +34,11 @@ func main() {
 	stop()
 	if err != nil {
 		if !errors.Is(err, errUsage) {
-			fmt.Fprintln(os.Stderr, "worker:", err)
+			// One line per problem (loadConfig names each bad setting on
+			// its own line), each marked as the worker's.
+			for _, line := range strings.Split(err.Error(), "\n") {
+				fmt.Fprintln(os.Stderr, "worker:", line)
+			}
 		}
 		os.Exit(exitCode(err))
 	}
@@ -54,7 +61,11 @@ commands:
   review    list the orders in needs_review: [--format text|json]; decide one:
             review resubmit ORDER [--fpgo-uuid UUID|known] [--note TEXT] [--by NAME]
             review confirm ORDER ORDER_UUID [--note TEXT] [--by NAME]
+  status    batches of the last days with orders per status, and River's queues: [--days N] [--format text|json]
+            status BATCH: the batch's orders
+  retry     send the failed orders again: retry BATCH|ORDER [--note TEXT] [--by NAME]
   demo      run the whole path on this machine against the built-in FP simulator
+  web-passwd NAME  print a WEB_USERS entry for NAME; the password is read from stdin
 
 Configuration is read from the environment; see README.md.
 `
@@ -74,6 +85,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdReport(ctx, args[1:], getenv, stdout, stderr, logger)
 	case "review":
 		return cmdReview(ctx, args[1:], getenv, stdout, stderr)
+	case "status":
+		return cmdStatus(ctx, args[1:], getenv, stdout, stderr)
+	case "retry":
+		return cmdRetry(ctx, args[1:], getenv, stdout, stderr)
+	case "web-passwd":
+		return cmdWebPasswd(args[1:], os.Stdin, stdout, stderr)
 	case "demo":
 		return cmdDemo(ctx, args[1:], getenv, stdout, stderr, logger)
 	case "help", "-h", "--help":

@@ -96,7 +96,9 @@ func newDaemon(ctx context.Context, cfg *config, pool *pgxpool.Pool, logger *slo
 	if err != nil {
 		return nil, err
 	}
+	obs, metricsHandler := newMetrics(pool)
 	thr := throttle.New(pool, throttle.Config{
+		Metrics:       obs,
 		RatePerSecond: cfg.RateLimit,
 		Concurrency:   cfg.Concurrency,
 		Pause:         cmp.Or(cfg.authPause, time.Minute),
@@ -115,6 +117,7 @@ func newDaemon(ctx context.Context, cfg *config, pool *pgxpool.Pool, logger *slo
 		RequestTimeout:  cfg.FPTimeout,
 		Backoff:         cfg.retryBackoff,
 		Logger:          logger,
+		Metrics:         obs,
 	}})
 	river.AddWorker(workers, &jobs.ApplyCallbackWorker{Pool: pool, Logger: logger})
 	// Registered even when REPOLL_EVERY is off, so River knows the kind.
@@ -148,13 +151,17 @@ func newDaemon(ctx context.Context, cfg *config, pool *pgxpool.Pool, logger *slo
 		return nil, err
 	}
 	api := &httpapi.Server{Pool: pool, River: rc, CallbackSecret: cfg.CallbackSecret, ChecksumKey: cfg.ChecksumKey, StaleAfter: cfg.StaleAfter,
-		Location: cfg.Location, Logger: logger}
+		Location: cfg.Location, Logger: logger, Metrics: obs, MetricsHandler: metricsHandler}
+	handler, err := withWebPage(cfg, pool, rc, logger, api.Handler())
+	if err != nil {
+		return nil, err
+	}
 	if ln == nil {
 		if ln, err = net.Listen("tcp", cfg.ListenAddr); err != nil {
 			return nil, fmt.Errorf("LISTEN_ADDR %s: %w", cfg.ListenAddr, err)
 		}
 	}
-	return &daemon{pool: pool, river: rc, throttle: thr, http: httpapi.NewHTTPServer(cfg.ListenAddr, api.Handler()), ln: ln, logger: logger}, nil
+	return &daemon{pool: pool, river: rc, throttle: thr, http: httpapi.NewHTTPServer(cfg.ListenAddr, handler), ln: ln, logger: logger}, nil
 }
 
 // serve runs until ctx ends, then stops gracefully: the HTTP server stops
@@ -200,7 +207,7 @@ func (d *daemon) serve(ctx context.Context) error {
 }
 
 func cmdRun(ctx context.Context, getenv func(string) string, logger *slog.Logger) error {
-	cfg, err := loadConfig(getenv, requirement{submit: true, imports: true, reports: true})
+	cfg, err := loadConfig(getenv, requirement{submit: true, imports: true, reports: true, web: true})
 	if err != nil {
 		return err
 	}

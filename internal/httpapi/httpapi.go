@@ -3,7 +3,6 @@
 package httpapi
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +13,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -22,13 +22,12 @@ import (
 
 	"github.com/frontpayment/fpexport/internal/callbackurl"
 	"github.com/frontpayment/fpexport/internal/fpclient"
-	"github.com/frontpayment/fpexport/internal/jobs"
 	"github.com/frontpayment/fpexport/internal/report"
 	"github.com/frontpayment/fpexport/internal/store"
-	"github.com/frontpayment/fpexport/internal/throttle"
 )
 
-// maxQuery bounds a callback's query string; FP's are a few hundred bytes.
+// maxQuery bounds a callback's query string, and a POSTed callback's body;
+// FP's are a few hundred bytes.
 const maxQuery = 4096
 
 // Server serves the worker's endpoints.
@@ -40,6 +39,19 @@ type Server struct {
 	Location       *time.Location
 	StaleAfter     time.Duration // STALE_AFTER for the report; 0: store.DefaultStaleAfter
 	Logger         *slog.Logger
+	// Metrics counts callbacks by verdict; nil: none. MetricsHandler serves
+	// GET /metrics; nil: no such endpoint.
+	Metrics        CallbackMetrics
+	MetricsHandler http.Handler
+
+	writerOnce sync.Once
+	writer     *callbackWriter // stores callbacks in groups; see callbackwriter.go
+}
+
+// CallbackMetrics is what the callback handler reports to the metrics
+// (metrics.Metrics implements it).
+type CallbackMetrics interface {
+	Callback(verdict string)
 }
 
 // Handler routes the endpoints.
@@ -50,6 +62,10 @@ func (s *Server) Handler() http.Handler {
 	// the same parameters (query, form or JSON body) is read the same way.
 	mux.HandleFunc("POST "+callbackurl.Path, s.callback)
 	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	if s.MetricsHandler != nil {
+		mux.Handle("GET /metrics", s.MetricsHandler)
+	}
 	mux.HandleFunc("GET /reports/reconciliation", s.report)
 	return mux
 }
@@ -68,121 +84,164 @@ func NewHTTPServer(addr string, h http.Handler) *http.Server {
 	}
 }
 
-// callback receives FP's GET. It stores every callback with its verdict, and
-// for a trusted one enqueues the job that applies it, in one transaction, then
-// answers at once. A callback is trusted only when our token (HMAC of our
+// callback receives FP's GET. Every request to the callback path is stored
+// with its source address, its raw text and a verdict; a trusted one also
+// enqueues the job that applies it, in the same transaction; then it is
+// answered at once. A callback is trusted only when our token (HMAC of our
 // order id) and FP's checksum both check out.
 func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
-	if len(r.URL.RawQuery) > maxQuery {
-		http.Error(w, "query too long", http.StatusRequestURITooLong)
-		return
+	req := readCallback(w, r)
+	in := store.CallbackIn{RemoteAddr: remoteHost(r.RemoteAddr), RawQuery: storable(req.raw), Verdict: store.VerdictMalformed}
+	if req.refuse == 0 {
+		s.judge(&in, req.params)
 	}
-	q, raw, err := callbackParams(r)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	in := store.CallbackIn{
-		RemoteAddr:  remoteHost(r.RemoteAddr),
-		RawQuery:    raw,
-		FPOrderUUID: q.Get("orderUuid"),
-		FPStatus:    q.Get("status"),
-		CreatedAt:   q.Get("createdAt"),
-	}
-	ref, refErr := strconv.ParseInt(q.Get("ref"), 10, 64)
-	switch {
-	case refErr != nil || ref <= 0 || in.FPOrderUUID == "" || in.FPStatus == "" || in.CreatedAt == "" || q.Get("checksum") == "":
-		in.Verdict = store.VerdictMalformed
-	case !callbackurl.Valid(s.CallbackSecret, ref, q.Get("token")):
-		in.Verdict = store.VerdictBadToken
-	case !fpclient.VerifyChecksum(q.Get("checksum"), in.FPOrderUUID, in.FPStatus, in.CreatedAt, s.ChecksumKey):
-		in.Verdict = store.VerdictBadChecksum
-		in.OrderID = ref
-	default:
-		in.Verdict = store.VerdictAccepted
-		in.OrderID = ref
-	}
-
-	ctx := r.Context()
-	err = pgx.BeginFunc(ctx, s.Pool, func(tx pgx.Tx) error {
-		if in.OrderID != 0 {
-			ok, err := store.OrderExists(ctx, tx, in.OrderID)
-			if err != nil {
-				return err
-			}
-			if !ok { // a valid token for an order we do not have
-				in.OrderID, in.Verdict = 0, store.VerdictMalformed
-			}
-		}
-		id, err := store.SaveCallback(ctx, tx, in)
-		if err != nil {
-			return err
-		}
-		if in.Verdict == store.VerdictAccepted {
-			_, err = s.River.InsertTx(ctx, tx, jobs.ApplyCallbackArgs{CallbackID: id}, nil)
-		}
-		return err
-	})
+	s.writerOnce.Do(func() { s.writer = newCallbackWriter(s.Pool, s.River) })
+	in, err := s.writer.save(r.Context(), in)
 	if err != nil {
 		// FP retries a callback that did not get 2xx; a 503 asks for that.
 		s.Logger.Error("storing callback failed", "error", err)
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return
 	}
-	s.Logger.Info("callback received", "verdict", in.Verdict, "ref", q.Get("ref"), "fp_order_uuid", in.FPOrderUUID,
-		"fp_status", in.FPStatus, "remote", in.RemoteAddr)
-	switch in.Verdict {
-	case store.VerdictAccepted:
+	level := slog.LevelInfo
+	if in.Verdict != store.VerdictAccepted {
+		level = slog.LevelWarn
+	}
+	s.countCallback(in.Verdict)
+	s.Logger.Log(r.Context(), level, "callback received", "verdict", in.Verdict, "ref", req.params.Get("ref"),
+		"fp_order_uuid", in.FPOrderUUID, "fp_status", in.FPStatus, "remote", in.RemoteAddr)
+	switch {
+	case req.refuse != 0:
+		http.Error(w, req.reason, req.refuse)
+	case in.Verdict == store.VerdictAccepted:
 		fmt.Fprintln(w, "OK")
-	case store.VerdictMalformed:
+	case in.Verdict == store.VerdictOrphan:
+		// Authentic (token and checksum check out) and stored, but the order
+		// is not in our database. 200 all the same: FP retries a callback
+		// that did not get 2xx, and waiting will not bring the order back, so
+		// an error answer would only have FP resend it for ever (and a
+		// sender may give up on an endpoint that keeps failing, losing the
+		// callbacks of every other order). The problem is signalled where
+		// someone can act on it: a warning in the log and an orphan callback
+		// in the report's exceptions.
+		fmt.Fprintln(w, "OK")
+	case in.Verdict == store.VerdictMalformed:
 		http.Error(w, "malformed callback", http.StatusBadRequest)
 	default:
 		http.Error(w, "callback not trusted", http.StatusForbidden)
 	}
 }
 
-// callbackParams reads a callback's parameters. FP appends its parameters
-// to the callbackUrl, which already holds ?ref=…&token=…; a sender that
-// appends with a second "?" instead of "&" would hide orderUuid inside the
-// token, so every "?" after the first counts as "&". A POST may also carry
-// them as a form or a JSON object (bounded by maxQuery).
-func callbackParams(r *http.Request) (url.Values, string, error) {
+// judge gives a readable callback its verdict and FP's fields. Both
+// compares run in constant time (callbackurl.Valid, fpclient.VerifyChecksum),
+// so a forger learns nothing from how long a refusal takes.
+func (s *Server) judge(in *store.CallbackIn, q url.Values) {
+	in.FPOrderUUID = storable(q.Get("orderUuid"))
+	in.FPStatus = storable(q.Get("status"))
+	in.CreatedAt = storable(q.Get("createdAt"))
+	ref, refErr := strconv.ParseInt(q.Get("ref"), 10, 64)
+	switch {
+	case refErr != nil || ref <= 0 || in.FPOrderUUID == "" || in.FPStatus == "" || in.CreatedAt == "" || q.Get("checksum") == "":
+		in.Verdict = store.VerdictMalformed
+	case !callbackurl.Valid(s.CallbackSecret, ref, q.Get("token")):
+		in.Verdict = store.VerdictBadToken
+	case !fpclient.VerifyChecksum(q.Get("checksum"), q.Get("orderUuid"), q.Get("status"), q.Get("createdAt"), s.ChecksumKey):
+		in.Verdict = store.VerdictBadChecksum
+		in.OrderID = ref
+	default:
+		in.Verdict = store.VerdictAccepted
+		in.OrderID = ref
+	}
+}
+
+// callbackRequest is what a request to the callback path carried.
+type callbackRequest struct {
+	params url.Values // FP's parameters and our ref and token
+	raw    string     // as stored: the query, and a POST's body after "&"
+	refuse int        // an HTTP status when the request itself is refused
+	reason string     // and why
+}
+
+// readCallback reads a callback's parameters, at most maxQuery bytes of
+// query and as much of a POST's body. FP appends its parameters to the
+// callbackUrl, which already holds ?ref=…&token=…; a sender that appends
+// with a second "?" instead of "&" would hide orderUuid inside the token, so
+// every "?" after the first counts as "&". A POST may also carry them as a
+// form or a JSON object. A request too large or unreadable is refused, but
+// its first bytes are still stored (as malformed): every request is.
+func readCallback(w http.ResponseWriter, r *http.Request) callbackRequest {
+	if len(r.URL.RawQuery) > maxQuery {
+		return callbackRequest{params: url.Values{}, raw: truncated(r.URL.RawQuery),
+			refuse: http.StatusRequestURITooLong, reason: "query too long"}
+	}
 	raw := strings.ReplaceAll(r.URL.RawQuery, "?", "&")
 	q, err := url.ParseQuery(raw)
 	if err != nil {
-		return nil, raw, errors.New("malformed query")
+		return callbackRequest{params: url.Values{}, raw: raw, refuse: http.StatusBadRequest, reason: "malformed query"}
 	}
 	if r.Method != http.MethodPost {
-		return q, raw, nil
+		return callbackRequest{params: q, raw: raw}
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxQuery+1))
-	if err != nil || len(body) > maxQuery {
-		return nil, raw, errors.New("body missing or too large")
+	// MaxBytesReader, not a LimitReader: past the limit the server also
+	// closes the connection instead of reading the rest of a huge body.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxQuery))
+	raw += "&" + string(body)
+	if tooLarge := (*http.MaxBytesError)(nil); errors.As(err, &tooLarge) {
+		return callbackRequest{params: q, raw: truncated(raw), refuse: http.StatusRequestEntityTooLarge, reason: "body too large"}
 	}
-	var extra url.Values
-	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
-		var m map[string]any
-		if err := json.Unmarshal(body, &m); err != nil {
-			return nil, raw, errors.New("malformed JSON body")
-		}
-		extra = url.Values{}
-		for k, v := range m {
-			switch v := v.(type) {
-			case string:
-				extra.Set(k, v)
-			case float64:
-				extra.Set(k, strconv.FormatFloat(v, 'f', -1, 64))
-			}
-		}
-	} else if extra, err = url.ParseQuery(string(body)); err != nil {
-		return nil, raw, errors.New("malformed form body")
+	if err != nil { // a client too slow for ReadTimeout, or gone
+		return callbackRequest{params: q, raw: raw, refuse: http.StatusRequestTimeout, reason: "body unreadable"}
+	}
+	extra, err := bodyParams(r.Header.Get("Content-Type"), body)
+	if err != nil {
+		return callbackRequest{params: q, raw: raw, refuse: http.StatusBadRequest, reason: err.Error()}
 	}
 	for k, vs := range extra {
 		if q.Get(k) == "" { // our own ref and token come from the URL we gave
 			q[k] = vs
 		}
 	}
-	return q, raw + "&" + string(body), nil
+	return callbackRequest{params: q, raw: raw}
+}
+
+// bodyParams reads a POSTed callback's body: a JSON object or a form.
+func bodyParams(contentType string, body []byte) (url.Values, error) {
+	if !strings.HasPrefix(contentType, "application/json") {
+		extra, err := url.ParseQuery(string(body))
+		if err != nil {
+			return nil, errors.New("malformed form body")
+		}
+		return extra, nil
+	}
+	var m map[string]any
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, errors.New("malformed JSON body")
+	}
+	extra := url.Values{}
+	for k, v := range m {
+		switch v := v.(type) {
+		case string:
+			extra.Set(k, v)
+		case float64:
+			extra.Set(k, strconv.FormatFloat(v, 'f', -1, 64))
+		}
+	}
+	return extra, nil
+}
+
+// truncated keeps the first maxQuery bytes of an oversized request and says
+// so (of a body too large, only the first maxQuery bytes were ever read).
+func truncated(raw string) string {
+	if len(raw) <= maxQuery {
+		return raw
+	}
+	return fmt.Sprintf("%s…[truncated: over %d bytes]", raw[:maxQuery], maxQuery)
+}
+
+// storable makes a string PostgreSQL text can hold: a forged callback may
+// carry NUL bytes or invalid UTF-8, which would fail the insert and lose it.
+func storable(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
 func remoteHost(addr string) string {
@@ -192,32 +251,10 @@ func remoteHost(addr string) string {
 	return addr
 }
 
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-	defer cancel()
-	w.Header().Set("Content-Type", "application/json")
-	st, err := throttle.ReadState(ctx, s.Pool)
-	if err != nil {
-		w.WriteHeader(http.StatusServiceUnavailable)
-		fmt.Fprintln(w, `{"status":"database unreachable"}`)
-		return
-	}
-	body := map[string]any{"status": "ok", "fp_senders": st.Senders}
-	if st.FPLimit != nil && st.FPRemaining != nil {
-		body["fp_ratelimit"] = map[string]int{"limit": *st.FPLimit, "remaining": max(*st.FPRemaining, 0)}
-	}
-	if st.PausedSince != nil {
-		// The worker runs but cannot do its job: an operator must fix the
-		// token. 503 so that a monitor notices.
-		body["status"] = "submitting paused"
-		body["reason"] = st.PauseReason
-		body["paused_since"] = st.PausedSince.UTC().Format(time.RFC3339)
-		w.WriteHeader(http.StatusServiceUnavailable)
-	}
-	_ = json.NewEncoder(w).Encode(body)
-}
-
-// report answers GET /reports/reconciliation?from=&to=&format=json|csv|xlsx.
+// report answers GET /reports/reconciliation?from=&to=&format=json|csv|xlsx
+// (&csv_comma=true: a CSV separated by ',' instead of ';'). The orders are
+// streamed from the database as they are written, so a large period does
+// not take the worker's memory.
 func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	from, to, err := Period(q.Get("from"), q.Get("to"), time.Now(), s.Location)
@@ -233,29 +270,49 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "format must be json, csv or xlsx", http.StatusBadRequest)
 		return
 	}
-	rep, err := store.LoadReport(r.Context(), s.Pool, from, to, time.Now(), s.StaleAfter)
-	if err != nil {
-		s.Logger.Error("loading report failed", "error", err)
-		http.Error(w, "report failed", http.StatusInternalServerError)
+	comma := report.DefaultCSVComma
+	switch q.Get("csv_comma") {
+	case "", "false", "0":
+	case "true", "1":
+		comma = ','
+	default:
+		http.Error(w, "csv_comma must be true or false", http.StatusBadRequest)
 		return
 	}
 	name := fmt.Sprintf("reconciliation-%s_%s.%s", from, to, format)
-	switch format {
-	case "json":
-		w.Header().Set("Content-Type", "application/json")
-		err = report.WriteJSON(w, rep)
-	case "csv":
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-		err = report.WriteCSV(w, rep, ';')
-	case "xlsx":
-		w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-		w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-		err = report.WriteXLSX(w, rep)
-	}
+	out := &countingWriter{w: w}
+	err = store.WithReport(r.Context(), s.Pool, from, to, time.Now(), s.StaleAfter, func(rep *report.Report) error {
+		switch format {
+		case "json":
+			w.Header().Set("Content-Type", "application/json")
+		case "csv":
+			w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+			w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+		case "xlsx":
+			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+			w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+		}
+		return report.WriteAs(out, rep, format, comma)
+	})
 	if err != nil {
-		s.Logger.Error("writing report failed", "error", err)
+		s.Logger.Error("report failed", "error", err, "from", from, "to", to, "format", format)
+		if out.n == 0 { // nothing sent yet: the client can still be told
+			w.Header().Del("Content-Disposition")
+			http.Error(w, "report failed", http.StatusInternalServerError)
+		}
 	}
+}
+
+// countingWriter counts the bytes of a response written so far.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // Period resolves a report period: both dates YYYY-MM-DD in loc; empty

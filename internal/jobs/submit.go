@@ -43,6 +43,17 @@ type SubmitConfig struct {
 	// Backoff overrides the delay before retry n (tests make it short).
 	Backoff func(attempt int) time.Duration
 	Logger  *slog.Logger
+	// Metrics counts attempts by outcome, FP's latency and the snoozes FP
+	// asked for; nil: none.
+	Metrics SubmitMetrics
+}
+
+// SubmitMetrics is what the submit job reports to the metrics
+// (metrics.Metrics implements it).
+type SubmitMetrics interface {
+	Submission(outcome string)
+	FPRequest(kind string, d time.Duration)
+	RateLimitWait(reason string, d time.Duration)
 }
 
 // SubmitOrderWorker sends one order to FP without ever sending it twice.
@@ -128,10 +139,15 @@ func (w *SubmitOrderWorker) Work(ctx context.Context, job *river.Job[SubmitOrder
 		if rerr := w.record(ctx, order.ID, attemptID, attempt, "not_sent", 0, "stopped before sending: "+err.Error(), orderstate.Queued); rerr != nil {
 			return rerr
 		}
+		log.Info("submit attempt not sent: the worker is stopping", "outcome", "not_sent", "http_status", 0)
 		return err
 	}
+	sentAt := time.Now()
 	created, err := w.Cfg.FP.Submit(ctx, fpclient.Kind(order.Kind), payload)
 	slot.Release() // only requests in flight count against the concurrency
+	if w.Cfg.Metrics != nil {
+		w.Cfg.Metrics.FPRequest(order.Kind, time.Since(sentAt))
+	}
 	w.observe(ctx, slot, created, err, log)
 	if err == nil {
 		return w.succeed(ctx, job, order, attemptID, attempt, created, log)
@@ -277,7 +293,7 @@ func (w *SubmitOrderWorker) succeed(ctx context.Context, job *river.Job[SubmitOr
 	if err != nil {
 		return err
 	}
-	log.Info("order submitted", "fp_order_uuid", c.OrderUUID, "http_status", c.HTTPStatus)
+	log.Info("order submitted", "outcome", "created", "http_status", c.HTTPStatus, "fp_order_uuid", c.OrderUUID)
 	return nil
 }
 
@@ -311,7 +327,9 @@ func (w *SubmitOrderWorker) fail(ctx context.Context, job *river.Job[SubmitOrder
 			log.Warn("throttle", "error", perr)
 		}
 		if started || probe {
-			log.Error("FP refused the token; submitting paused for all workers", "http_status", status, "retry_in", w.Cfg.Throttle.PausePeriod())
+			log.Error("FP refused the token; submitting paused for all workers", "outcome", "auth", "http_status", status, "retry_in", w.Cfg.Throttle.PausePeriod())
+		} else {
+			log.Warn("submit refused: FP does not take the token; the order waits", "outcome", "auth", "http_status", status)
 		}
 		return river.JobSnooze(w.Cfg.Throttle.PausePeriod() + time.Duration(rand.Int64N(int64(time.Second))))
 	case class == fpclient.Ambiguous && kind.NotifiesCustomer():
@@ -325,10 +343,13 @@ func (w *SubmitOrderWorker) fail(ctx context.Context, job *river.Job[SubmitOrder
 			return err
 		}
 		if fe != nil && fe.RetryAfter > 0 {
-			log.Warn("FP asked to wait", "http_status", status, "retry_after", fe.RetryAfter)
+			log.Warn("FP asked to wait", "outcome", class.String(), "http_status", status, "retry_after", fe.RetryAfter)
+			if w.Cfg.Metrics != nil {
+				w.Cfg.Metrics.RateLimitWait("retry_after", fe.RetryAfter)
+			}
 			return river.JobSnooze(fe.RetryAfter)
 		}
-		log.Warn("submit failed; will retry", "class", class, "http_status", status, "error", msg)
+		log.Warn("submit failed; will retry", "outcome", class.String(), "http_status", status, "error", msg)
 		return err
 	}
 }
@@ -374,7 +395,9 @@ func (w *SubmitOrderWorker) finish(ctx context.Context, job *river.Job[SubmitOrd
 		return err
 	}
 	if applied {
-		log.Warn("order settled without submission", "status", s, "http_status", httpStatus, "error", msg)
+		log.Warn("order settled without submission", "outcome", outcome, "status", s, "http_status", httpStatus, "error", msg)
+	} else {
+		log.Info("submit attempt recorded; FP's callback had settled the order meanwhile", "outcome", outcome, "http_status", httpStatus, "error", msg)
 	}
 	return nil
 }
@@ -409,7 +432,12 @@ func finishAttempt(ctx context.Context, tx pgx.Tx, attemptID int64, outcome stri
 // connection would send an invoice to review, or a checkout twice. A try
 // whose commit went through although its reply was lost is seen by the next
 // try (the attempt has its outcome) and ends there.
+//
+// Every attempt's outcome passes here once, so this is where it is counted.
 func (w *SubmitOrderWorker) persist(ctx context.Context, log *slog.Logger, outcome, fpOrderUUID string, fn func() error) error {
+	if w.Cfg.Metrics != nil {
+		w.Cfg.Metrics.Submission(outcome)
+	}
 	var err error
 	for try := range 8 {
 		if try > 0 {

@@ -59,6 +59,16 @@ type Config struct {
 	// Heartbeat is how often the process renews its share (default 1 s).
 	Heartbeat time.Duration
 	Logger    *slog.Logger
+	// Metrics counts the requests held back and for how long; nil: none.
+	Metrics WaitMetrics
+}
+
+// WaitMetrics is what the throttle reports to the metrics
+// (metrics.Metrics implements it). reason is pace (waited in place for the
+// rate slot), budget (FP's budget spent or the slot too far off: the caller
+// snoozes) or paused (the token was refused: the caller snoozes).
+type WaitMetrics interface {
+	RateLimitWait(reason string, d time.Duration)
 }
 
 // Throttle is one process's handle on the shared limits.
@@ -202,6 +212,7 @@ func (t *Throttle) Acquire(ctx context.Context) (*Slot, error) {
 		return nil, err
 	}
 	if wait > 0 {
+		t.countWait("pace", wait)
 		timer := time.NewTimer(wait)
 		defer timer.Stop()
 		select {
@@ -243,12 +254,21 @@ func (t *Throttle) reserve(ctx context.Context, slot *Slot) (time.Duration, erro
 	}
 	switch {
 	case paused:
-		return 0, &Wait{For: seconds(pauseLeft) + time.Second, Paused: true, Reason: reason}
+		w := &Wait{For: seconds(pauseLeft) + time.Second, Paused: true, Reason: reason}
+		t.countWait("paused", w.For)
+		return 0, w
 	case tooFar:
+		t.countWait("budget", seconds(waitSec))
 		return 0, &Wait{For: seconds(waitSec)}
 	}
 	slot.Probe = probe
 	return seconds(waitSec), nil
+}
+
+func (t *Throttle) countWait(reason string, d time.Duration) {
+	if t.cfg.Metrics != nil {
+		t.cfg.Metrics.RateLimitWait(reason, d)
+	}
 }
 
 // ensureRow writes the throttle's row if it is missing.

@@ -1,0 +1,19 @@
+package main
+
+import (
+	"net/http"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+
+	"github.com/frontpayment/fpexport/internal/jobs"
+	"github.com/frontpayment/fpexport/internal/metrics"
+)
+
+// newMetrics builds the process's metrics, with the gauges read from the
+// database at scrape time, and the handler of GET /metrics.
+func newMetrics(pool *pgxpool.Pool) (observer, http.Handler) {
+	m := metrics.New()
+	m.WatchDatabase(pool, []string{jobs.QueueSubmit, jobs.QueueCallbacks, jobs.QueueImports, river.QueueDefault})
+	return m, m.Handler()
+}

@@ -1,0 +1,162 @@
+package metrics
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/frontpayment/fpexport/internal/jobs"
+	"github.com/frontpayment/fpexport/internal/testdb"
+)
+
+func TestMain(m *testing.M) { os.Exit(testdb.Run(m)) }
+
+// scrape serves its metrics in the text format and parses them back.
+func scrape(t *testing.T, h http.Handler) map[string]*dto.MetricFamily {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /metrics: %d %s", rec.Code, rec.Body)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(rec.Body)
+	if err != nil {
+		t.Fatalf("parsing /metrics: %v", err)
+	}
+	return fams
+}
+
+// value is the value of the series of family name with the labels given
+// (name=value pairs); ok is false when there is none.
+func value(fams map[string]*dto.MetricFamily, name string, labels ...string) (float64, bool) {
+	f := fams[name]
+	if f == nil {
+		return 0, false
+	}
+next:
+	for _, m := range f.GetMetric() {
+		have := map[string]string{}
+		for _, l := range m.GetLabel() {
+			have[l.GetName()] = l.GetValue()
+		}
+		for i := 0; i+1 < len(labels); i += 2 {
+			if have[labels[i]] != labels[i+1] {
+				continue next
+			}
+		}
+		switch {
+		case m.Counter != nil:
+			return m.Counter.GetValue(), true
+		case m.Gauge != nil:
+			return m.Gauge.GetValue(), true
+		case m.Histogram != nil:
+			return float64(m.Histogram.GetSampleCount()), true
+		}
+	}
+	return 0, false
+}
+
+// The counters count, the gauges read the database (orders per status,
+// River's queues), and the Go and process collectors are there.
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, testdb.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	// Three orders: two queued, one failed; a submit job for one of them.
+	if _, err := pool.Exec(ctx, `INSERT INTO orders (kind, order_ref, batch_id, source, source_row, customer_name,
+			grand_total_ore, order_data, fingerprint, status)
+		VALUES ('invoice', 'M-1', 1, 'm.csv', 2, 'Kari', 100, '{}', 'a', 'queued'),
+		       ('invoice', 'M-2', 1, 'm.csv', 3, 'Ola', 200, '{}', 'b', 'queued'),
+		       ('checkout', 'M-3', 1, 'm.csv', 4, 'Per', 300, '{}', 'c', 'failed')`); err != nil {
+		t.Fatal(err)
+	}
+	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := inserter.Insert(ctx, jobs.SubmitOrderArgs{OrderID: 1, Version: 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+
+	m := New()
+	m.WatchDatabase(pool, []string{"submit", "callbacks"})
+	m.Submission("created")
+	m.Submission("created")
+	m.Submission("retryable")
+	m.FPRequest("invoice", 40*time.Millisecond)
+	m.Callback("accepted")
+	m.Callback("bad_token")
+	m.RateLimitWait("pace", 250*time.Millisecond)
+	m.RateLimitWait("pace", 250*time.Millisecond)
+	fams := scrape(t, m.Handler())
+
+	for _, c := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"fpexport_submissions_total", []string{"outcome", "created"}, 2},
+		{"fpexport_submissions_total", []string{"outcome", "retryable"}, 1},
+		{"fpexport_fp_request_duration_seconds", []string{"kind", "invoice"}, 1},
+		{"fpexport_callbacks_total", []string{"verdict", "accepted"}, 1},
+		{"fpexport_callbacks_total", []string{"verdict", "bad_token"}, 1},
+		{"fpexport_ratelimit_waits_total", []string{"reason", "pace"}, 2},
+		{"fpexport_ratelimit_wait_seconds_total", []string{"reason", "pace"}, 0.5},
+		{"fpexport_orders", []string{"status", "queued"}, 2},
+		{"fpexport_orders", []string{"status", "failed"}, 1},
+		{"fpexport_orders", []string{"status", "paid"}, 0},
+		{"fpexport_queue_jobs", []string{"queue", "submit", "state", "available"}, 1},
+		{"fpexport_queue_jobs", []string{"queue", "callbacks", "state", "available"}, 0},
+		{"fpexport_queue_oldest_job_age_seconds", []string{"queue", "callbacks"}, 0},
+		{"fpexport_database_up", nil, 1},
+	} {
+		if got, ok := value(fams, c.name, c.labels...); !ok || got != c.want {
+			t.Errorf("%s%v = %v (found %v), want %v", c.name, c.labels, got, ok, c.want)
+		}
+	}
+	if age, ok := value(fams, "fpexport_queue_oldest_job_age_seconds", "queue", "submit"); !ok || age < 0 || age > 600 {
+		t.Errorf("oldest submit job age = %v (found %v)", age, ok)
+	}
+	for _, name := range []string{"go_goroutines", "process_cpu_seconds_total"} {
+		if fams[name] == nil {
+			t.Errorf("no %s", name)
+		}
+	}
+
+	// The database gone: the scrape still answers, saying so.
+	pool.Close()
+	fams = scrape(t, m.Handler())
+	if up, ok := value(fams, "fpexport_database_up"); !ok || up != 0 {
+		t.Errorf("fpexport_database_up = %v (found %v) with the database closed, want 0", up, ok)
+	}
+	if got, ok := value(fams, "fpexport_submissions_total", "outcome", "created"); !ok || got != 2 {
+		t.Errorf("counters lost when the database is gone: %v %v", got, ok)
+	}
+}
+
+// A nil *Metrics records nothing and does not panic (code that keeps no
+// metrics passes nil).
+func TestNilMetrics(t *testing.T) {
+	t.Parallel()
+	var m *Metrics
+	m.Submission("created")
+	m.FPRequest("invoice", time.Second)
+	m.Callback("accepted")
+	m.RateLimitWait("pace", time.Second)
+	m.WatchDatabase(nil, nil)
+}
