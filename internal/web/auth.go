@@ -1,0 +1,182 @@
+package web
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Cookie names.
+const (
+	sessionCookie = "fpx_session"
+	loginCookie   = "fpx_login" // the login form's CSRF nonce, before there is a session
+	langCookie    = "fpx_lang"
+)
+
+// SessionTTL is how long a login lasts.
+const SessionTTL = 12 * time.Hour
+
+var userName = regexp.MustCompile(`^[A-Za-z0-9._@-]{1,64}$`)
+
+// ValidUserName says whether name can be a WEB_USERS name: letters,
+// digits, . _ @ - (no ':' or ',', which separate the entries).
+func ValidUserName(name string) bool { return userName.MatchString(name) }
+
+// ParseUsers reads WEB_USERS: "name:bcrypt-hash,name2:hash". Each problem
+// is one line; a hash is checked to be bcrypt, never printed.
+func ParseUsers(s string) (map[string][]byte, []string) {
+	users := map[string][]byte{}
+	var problems []string
+	for i, entry := range strings.Split(s, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		name, hash, ok := strings.Cut(entry, ":")
+		switch {
+		case !ok || !userName.MatchString(name):
+			problems = append(problems, fmt.Sprintf("entry %d is not name:bcrypt-hash (names: letters, digits, . _ @ -)", i+1))
+		case users[name] != nil:
+			problems = append(problems, fmt.Sprintf("user %s appears twice", name))
+		default:
+			if _, err := bcrypt.Cost([]byte(hash)); err != nil {
+				problems = append(problems, fmt.Sprintf("user %s: the hash is not a bcrypt hash (make one with `worker web-passwd %s`)", name, name))
+				continue
+			}
+			users[name] = []byte(hash)
+		}
+	}
+	return users, problems
+}
+
+// HashPassword makes the bcrypt hash WEB_USERS holds.
+func HashPassword(password string) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	return string(h), err
+}
+
+// dummyHash is compared against when the user is unknown, so a wrong name
+// takes as long as a wrong password and names cannot be probed by timing.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password of anyone"), bcrypt.DefaultCost)
+
+// checkPassword reports whether name and password match WEB_USERS.
+func (h *Handler) checkPassword(name, password string) bool {
+	hash, ok := h.users[name]
+	if !ok {
+		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		return false
+	}
+	return bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
+}
+
+// session is a logged-in user. The cookie holds "v1|name|expiry|nonce"
+// and an HMAC of it: nothing is kept on the server, so every worker process
+// sharing WEB_SESSION_KEY accepts it.
+type session struct {
+	User    string
+	payload string // what the cookie signs; the CSRF token is derived from it
+}
+
+func (h *Handler) sign(s string) string {
+	m := hmac.New(sha256.New, h.sessionKey)
+	m.Write([]byte(s))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+func randomToken() string {
+	b := make([]byte, 18)
+	_, _ = rand.Read(b) // crypto/rand never fails on Linux
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// newSession sets the session cookie for user.
+func (h *Handler) newSession(w http.ResponseWriter, r *http.Request, user string) {
+	exp := h.now().Add(SessionTTL).Unix()
+	payload := "v1|" + user + "|" + strconv.FormatInt(exp, 10) + "|" + randomToken()
+	value := base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + h.sign(payload)
+	h.setCookie(w, r, sessionCookie, value, SessionTTL)
+}
+
+// currentSession reads and verifies the session cookie; ok false when there
+// is none, it is forged or expired, or its user is no longer in WEB_USERS.
+func (h *Handler) currentSession(r *http.Request) (session, bool) {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return session{}, false
+	}
+	enc, mac, ok := strings.Cut(c.Value, ".")
+	if !ok {
+		return session{}, false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(enc)
+	if err != nil {
+		return session{}, false
+	}
+	payload := string(raw)
+	if subtle.ConstantTimeCompare([]byte(mac), []byte(h.sign(payload))) != 1 {
+		return session{}, false
+	}
+	parts := strings.Split(payload, "|")
+	if len(parts) != 4 || parts[0] != "v1" {
+		return session{}, false
+	}
+	exp, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil || h.now().Unix() > exp {
+		return session{}, false
+	}
+	if _, known := h.users[parts[1]]; !known {
+		return session{}, false
+	}
+	return session{User: parts[1], payload: payload}, true
+}
+
+// csrfToken is the session's token for its forms: an HMAC of the session,
+// so a page of another site can neither read nor guess it.
+func (h *Handler) csrfToken(s session) string { return h.sign("csrf|" + s.payload) }
+
+// loginToken is the login form's token, tied to a random cookie (the
+// session does not exist yet): a forged login form fails.
+func (h *Handler) loginToken(w http.ResponseWriter, r *http.Request) string {
+	nonce := ""
+	if c, err := r.Cookie(loginCookie); err == nil && c.Value != "" {
+		nonce = c.Value
+	} else {
+		nonce = randomToken()
+		h.setCookie(w, r, loginCookie, nonce, time.Hour)
+	}
+	return h.sign("login|" + nonce)
+}
+
+var errCSRF = errors.New("the form is out of date or did not come from this page; reload the page and try again")
+
+// checkCSRF compares the form's token with the expected one in constant time.
+func checkCSRF(got, want string) error {
+	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		return errCSRF
+	}
+	return nil
+}
+
+// setCookie sets an HttpOnly, SameSite=Lax cookie on /web/. It is Secure
+// when WEB_COOKIE_SECURE says so or the request came over HTTPS (directly
+// or, as a proxy says, X-Forwarded-Proto: https).
+func (h *Handler) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge time.Duration) {
+	secure := h.secureCookie || r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: Prefix, MaxAge: int(maxAge.Seconds()),
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
+}
+
+func (h *Handler) clearCookie(w http.ResponseWriter, r *http.Request, name string) {
+	h.setCookie(w, r, name, "", -time.Second)
+}

@@ -1,0 +1,361 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/frontpayment/fpexport/internal/httpapi"
+	"github.com/frontpayment/fpexport/internal/importers"
+	"github.com/frontpayment/fpexport/internal/report"
+	"github.com/frontpayment/fpexport/internal/store"
+)
+
+// Limits of what one page shows; the files have everything.
+const (
+	maxBatchesShown  = 100
+	maxOrdersShown   = 1000
+	maxRejectedShown = 500
+)
+
+type loginData struct {
+	Next   string
+	Failed bool
+}
+
+func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
+	lang := h.language(w, r)
+	if _, ok := h.currentSession(r); ok {
+		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
+		return
+	}
+	p := page{Lang: lang, Title: label(lang, "login.title"), CSRF: h.loginToken(w, r),
+		Data: loginData{Next: safeNext(r.URL.Query().Get("next"))}}
+	h.render(w, r, http.StatusOK, "login", p)
+}
+
+// login checks the form's token (tied to the login cookie), then the
+// password. A failure says only that name or password is wrong, and is
+// logged with the name (never the password) for the operator.
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
+	lang := h.language(w, r)
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		h.fail(w, request{lang: lang}, http.StatusBadRequest, label(lang, "error.csrf"))
+		return
+	}
+	c, err := r.Cookie(loginCookie)
+	if err != nil || checkCSRF(r.PostFormValue("csrf"), h.sign("login|"+c.Value)) != nil {
+		h.fail(w, request{lang: lang}, http.StatusForbidden, label(lang, "error.csrf"))
+		return
+	}
+	name := strings.TrimSpace(r.PostFormValue("user"))
+	next := safeNext(r.PostFormValue("next"))
+	if !h.checkPassword(name, r.PostFormValue("password")) {
+		h.logger.WarnContext(r.Context(), "web: login refused", "user", name, "remote", r.RemoteAddr)
+		p := page{Lang: lang, Title: label(lang, "login.title"), CSRF: h.loginToken(w, r), Data: loginData{Next: next, Failed: true}}
+		h.render(w, r, http.StatusUnauthorized, "login", p)
+		return
+	}
+	h.clearCookie(w, r, loginCookie)
+	h.newSession(w, r, name)
+	h.logger.InfoContext(r.Context(), "web: logged in", "user", name)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request, _ request) {
+	h.clearCookie(w, r, sessionCookie)
+	http.Redirect(w, r, "/web/login", http.StatusSeeOther)
+}
+
+// safeNext keeps a redirect after login on this page (no open redirect).
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, Prefix) || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return Prefix
+	}
+	return next
+}
+
+type batchesData struct {
+	Batches  []store.BatchSummary
+	Statuses []string // the statuses that occur, in lifecycle order, for the columns
+}
+
+// statusOrder is the lifecycle order the counts are shown in.
+var statusOrder = []string{"queued", "submitting", "submitted", "sent", "reserved", "paid", "partially_refunded", "refunded",
+	"payment_failed", "cancelled", "expired", "needs_review", "provider_rejected", "failed"}
+
+func (h *Handler) batchesPage(w http.ResponseWriter, r *http.Request, req request) {
+	batches, err := store.RecentBatches(r.Context(), h.cfg.Pool, maxBatchesShown)
+	if err != nil {
+		h.internalError(w, r, req, "listing batches", err)
+		return
+	}
+	p := h.pageFor(req, "batches.title", batchesData{Batches: batches, Statuses: statusesIn(batches...)})
+	p.Refresh = refreshSeconds
+	h.render(w, r, http.StatusOK, "batches", p)
+}
+
+// statusesIn lists the statuses the batches' orders are in, known ones in
+// lifecycle order, then any other.
+func statusesIn(batches ...store.BatchSummary) []string {
+	seen := map[string]bool{}
+	for _, b := range batches {
+		for s := range b.ByStatus {
+			seen[s] = true
+		}
+	}
+	var out []string
+	for _, s := range statusOrder {
+		if seen[s] {
+			out = append(out, s)
+			delete(seen, s)
+		}
+	}
+	for s := range seen {
+		out = append(out, s)
+	}
+	return out
+}
+
+type batchData struct {
+	Batch      store.BatchSummary
+	Statuses   []string
+	Orders     []store.BatchOrder
+	MoreOrders bool
+	Rejected   []store.RejectedRow
+	ImportDay  string // YYYY-MM-DD in Location, for the report link
+	Duplicate  bool   // came here from a confirm of a file imported before
+	Imported   bool   // came here from a confirm that imported it
+}
+
+func (h *Handler) batchPage(w http.ResponseWriter, r *http.Request, req request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		h.fail(w, req, http.StatusNotFound, label(req.lang, "error.not_found"))
+		return
+	}
+	ctx := r.Context()
+	b, err := store.BatchByID(ctx, h.cfg.Pool, id)
+	if errors.Is(err, store.ErrNotFound) {
+		h.fail(w, req, http.StatusNotFound, label(req.lang, "error.not_found"))
+		return
+	}
+	if err != nil {
+		h.internalError(w, r, req, "reading batch", err)
+		return
+	}
+	orders, err := store.BatchOrders(ctx, h.cfg.Pool, id, maxOrdersShown+1)
+	if err != nil {
+		h.internalError(w, r, req, "reading batch orders", err)
+		return
+	}
+	rejected, err := store.BatchRejectedRows(ctx, h.cfg.Pool, id)
+	if err != nil {
+		h.internalError(w, r, req, "reading rejected rows", err)
+		return
+	}
+	d := batchData{Batch: b, Statuses: statusesIn(b), Orders: orders, Rejected: rejected,
+		ImportDay: b.ImportedAt.In(h.cfg.Location).Format(time.DateOnly),
+		Duplicate: r.URL.Query().Get("duplicate") == "1", Imported: r.URL.Query().Get("imported") == "1"}
+	if len(orders) > maxOrdersShown {
+		d.Orders, d.MoreOrders = orders[:maxOrdersShown], true
+	}
+	p := h.pageFor(req, "", d)
+	p.Title = fmt.Sprintf(label(req.lang, "batch.title"), b.ID)
+	// Reload while orders are on their way to FP; once all have left, FP's
+	// callbacks come slowly, and a slower reload does.
+	p.Refresh = 30
+	p.RefreshURL = fmt.Sprintf("/web/batches/%d", b.ID) // without the one-time notice of a confirm
+	if b.ByStatus["queued"]+b.ByStatus["submitting"] > 0 {
+		p.Refresh = refreshSeconds
+	}
+	h.render(w, r, http.StatusOK, "batch", p)
+}
+
+// batchErrorFile sends the batch's rejected rows for the accountant to
+// fix: the error file written when the file was imported here (the input's
+// own format and columns, with an errors column), or, for a batch imported
+// otherwise (enqueue, inbox, ERP), one made from the stored rejected rows.
+func (h *Handler) batchErrorFile(w http.ResponseWriter, r *http.Request, req request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		h.fail(w, req, http.StatusNotFound, label(req.lang, "error.not_found"))
+		return
+	}
+	ctx := r.Context()
+	b, err := store.BatchByID(ctx, h.cfg.Pool, id)
+	if errors.Is(err, store.ErrNotFound) {
+		h.fail(w, req, http.StatusNotFound, label(req.lang, "error.not_found"))
+		return
+	}
+	if err != nil {
+		h.internalError(w, r, req, "reading batch", err)
+		return
+	}
+	if path, ok := h.keptErrorFile(b.SHA256); ok {
+		serveDownload(w, r, path, filepath.Base(path))
+		return
+	}
+	rows, err := store.BatchRejectedRows(ctx, h.cfg.Pool, id)
+	if err != nil {
+		h.internalError(w, r, req, "reading rejected rows", err)
+		return
+	}
+	path, err := writeStoredErrorFile(rows)
+	if err != nil {
+		h.internalError(w, r, req, "writing error file", err)
+		return
+	}
+	defer os.RemoveAll(filepath.Dir(path))
+	serveDownload(w, r, path, fmt.Sprintf("batch-%d.errors.csv", id))
+}
+
+// writeStoredErrorFile writes stored rejected rows through the importers'
+// error file writer (so no cell becomes a formula): source_row, column,
+// value, errors. The caller removes the folder.
+func writeStoredErrorFile(rows []store.RejectedRow) (string, error) {
+	dir, err := os.MkdirTemp("", "fpexport-errors-")
+	if err != nil {
+		return "", err
+	}
+	out := make([]importers.ErrorRow, len(rows))
+	for i, r := range rows {
+		out[i] = importers.ErrorRow{Number: r.Row, Cells: []string{r.Source, r.Column, r.Value}, Errors: r.Reason}
+	}
+	path := filepath.Join(dir, "errors.csv")
+	if err := importers.WriteErrorFile(path, []string{"file", "column", "value"}, ';', out); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	return path, nil
+}
+
+// serveDownload sends a file as an attachment.
+func serveDownload(w http.ResponseWriter, r *http.Request, path, name string) {
+	f, err := os.Open(path)
+	if err != nil {
+		http.Error(w, "file missing", http.StatusNotFound)
+		return
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		http.Error(w, "file missing", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Content-Type", contentType(name))
+	w.Header().Set("Content-Disposition", attachment(name))
+	http.ServeContent(w, r, "", fi.ModTime(), f)
+}
+
+func contentType(name string) string {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".xlsx":
+		return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+	case ".csv":
+		return "text/csv; charset=utf-8"
+	case ".json":
+		return "application/json"
+	}
+	return "application/octet-stream"
+}
+
+// attachment is a Content-Disposition header for a file name that may hold
+// æøå: a plain ASCII fallback and the UTF-8 name (RFC 6266).
+func attachment(name string) string {
+	ascii := strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+			return '_'
+		}
+		return r
+	}, name)
+	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, ascii, pathEscape(name))
+}
+
+func pathEscape(s string) string {
+	var b strings.Builder
+	for _, c := range []byte(s) {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("-._~", c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			fmt.Fprintf(&b, "%%%02X", c)
+		}
+	}
+	return b.String()
+}
+
+type reportsData struct {
+	From, To string
+	Formats  []string
+}
+
+func (h *Handler) reportsPage(w http.ResponseWriter, r *http.Request, req request) {
+	y := h.now().In(h.cfg.Location).AddDate(0, 0, -1).Format(time.DateOnly)
+	today := h.now().In(h.cfg.Location).Format(time.DateOnly)
+	h.render(w, r, http.StatusOK, "reports", h.pageFor(req, "reports.title", reportsData{From: y, To: today, Formats: report.Formats}))
+}
+
+// reportDownload writes the reconciliation report exactly as `worker
+// report` and GET /reports/reconciliation do: store.WithReport (orders
+// streamed from one snapshot) and the report package's writers.
+func (h *Handler) reportDownload(w http.ResponseWriter, r *http.Request, req request) {
+	q := r.URL.Query()
+	from, to, err := httpapi.Period(q.Get("from"), q.Get("to"), h.now(), h.cfg.Location)
+	if err != nil {
+		h.fail(w, req, http.StatusBadRequest, fmt.Sprintf(label(req.lang, "error.bad_input"), err.Error()))
+		return
+	}
+	format := q.Get("format")
+	if format == "" {
+		format = "xlsx"
+	}
+	if !isFormat(format) {
+		h.fail(w, req, http.StatusBadRequest, fmt.Sprintf(label(req.lang, "error.bad_input"), "format"))
+		return
+	}
+	name := "reconciliation-" + from + "." + format
+	if to != from {
+		name = "reconciliation-" + from + "_" + to + "." + format
+	}
+	out := &countingWriter{w: w}
+	err = store.WithReport(r.Context(), h.cfg.Pool, from, to, h.now(), h.cfg.StaleAfter, func(rep *report.Report) error {
+		w.Header().Set("Content-Type", contentType(name))
+		w.Header().Set("Content-Disposition", attachment(name))
+		return report.Write(out, rep, format)
+	})
+	if err != nil {
+		h.logger.ErrorContext(r.Context(), "web: report failed", "error", err, "from", from, "to", to, "format", format)
+		if out.n == 0 { // nothing sent yet: the page can still say so
+			w.Header().Del("Content-Disposition")
+			h.fail(w, req, http.StatusInternalServerError, label(req.lang, "error.internal"))
+		}
+	}
+}
+
+// countingWriter counts what a response has sent.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func isFormat(f string) bool {
+	for _, known := range report.Formats {
+		if f == known {
+			return true
+		}
+	}
+	return false
+}
