@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -10,9 +11,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
 	"github.com/frontpayment/fpexport/internal/callbackurl"
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/fpfake"
+	"github.com/frontpayment/fpexport/internal/jobs"
 )
 
 // sendCallback calls the worker as FP would, with a valid token and checksum.
@@ -198,5 +203,224 @@ func TestCallbackVariantsAreUnderstood(t *testing.T) {
 	send(req)
 	if st, _, _ := s.orderState(t, id); st != "paid" {
 		t.Errorf("JSON POST: %s", st)
+	}
+}
+
+// storedCallback is a row of the callbacks table as the tests read it.
+type storedCallback struct {
+	Verdict, Raw, Remote, FPUUID, FPStatus string
+	OrderID                                *int64
+	ReceivedAt                             time.Time
+}
+
+// lastCallback reads the callback stored last.
+func (s *stack) lastCallback(t *testing.T) storedCallback {
+	t.Helper()
+	var c storedCallback
+	if err := s.pool.QueryRow(context.Background(), `SELECT verdict, raw_query, remote_addr, fp_order_uuid, fp_status, order_id, received_at
+		FROM callbacks ORDER BY id DESC LIMIT 1`).Scan(&c.Verdict, &c.Raw, &c.Remote, &c.FPUUID, &c.FPStatus, &c.OrderID, &c.ReceivedAt); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// doRequest sends a request and returns its HTTP status.
+func doRequest(t *testing.T, method, u, contentType, body string) int {
+	t.Helper()
+	req, err := http.NewRequest(method, u, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// A callback whose token and checksum check out for an order we do not have
+// is an orphan: stored as such, with no order and no job, answered 200 (FP
+// must not resend it for ever), and the orders we have are untouched.
+func TestOrphanCallback(t *testing.T) {
+	t.Parallel()
+	s := startStack(t, fpfake.Config{Plan: fpfake.NoCallbacks})
+	id, _ := s.submittedInvoice(t)
+	before := time.Now()
+	const missing = 987654321
+	if code := s.sendCallback(t, missing, "ODR4242424242", "PAID", time.Now().Unix()); code != http.StatusOK {
+		t.Errorf("orphan callback answered HTTP %d, want 200", code)
+	}
+	c := s.lastCallback(t)
+	if c.Verdict != "orphan" || c.OrderID != nil || c.FPUUID != "ODR4242424242" || c.FPStatus != "PAID" ||
+		!strings.Contains(c.Raw, "ref=987654321") || c.Remote != "127.0.0.1" || c.ReceivedAt.Before(before.Add(-time.Second)) {
+		t.Errorf("stored orphan: %+v", c)
+	}
+	var jobs int
+	s.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'apply_callback'`).Scan(&jobs)
+	if st, fp, _ := s.orderState(t, id); st != "submitted" || fp != "" || jobs != 0 {
+		t.Errorf("after an orphan: order %s/%q, %d apply jobs; want submitted, no FP status, no job", st, fp, jobs)
+	}
+}
+
+// Every request to the callback path is stored, with its source address and
+// arrival time, also those refused for their size or form, and those whose
+// values PostgreSQL text cannot hold; none of them moves an order.
+func TestEveryCallbackIsStored(t *testing.T) {
+	t.Parallel()
+	s := startStack(t, fpfake.Config{Plan: fpfake.NoCallbacks})
+	id, uuid := s.submittedInvoice(t)
+	base := s.cfg.CallbackBaseURL + callbackurl.Path + "?"
+	valid := callbackurl.For(s.cfg.CallbackBaseURL, s.cfg.CallbackSecret, id)
+	long := strings.Repeat("x", 5000)
+	for _, c := range []struct {
+		name, method, url, contentType, body string
+		code                                 int
+		verdict, rawHas                      string
+	}{
+		{"forged, raw kept", "GET", base + "ref=" + strconv.FormatInt(id, 10) + "&token=00&orderUuid=" + uuid + "&status=PAID&createdAt=1&checksum=ab",
+			"", "", 403, "bad_token", "token=00&orderUuid=" + uuid + "&status=PAID&createdAt=1&checksum=ab"},
+		{"query too long", "GET", base + "ref=1&pad=" + long, "", "", 414, "malformed", "…[truncated: over 4096 bytes]"},
+		{"query unparsable", "GET", base + "ref=%zz", "", "", 400, "malformed", "ref=%zz"},
+		{"body too large", "POST", valid, "application/x-www-form-urlencoded", "status=" + long, 413, "malformed", "truncated"},
+		{"JSON body unparsable", "POST", valid, "application/json", "{", 400, "malformed", "&{"},
+		{"NUL and invalid UTF-8", "GET", valid + "&orderUuid=%00%FF&status=PAID&createdAt=1&checksum=ab", "", "", 403, "bad_checksum", "orderUuid=%00%FF"},
+	} {
+		before := time.Now()
+		if code := doRequest(t, c.method, c.url, c.contentType, c.body); code != c.code {
+			t.Errorf("%s: HTTP %d, want %d", c.name, code, c.code)
+		}
+		got := s.lastCallback(t)
+		if got.Verdict != c.verdict || !strings.Contains(got.Raw, c.rawHas) || len(got.Raw) > 4200 || got.Remote != "127.0.0.1" ||
+			got.ReceivedAt.Before(before.Add(-time.Second)) || got.ReceivedAt.After(time.Now().Add(time.Second)) {
+			t.Errorf("%s: stored %+v; want verdict %s, raw with %q", c.name, got, c.verdict, c.rawHas)
+		}
+	}
+	if c := s.lastCallback(t); c.FPUUID != "\uFFFD\uFFFD" {
+		t.Errorf("NUL and invalid UTF-8 stored as %q", c.FPUUID)
+	}
+	var stored int
+	s.pool.QueryRow(context.Background(), `SELECT count(*) FROM callbacks`).Scan(&stored)
+	if st, _, _ := s.orderState(t, id); st != "submitted" || stored != 6 {
+		t.Errorf("order %s, %d callbacks stored; want submitted, 6", st, stored)
+	}
+}
+
+// Two words of FP with the same createdAt: the one that arrived last is
+// FP's latest. An older RESERVED arriving after a newer FAILED does not undo
+// it, although the table lets payment_failed move to reserved.
+func TestCallbackTiesAndLateReversal(t *testing.T) {
+	t.Parallel()
+	s := startStack(t, fpfake.Config{Plan: fpfake.NoCallbacks})
+	id, uuid := s.submittedInvoice(t)
+	t0 := time.Now().Unix()
+	for _, status := range []string{"FIRST UNKNOWN", "SECOND UNKNOWN"} {
+		s.sendCallback(t, id, uuid, status, t0)
+		s.waitCallbacksApplied(t)
+	}
+	if st, fp, _ := s.orderState(t, id); st != "submitted" || fp != "SECOND UNKNOWN" {
+		t.Errorf("tie: %s/%s, want submitted/SECOND UNKNOWN", st, fp)
+	}
+	s.sendCallback(t, id, uuid, "FAILED", t0+10)
+	s.waitCallbacksApplied(t)
+	s.sendCallback(t, id, uuid, "RESERVED", t0+5)
+	s.waitCallbacksApplied(t)
+	if st, fp, _ := s.orderState(t, id); st != "payment_failed" || fp != "FAILED" {
+		t.Errorf("late RESERVED: %s/%s, want payment_failed/FAILED", st, fp)
+	}
+	// A newer RESERVED does move it: the payer tried again.
+	s.sendCallback(t, id, uuid, "RESERVED", t0+20)
+	s.waitCallbacksApplied(t)
+	if st, fp, _ := s.orderState(t, id); st != "reserved" || fp != "RESERVED" {
+		t.Errorf("newer RESERVED: %s/%s, want reserved/RESERVED", st, fp)
+	}
+}
+
+// A client that sends its request too slowly is cut off by the server's
+// timeouts (shortened here; the production values are in
+// httpapi.NewHTTPServer), and the receiver keeps serving others. The
+// request trickles one byte every 10 ms and is long enough to take seconds,
+// so it can only end early by being cut off, however slow the machine.
+func TestSlowCallbackClientsAreCutOff(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, fpfake.Config{Plan: fpfake.NoCallbacks}, nil)
+	if s.d.http.ReadHeaderTimeout <= 0 || s.d.http.ReadTimeout <= 0 {
+		t.Fatalf("the worker's HTTP server has no read timeouts: %+v", s.d.http)
+	}
+	s.d.http.ReadHeaderTimeout = 200 * time.Millisecond
+	s.d.http.ReadTimeout = 400 * time.Millisecond
+	s.run(t)
+	addr := strings.TrimPrefix(s.cfg.CallbackBaseURL, "http://")
+	padding := strings.Repeat("a", 400)
+
+	slowHeaders := "GET " + callbackurl.Path + "?ref=1 HTTP/1.1\r\nHost: x\r\nX-Slow: " + padding + "\r\n\r\n"
+	if sent, total := trickle(t, addr, slowHeaders); sent >= total {
+		t.Errorf("slow headers: all %d bytes sent before the server gave up", total)
+	}
+	body := "orderUuid=ODR1&status=PAID&createdAt=1&checksum=" + padding
+	slowBody := "POST " + callbackurl.Path + "?ref=1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n" +
+		"Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
+	if sent, total := trickle(t, addr, slowBody); sent >= total {
+		t.Errorf("slow body: all %d bytes sent before the server gave up", total)
+	}
+	// The receiver still answers a well-behaved client.
+	if code := doRequest(t, "GET", s.cfg.CallbackBaseURL+"/healthz", "", ""); code != http.StatusOK {
+		t.Errorf("healthz after slow clients: HTTP %d", code)
+	}
+}
+
+// trickle writes req to addr one byte every 10 ms until the server closes
+// the connection (or answers), and returns how many bytes it sent.
+func trickle(t *testing.T, addr, req string) (sent, total int) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	closed := make(chan struct{})
+	go func() { // any answer or the close ends the read
+		defer close(closed)
+		_, _ = conn.Read(make([]byte, 1024))
+	}()
+	for sent < len(req) {
+		select {
+		case <-closed:
+			return sent, len(req)
+		case <-time.After(10 * time.Millisecond):
+		}
+		if _, err := conn.Write([]byte{req[sent]}); err != nil {
+			return sent, len(req)
+		}
+		sent++
+	}
+	return sent, len(req)
+}
+
+// A callback job run again after it applied its callback (the worker
+// stopped between its commit and River's completion) changes nothing.
+func TestApplyCallbackJobRunAgain(t *testing.T) {
+	t.Parallel()
+	s := startStack(t, fpfake.Config{Plan: fpfake.NoCallbacks})
+	id, uuid := s.submittedInvoice(t)
+	s.sendCallback(t, id, uuid, "SENT", time.Now().Unix())
+	s.waitCallbacksApplied(t)
+	var callbackID int64
+	var statusAt time.Time
+	if err := s.pool.QueryRow(context.Background(), `SELECT c.id, o.status_at FROM callbacks c JOIN orders o ON o.id = c.order_id`).Scan(&callbackID, &statusAt); err != nil {
+		t.Fatal(err)
+	}
+	w := &jobs.ApplyCallbackWorker{Pool: s.pool, Logger: testLogger(t)}
+	if err := w.Work(context.Background(), &river.Job[jobs.ApplyCallbackArgs]{JobRow: &rivertype.JobRow{}, Args: jobs.ApplyCallbackArgs{CallbackID: callbackID}}); err != nil {
+		t.Fatal(err)
+	}
+	var events int
+	var statusAtAfter time.Time
+	s.pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM order_events WHERE type = 'callback'), status_at FROM orders WHERE id = $1`, id).Scan(&events, &statusAtAfter)
+	if st, fp, _ := s.orderState(t, id); st != "sent" || fp != "SENT" || events != 1 || !statusAtAfter.Equal(statusAt) {
+		t.Errorf("after a second run: %s/%s, %d callback events, status_at %s → %s; want sent/SENT, 1, unchanged", st, fp, events, statusAt, statusAtAfter)
 	}
 }

@@ -86,9 +86,10 @@ func NewHTTPServer(addr string, h http.Handler) *http.Server {
 
 // callback receives FP's GET. Every request to the callback path is stored
 // with its source address, its raw text and a verdict; a trusted one also
-// enqueues the job that applies it, in the same transaction; then it is
-// answered at once. A callback is trusted only when our token (HMAC of our
-// order id) and FP's checksum both check out.
+// enqueues the job that applies it, in the same transaction (shared with
+// the callbacks that arrived meanwhile: see callbackwriter.go); it is
+// answered once that transaction committed. A callback is trusted only when
+// our token (HMAC of our order id) and FP's checksum both check out.
 func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	req := readCallback(w, r)
 	in := store.CallbackIn{RemoteAddr: remoteHost(r.RemoteAddr), RawQuery: storable(req.raw), Verdict: store.VerdictMalformed}

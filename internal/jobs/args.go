@@ -51,11 +51,15 @@ func (ApplyCallbackArgs) InsertOpts() river.InsertOpts {
 
 // Queues returns the River queue configuration. FetchCooldown is lowered from
 // River's 100 ms so a queue of short HTTP jobs is not limited by fetching
-// (RIVER.md §10).
+// (RIVER.md §10). Callbacks are applied by 4 workers, not more: a callback
+// is safe once stored, applying it may lag, and under a burst (2 000 a
+// second in the load benchmark) 20 appliers took the CPU the receiver needs
+// on two cores, so it fell behind; 4 apply a few hundred a second, far above
+// what FP's 4 orders a second bring.
 func Queues(submitWorkers int) map[string]river.QueueConfig {
 	return map[string]river.QueueConfig{
 		QueueSubmit:        {MaxWorkers: submitWorkers, FetchCooldown: 10 * time.Millisecond},
-		QueueCallbacks:     {MaxWorkers: 20, FetchCooldown: 10 * time.Millisecond},
+		QueueCallbacks:     {MaxWorkers: 4, FetchCooldown: 10 * time.Millisecond},
 		river.QueueDefault: {MaxWorkers: 2},
 	}
 }

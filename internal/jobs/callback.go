@@ -10,7 +10,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/frontpayment/fpexport/internal/orderstate"
 	"github.com/frontpayment/fpexport/internal/store"
@@ -32,14 +31,19 @@ func (w *ApplyCallbackWorker) Work(ctx context.Context, job *river.Job[ApplyCall
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
 
-	cb, err := store.GetCallback(ctx, tx, job.Args.CallbackID)
+	cb, err := store.LockCallback(ctx, tx, job.Args.CallbackID)
 	if errors.Is(err, store.ErrNotFound) {
 		return river.JobCancel(fmt.Errorf("callback %d not found", job.Args.CallbackID))
 	}
 	if err != nil {
 		return err
 	}
-	o, err := store.LockOrder(ctx, tx, cb.OrderID)
+	if cb.Result != "" {
+		// Applied already: the job runs again because the worker stopped
+		// between our commit and River's completion. Nothing more to do.
+		return nil
+	}
+	o, err := store.LockOrderForCallback(ctx, tx, cb.OrderID)
 	if err != nil {
 		return err
 	}
@@ -56,9 +60,9 @@ func (w *ApplyCallbackWorker) Work(ctx context.Context, job *river.Job[ApplyCall
 	if err := store.SetCallbackResult(ctx, tx, cb.ID, result); err != nil {
 		return err
 	}
-	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
-		return err
-	}
+	// River completes the job once Work returns (its completer batches
+	// them, cheaper than one more statement here): a run again in between
+	// finds the result above and stops.
 	if err := tx.Commit(ctx); err != nil {
 		return err
 	}
@@ -88,14 +92,18 @@ func applyFPWord(ctx context.Context, tx pgx.Tx, o *store.Order, w fpWord, log *
 	}
 	// FP's latest word (by its createdAt, then by arrival) is what
 	// fp_status shows. An older callback arriving late does not change
-	// that, but it may still move our status forward: MYSTERY (new,
-	// unknown) then a late SENT still means FP sent it. The transition
-	// table never lets it move a status back. A poll's answer arrives
-	// after whatever is stored, so it wins a tie.
+	// that, but it may still move our status strictly forward: MYSTERY
+	// (new, unknown) then a late SENT still means FP sent it, while a late
+	// RESERVED does not undo a newer FAILED. The transition table never
+	// lets a status move back. A poll's answer arrives after whatever is
+	// stored, so it wins a tie.
 	to, known := orderstate.FromFP(w.Status)
 	latest := w.CreatedAt > o.FPStatusCreatedAt ||
 		(w.CreatedAt == o.FPStatusCreatedAt && (w.CallbackID == 0 || w.CallbackID > o.FPStatusCallback))
 	moved := known && orderstate.CanMove(o.Status, to)
+	if !latest {
+		moved = known && orderstate.CanMoveLate(o.Status, to)
+	}
 	if err := store.ApplyFPStatus(ctx, tx, o.ID, w.OrderUUID, w.Status, w.CreatedAt, w.CallbackID, to, moved, latest); err != nil {
 		return "", err
 	}

@@ -88,6 +88,16 @@ func CanMove(from, to Status) bool {
 	return false
 }
 
+// CanMoveLate reports whether FP's word that arrives after a newer one was
+// applied (older by FP's createdAt, then by arrival) may still move an
+// order: only strictly forward, a move the table allows whose reverse it
+// does not. A late SENT after an unknown status still says FP sent it; a late
+// RESERVED must not undo a newer FAILED (reserved and payment_failed move
+// both ways), nor a late PARTIAL REFUNDED repeat itself.
+func CanMoveLate(from, to Status) bool {
+	return CanMove(from, to) && !CanMove(to, from)
+}
+
 // reviewMoves are the decisions an operator may take with `worker review` on
 // an order whose outcome was unknown. They are not FP's word, so CanMove does
 // not list them, and they are the only moves a human makes:

@@ -54,6 +54,24 @@ func TestCanMoveEveryPair(t *testing.T) {
 	}
 }
 
+// TestCanMoveLateEveryPair pins what FP's word older than the one applied
+// may do, every pair: the table's moves except those that go both ways
+// (reserved ↔ payment_failed, partially_refunded → itself).
+func TestCanMoveLateEveryPair(t *testing.T) {
+	t.Parallel()
+	twoWay := map[[2]Status]bool{
+		{Reserved, PaymentFailed}: true, {PaymentFailed, Reserved}: true, {PartlyRefunded, PartlyRefunded}: true,
+	}
+	for _, from := range All {
+		for _, to := range All {
+			want := CanMove(from, to) && !twoWay[[2]Status{from, to}]
+			if got := CanMoveLate(from, to); got != want {
+				t.Errorf("CanMoveLate(%s, %s) = %v, want %v", from, to, got, want)
+			}
+		}
+	}
+}
+
 // TestCanDecideEveryPair pins the operator's review decisions, every pair:
 // only an order in needs_review may be decided, and only to queued (send
 // again) or submitted (FP has it).

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -46,12 +47,67 @@ func SaveCallback(ctx context.Context, db DB, c CallbackIn) (int64, error) {
 	return id, err
 }
 
-// OrderExists tells whether an order id is ours (a valid token for an id we
-// never issued can only come from a leaked secret or a deleted order).
-func OrderExists(ctx context.Context, db DB, id int64) (bool, error) {
-	var ok bool
-	err := db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM orders WHERE id = $1)`, id).Scan(&ok)
-	return ok, err
+// SaveCallbacks stores a group of callbacks, trusted or not, in two
+// statements, and returns their ids in the group's order. The ids are
+// taken from the sequence first and given out in ascending order, so that
+// within a group a later arrival has a higher id (ties on createdAt go by
+// id). A callback naming an order we do not have loses its order id, and an
+// accepted one becomes an orphan: cs is updated in place.
+func SaveCallbacks(ctx context.Context, tx pgx.Tx, cs []CallbackIn) ([]int64, error) {
+	var refs []int64
+	for _, c := range cs {
+		if c.OrderID != 0 {
+			refs = append(refs, c.OrderID)
+		}
+	}
+	var ids, existing []int64
+	err := tx.QueryRow(ctx, `SELECT
+			(SELECT array_agg(nextval('callbacks_id_seq')) FROM generate_series(1, $1)),
+			(SELECT coalesce(array_agg(id), '{}') FROM orders WHERE id = ANY($2))`, len(cs), refs).Scan(&ids, &existing)
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(ids)
+	ours := make(map[int64]bool, len(existing))
+	for _, id := range existing {
+		ours[id] = true
+	}
+	cols := struct {
+		remote, raw, uuid, status, created, verdict []string
+		orderID                                     []*int64
+	}{}
+	for i := range cs {
+		c := &cs[i]
+		if c.OrderID != 0 && !ours[c.OrderID] {
+			c.OrderID = 0
+			if c.Verdict == VerdictAccepted {
+				c.Verdict = VerdictOrphan
+			}
+		}
+		var orderID *int64
+		if c.OrderID != 0 {
+			orderID = &c.OrderID
+		}
+		cols.remote = append(cols.remote, c.RemoteAddr)
+		cols.raw = append(cols.raw, c.RawQuery)
+		cols.orderID = append(cols.orderID, orderID)
+		cols.uuid = append(cols.uuid, c.FPOrderUUID)
+		cols.status = append(cols.status, c.FPStatus)
+		cols.created = append(cols.created, c.CreatedAt)
+		cols.verdict = append(cols.verdict, c.Verdict)
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO callbacks (id, remote_addr, raw_query, order_id, fp_order_uuid, fp_status, created_at, verdict)
+		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[])`,
+		ids, cols.remote, cols.raw, cols.orderID, cols.uuid, cols.status, cols.created, cols.verdict)
+	return ids, err
+}
+
+// LockOrderForCallback reads an order and locks it against other changes of
+// its status until the transaction ends, as LockOrder does, but FOR NO KEY
+// UPDATE: that lock does not block the foreign-key check of a new callback
+// row for the same order, so the receiver never waits for a callback job.
+func LockOrderForCallback(ctx context.Context, tx pgx.Tx, id int64) (*Order, error) {
+	return scanOrder(tx.QueryRow(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1 FOR NO KEY UPDATE`, id))
 }
 
 // Callback is a stored accepted callback.
@@ -64,12 +120,14 @@ type Callback struct {
 	Result      string
 }
 
-// GetCallback reads a stored callback.
-func GetCallback(ctx context.Context, db DB, id int64) (*Callback, error) {
+// LockCallback reads a stored callback and locks it until the transaction
+// ends: a second run of its job waits, then sees the result the first one
+// recorded.
+func LockCallback(ctx context.Context, tx pgx.Tx, id int64) (*Callback, error) {
 	var c Callback
 	var orderID *int64
 	var result *string
-	err := db.QueryRow(ctx, `SELECT id, order_id, fp_order_uuid, fp_status, created_at, result FROM callbacks WHERE id = $1`, id).
+	err := tx.QueryRow(ctx, `SELECT id, order_id, fp_order_uuid, fp_status, created_at, result FROM callbacks WHERE id = $1 FOR NO KEY UPDATE`, id).
 		Scan(&c.ID, &orderID, &c.FPOrderUUID, &c.FPStatus, &c.CreatedAt, &result)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
