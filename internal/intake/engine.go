@@ -55,9 +55,8 @@ type engine struct {
 	seed    maphash.Seed
 
 	// grouped mode
-	cur      string
-	curLines []mapping.Line
-	curRows  []importers.Row
+	cur     string
+	curRows []importers.Row
 	// seen detects a reference coming back (lines not grouped) when no
 	// database does: a dry run. An import lets the database find it
 	// (store.ErrSplitOrder), so memory does not grow with the file.
@@ -72,9 +71,11 @@ type engine struct {
 	rowSeen int
 }
 
+// group is the rows of one order. Their Lines are built when the order is
+// validated, not while reading: on an XLSX the reader is the import's
+// bottleneck, and it does no more than it must.
 type group struct {
-	lines []mapping.Line
-	rows  []importers.Row
+	rows []importers.Row
 }
 
 func newEngine(name string, header []string, hm mapping.HeaderMap, b *mapping.OrderBuilder, src rowSource, lastRow map[uint64]int, seed maphash.Seed, stats *Stats, onRow func(int)) *engine {
@@ -133,11 +134,11 @@ func (e *engine) step() error {
 	if err == io.EOF {
 		e.done = true
 		if e.lastRow == nil {
-			e.finish(e.curLines, e.curRows)
-			e.curLines, e.curRows = nil, nil
+			e.finish(e.curRows)
+			e.curRows = nil
 		}
 		for _, g := range e.open { // cannot happen with a correct index
-			e.finish(g.lines, g.rows)
+			e.finish(g.rows)
 		}
 		return nil
 	}
@@ -149,13 +150,12 @@ func (e *engine) step() error {
 	if e.onRow != nil && e.rowSeen%1000 == 0 {
 		e.onRow(e.rowSeen)
 	}
-	line := e.hm.Line(e.name, row.Number, row.Cells)
-	if mapping.Blank(line) {
+	if e.hm.Blank(row.Cells) {
 		return nil
 	}
-	ref := mapping.OrderRef(line)
+	ref := e.hm.Ref(row.Cells)
 	if ref == "" { // an order of its own, and rejected
-		e.finish([]mapping.Line{line}, []importers.Row{row})
+		e.finish([]importers.Row{row})
 		return nil
 	}
 	if e.lastRow != nil {
@@ -164,15 +164,15 @@ func (e *engine) step() error {
 			g = &group{}
 			e.open[ref] = g
 		}
-		g.lines, g.rows = append(g.lines, line), append(g.rows, row)
+		g.rows = append(g.rows, row)
 		if e.lastRow[e.hash(ref)] == row.Number {
 			delete(e.open, ref)
-			e.finish(g.lines, g.rows)
+			e.finish(g.rows)
 		}
 		return nil
 	}
 	if ref != e.cur {
-		e.finish(e.curLines, e.curRows)
+		e.finish(e.curRows)
 		if e.seen != nil {
 			h := e.hash(ref)
 			if _, dup := e.seen[h]; dup {
@@ -180,23 +180,27 @@ func (e *engine) step() error {
 			}
 			e.seen[h] = struct{}{}
 		}
-		e.cur, e.curLines, e.curRows = ref, nil, nil
+		e.cur, e.curRows = ref, nil
 	}
-	e.curLines, e.curRows = append(e.curLines, line), append(e.curRows, row)
+	e.curRows = append(e.curRows, row)
 	return nil
 }
 
-// finish hands over one order's lines.
-func (e *engine) finish(lines []mapping.Line, rows []importers.Row) {
-	if len(lines) > 0 {
-		e.ready = append(e.ready, group{lines: lines, rows: rows})
+// finish hands over one order's rows.
+func (e *engine) finish(rows []importers.Row) {
+	if len(rows) > 0 {
+		e.ready = append(e.ready, group{rows: rows})
 	}
 }
 
 // validate checks one order's lines, recording a rejected order's rows in
 // stats. Only one goroutine may call it (stats is not locked).
 func (e *engine) validate(g group) (mapping.Order, bool) {
-	o, errs, rejected := e.builder.Build(g.lines)
+	lines := make([]mapping.Line, len(g.rows))
+	for i, r := range g.rows {
+		lines[i] = e.hm.Line(e.name, r.Number, r.Cells)
+	}
+	o, errs, rejected := e.builder.Build(lines)
 	e.hm.NameColumns(e.header, errs) // name the accountant's own header in each error
 	if len(errs) == 0 {
 		e.stats.addOrder(o)
@@ -219,8 +223,7 @@ func indexLastRows(name string, hm mapping.HeaderMap, src rowSource, seed maphas
 		if err != nil {
 			return nil, err
 		}
-		ref := mapping.OrderRef(hm.Line(name, row.Number, row.Cells))
-		if ref != "" {
+		if ref := hm.Ref(row.Cells); ref != "" {
 			last[maphash.String(seed, ref)] = row.Number
 		}
 	}

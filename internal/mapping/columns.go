@@ -101,6 +101,27 @@ func (h HeaderMap) Line(source string, row int, record []string) Line {
 	return Line{Source: source, Row: row, Fields: fields}
 }
 
+// Ref is the order reference of a record, as OrderRef of its Line: read
+// straight from the cells, so a reader can group rows without building
+// their Lines.
+func (h HeaderMap) Ref(record []string) string {
+	if pos, ok := h[colOrderRef]; ok && pos < len(record) {
+		return strings.TrimSpace(record[pos])
+	}
+	return ""
+}
+
+// Blank reports a record whose mapped cells are all empty, as Blank of its
+// Line.
+func (h HeaderMap) Blank(record []string) bool {
+	for _, pos := range h {
+		if pos < len(record) && strings.TrimSpace(record[pos]) != "" {
+			return false
+		}
+	}
+	return true
+}
+
 // NameColumns sets the Header of each error to the file's own name for its
 // column, as the accountant sees it in the file ("Beløp" rather than
 // line_total). header is the header the map was made from; a column the

@@ -109,3 +109,26 @@ func FuzzMapHeader(f *testing.F) {
 		}
 	})
 }
+
+// Ref and Blank read a record's cells as the builder reads its Line: the
+// reader groups rows with them before any Line exists.
+func TestRefAndBlankAgreeWithLine(t *testing.T) {
+	hm := HeaderMap{colOrderRef: 0, colCustomerName: 1, "rate": 2} // column 3 is not mapped
+	for _, rec := range [][]string{
+		{"SO-1", "Kari", "10"},
+		{" SO-2 ", "", ""},
+		{"", "Kari", ""},
+		{"", " ", "\t"},
+		{"", "", "", "only an unmapped cell"},
+		{},
+		{"SO-3"},
+	} {
+		l := hm.Line("f.csv", 2, rec)
+		if got, want := hm.Ref(rec), strings.TrimSpace(l.Fields[colOrderRef]); got != want {
+			t.Errorf("Ref(%q) = %q, want %q", rec, got, want)
+		}
+		if got, want := hm.Blank(rec), blank(l); got != want {
+			t.Errorf("Blank(%q) = %v, want %v", rec, got, want)
+		}
+	}
+}

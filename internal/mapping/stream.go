@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 )
 
 // OrderBuilder validates one order at a time, for importers that stream a
@@ -19,14 +18,7 @@ type OrderBuilder struct {
 // NewOrderBuilder fixes the options (and "today") for a whole import.
 func NewOrderBuilder(opt Options) *OrderBuilder { return &OrderBuilder{b: newBuilder(opt)} }
 
-// OrderRef is the grouping key of a line: its trimmed order_ref ("" for a
-// line without one, which is an order of its own and rejected).
-func OrderRef(l Line) string { return strings.TrimSpace(l.Fields[colOrderRef]) }
-
-// Blank reports a line with no value at all (skipped, as BuildOrders does).
-func Blank(l Line) bool { return blank(l) }
-
-// Build validates the lines of one order (same OrderRef, in row order). It
+// Build validates the lines of one order (same trimmed order_ref, in row order; HeaderMap.Ref groups them). It
 // returns the order, or the errors of its rows; when any row has an error,
 // every other row of the order gets one saying so, and rejected lists all
 // of the order's rows.
