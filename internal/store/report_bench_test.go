@@ -142,7 +142,7 @@ func fillBench(t *testing.T, pool *pgxpool.Pool, n int, day string) {
 			status, status_at, fp_status, fp_order_uuid, payment_url, submitted_at, attempts, last_error, possible_duplicate, imported_at)
 		SELECT kind, 'ORD-' || lpad(i::text, 8, '0'), b, 'ordre-' || lpad(b::text, 5, '0') || '.xlsx', (i - 1) % 1000 + 2,
 			CASE WHEN i % 3 = 0 THEN 'Fjordbåt Ærlig Øl AS ' || i ELSE 'Kari Nordmann-Åsheim ' || i END,
-			(i * 7919) % 2500000 + 4900,
+			(i::bigint * 7919) % 2500000 + 4900,
 			json_build_object('customer', json_build_object('type', CASE WHEN i % 3 = 0 THEN 'corporate' ELSE 'private' END,
 				'personal_number', CASE WHEN i % 3 = 0 THEN '' ELSE lpad((i % 28 + 1)::text, 2, '0') || '0190' || lpad((i % 100000)::text, 5, '0') END),
 				'due_date', CASE WHEN kind = 'payment-link' THEN to_char($2::date + (i % 20) - 5, 'YYYY-MM-DD') ELSE '' END),
