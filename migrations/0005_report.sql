@@ -1,3 +1,6 @@
+-- callbacks.verdict (0001) may now also be 'orphan': token and checksum
+-- check out, but the order is not in this database (store.VerdictOrphan).
+
 -- The reconciliation report at a million orders: masked personal numbers in
 -- the view, and the indexes its queries (and the status re-poll's) use.
 

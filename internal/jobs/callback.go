@@ -43,7 +43,7 @@ func (w *ApplyCallbackWorker) Work(ctx context.Context, job *river.Job[ApplyCall
 		// between our commit and River's completion. Nothing more to do.
 		return nil
 	}
-	o, err := store.LockOrderForCallback(ctx, tx, cb.OrderID)
+	o, err := store.LockOrder(ctx, tx, cb.OrderID)
 	if err != nil {
 		return err
 	}

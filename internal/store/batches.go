@@ -149,7 +149,7 @@ func MergeStaged(ctx context.Context, tx pgx.Tx, batchID int64, staged int) (Bat
 			FROM import_orders i JOIN orders o ON o.kind = i.kind AND o.order_ref = i.order_ref
 			WHERE o.batch_id <> $1 AND o.fingerprint <> i.fingerprint
 			  AND o.status IN ('queued', 'provider_rejected', 'failed', 'submitted', 'sent')
-			FOR UPDATE OF o
+			FOR NO KEY UPDATE OF o
 		), upd AS (
 			UPDATE orders o SET batch_id = $1, source = c.source, source_row = c.source_rows[1],
 				customer_name = c.customer_name, grand_total_ore = c.grand_total_ore, order_data = c.order_data,

@@ -102,14 +102,6 @@ func SaveCallbacks(ctx context.Context, tx pgx.Tx, cs []CallbackIn) ([]int64, er
 	return ids, err
 }
 
-// LockOrderForCallback reads an order and locks it against other changes of
-// its status until the transaction ends, as LockOrder does, but FOR NO KEY
-// UPDATE: that lock does not block the foreign-key check of a new callback
-// row for the same order, so the receiver never waits for a callback job.
-func LockOrderForCallback(ctx context.Context, tx pgx.Tx, id int64) (*Order, error) {
-	return scanOrder(tx.QueryRow(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1 FOR NO KEY UPDATE`, id))
-}
-
 // Callback is a stored accepted callback.
 type Callback struct {
 	ID          int64

@@ -47,9 +47,13 @@ func scanOrder(row pgx.Row) (*Order, error) {
 	return &o, err
 }
 
-// LockOrder reads an order and locks it until the transaction ends.
+// LockOrder reads an order and locks it against other changes until the
+// transaction ends. Every lock on an order is FOR NO KEY UPDATE, never FOR
+// UPDATE: no transaction changes an order's id or deletes it, and this lock
+// does not block the foreign-key check of a new callback or attempt row for
+// the same order, so the callback receiver never waits for a job.
 func LockOrder(ctx context.Context, tx pgx.Tx, id int64) (*Order, error) {
-	return scanOrder(tx.QueryRow(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1 FOR UPDATE`, id))
+	return scanOrder(tx.QueryRow(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1 FOR NO KEY UPDATE`, id))
 }
 
 // OpenAttempt is an attempt whose request may have gone out without an answer.
@@ -72,7 +76,7 @@ func LockForSubmit(ctx context.Context, tx pgx.Tx, id int64) (*Order, *OpenAttem
 		FROM orders o LEFT JOIN LATERAL (
 			SELECT id, attempt, started_at FROM submit_attempts
 			WHERE order_id = o.id AND outcome IS NULL ORDER BY attempt DESC LIMIT 1) a ON true
-		WHERE o.id = $1 FOR UPDATE OF o`, id).Scan(&o.ID, &o.Kind, &o.Ref, &o.Version, &o.Status, &o.Data, &o.FPStatus,
+		WHERE o.id = $1 FOR NO KEY UPDATE OF o`, id).Scan(&o.ID, &o.Kind, &o.Ref, &o.Version, &o.Status, &o.Data, &o.FPStatus,
 		&o.FPStatusCreatedAt, &o.FPStatusCallback, &o.FPOrderUUID, &o.Attempts, &o.GrandTotalOre, &aID, &aAttempt, &aStarted)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil, ErrNotFound
@@ -185,11 +189,11 @@ func RecordCreated(ctx context.Context, db DB, orderID, attemptID int64, attempt
 func StartSubmit(ctx context.Context, db DB, orderID, jobID int64, jobAttempt int) (o *Order, attemptID int64, attempt int, ok bool, err error) {
 	var od Order
 	err = db.QueryRow(ctx, `WITH cur AS (
-			SELECT * FROM orders WHERE id = $1 FOR UPDATE
+			SELECT * FROM orders WHERE id = $1 FOR NO KEY UPDATE
 		), ready AS (
 			-- queued only: 'submitting' means an attempt started (perhaps by
 			-- a run that crashed, perhaps by a concurrent one this statement
-			-- waited for, whose attempt its snapshot cannot see). FOR UPDATE
+			-- waited for, whose attempt its snapshot cannot see). The row lock
 			-- returns the row as committed after the wait.
 			SELECT cur.* FROM cur WHERE status = 'queued'
 				AND NOT EXISTS (SELECT 1 FROM submit_attempts WHERE order_id = $1 AND outcome IS NULL)

@@ -57,7 +57,7 @@ type Retried struct {
 func RetryFailed(ctx context.Context, tx pgx.Tx, orderID int64, d RetryDecision) (*Retried, error) {
 	var r Retried
 	var status orderstate.Status
-	err := tx.QueryRow(ctx, `SELECT id, kind, order_ref, status, coalesce(last_error, '') FROM orders WHERE id = $1 FOR UPDATE`, orderID).
+	err := tx.QueryRow(ctx, `SELECT id, kind, order_ref, status, coalesce(last_error, '') FROM orders WHERE id = $1 FOR NO KEY UPDATE`, orderID).
 		Scan(&r.Order.ID, &r.Order.Kind, &r.Order.Ref, &status, &r.LastError)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("order %d: %w", orderID, ErrNotFound)

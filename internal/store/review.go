@@ -162,7 +162,7 @@ func lockForDecision(ctx context.Context, tx pgx.Tx, id int64, to orderstate.Sta
 	var o reviewed
 	err := tx.QueryRow(ctx, `SELECT id, kind, order_ref, status, coalesce(fp_order_uuid, ''), coalesce(possible_duplicate, ''),
 			coalesce(review_reason, ''), version
-		FROM orders WHERE id = $1 FOR UPDATE`, id).
+		FROM orders WHERE id = $1 FOR NO KEY UPDATE`, id).
 		Scan(&o.ID, &o.Kind, &o.Ref, &o.Status, &o.FPOrderUUID, &o.PossibleDuplicate, &o.ReviewReason, &o.Version)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("order %d: %w", id, ErrNotFound)
