@@ -281,7 +281,7 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name := fmt.Sprintf("reconciliation-%s_%s.%s", from, to, format)
-	out := &countingWriter{w: w}
+	out := &report.CountingWriter{W: w}
 	err = store.WithReport(r.Context(), s.Pool, from, to, time.Now(), s.StaleAfter, func(rep *report.Report) error {
 		switch format {
 		case "json":
@@ -297,23 +297,11 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 	})
 	if err != nil {
 		s.Logger.Error("report failed", "error", err, "from", from, "to", to, "format", format)
-		if out.n == 0 { // nothing sent yet: the client can still be told
+		if out.N == 0 { // nothing sent yet: the client can still be told
 			w.Header().Del("Content-Disposition")
 			http.Error(w, "report failed", http.StatusInternalServerError)
 		}
 	}
-}
-
-// countingWriter counts the bytes of a response written so far.
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }
 
 // Period resolves a report period: both dates YYYY-MM-DD in loc; empty

@@ -58,7 +58,7 @@ func WriteFileAs(path string, r *Report, format string, csvComma rune) (FileInfo
 	}
 	defer os.Remove(tmp.Name())
 	h := sha256.New()
-	cw := &byteCounter{w: io.MultiWriter(tmp, h)}
+	cw := &CountingWriter{W: io.MultiWriter(tmp, h)}
 	if err := WriteAs(cw, r, format, csvComma); err != nil {
 		tmp.Close()
 		return FileInfo{}, err
@@ -69,16 +69,19 @@ func WriteFileAs(path string, r *Report, format string, csvComma rune) (FileInfo
 	if err := os.Rename(tmp.Name(), path); err != nil {
 		return FileInfo{}, err
 	}
-	return FileInfo{Bytes: cw.n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+	return FileInfo{Bytes: cw.N, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
 }
 
-type byteCounter struct {
-	w io.Writer
-	n int64
+// CountingWriter counts the bytes written through it: the size of a
+// report file, or whether a report that failed had already been sent in
+// part (then its HTTP status can no longer say so).
+type CountingWriter struct {
+	W io.Writer
+	N int64
 }
 
-func (c *byteCounter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
+func (c *CountingWriter) Write(p []byte) (int, error) {
+	n, err := c.W.Write(p)
+	c.N += int64(n)
 	return n, err
 }

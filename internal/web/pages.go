@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -324,7 +323,7 @@ func (h *Handler) reportDownload(w http.ResponseWriter, r *http.Request, req req
 	if to != from {
 		name = "reconciliation-" + from + "_" + to + "." + format
 	}
-	out := &countingWriter{w: w}
+	out := &report.CountingWriter{W: w}
 	err = store.WithReport(r.Context(), h.cfg.Pool, from, to, h.now(), h.cfg.StaleAfter, func(rep *report.Report) error {
 		w.Header().Set("Content-Type", contentType(name))
 		w.Header().Set("Content-Disposition", attachment(name))
@@ -332,23 +331,11 @@ func (h *Handler) reportDownload(w http.ResponseWriter, r *http.Request, req req
 	})
 	if err != nil {
 		h.logger.ErrorContext(r.Context(), "web: report failed", "error", err, "from", from, "to", to, "format", format)
-		if out.n == 0 { // nothing sent yet: the page can still say so
+		if out.N == 0 { // nothing sent yet: the page can still say so
 			w.Header().Del("Content-Disposition")
 			h.fail(w, req, http.StatusInternalServerError, label(req.lang, "error.internal"))
 		}
 	}
-}
-
-// countingWriter counts what a response has sent.
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
 }
 
 func isFormat(f string) bool {
