@@ -39,6 +39,7 @@ import (
 	"github.com/frontpayment/fpexport/internal/importers"
 	"github.com/frontpayment/fpexport/internal/inbox"
 	"github.com/frontpayment/fpexport/internal/intake"
+	"github.com/frontpayment/fpexport/internal/logging"
 	"github.com/frontpayment/fpexport/internal/mapping"
 	"github.com/frontpayment/fpexport/internal/store"
 )
@@ -141,7 +142,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		opt.Mapping.Profile = p
 	}
-	if isTerminal(stdout) {
+	if logging.IsTerminal(stdout) {
 		opt.Progress = func(file string, rows int) { fmt.Fprintf(stdout, "\r%s: %d rows read…", file, rows) }
 	}
 	if imports {
@@ -269,17 +270,6 @@ func report(stdout, stderr io.Writer, files []*intake.File, res *intake.Committe
 		fmt.Fprintf(stdout, "rejected rows written to %s\n", errorsOut)
 	}
 	return code
-}
-
-// isTerminal reports whether w is a terminal (progress is shown only there;
-// logs and cron get the one-line summaries).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 func printFile(w io.Writer, f *intake.File) {

@@ -6,10 +6,9 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/frontpayment/fpexport/internal/fpfake"
+	"github.com/frontpayment/fpexport/internal/metrics/metricstest"
 )
 
 // scrapeMetrics GETs the worker's /metrics and parses the text format.
@@ -23,38 +22,7 @@ func scrapeMetrics(t *testing.T, s *stack) map[string]*dto.MetricFamily {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /metrics: HTTP %d", resp.StatusCode)
 	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(resp.Body)
-	if err != nil {
-		t.Fatalf("parsing /metrics: %v", err)
-	}
-	return fams
-}
-
-// metricValue is the value of the series with these labels (name, value
-// pairs), a histogram's sample count; ok false when there is none.
-func metricValue(fams map[string]*dto.MetricFamily, name string, labels ...string) (v float64, ok bool) {
-next:
-	for _, m := range fams[name].GetMetric() {
-		have := map[string]string{}
-		for _, l := range m.GetLabel() {
-			have[l.GetName()] = l.GetValue()
-		}
-		for i := 0; i+1 < len(labels); i += 2 {
-			if have[labels[i]] != labels[i+1] {
-				continue next
-			}
-		}
-		switch {
-		case m.Counter != nil:
-			return m.Counter.GetValue(), true
-		case m.Gauge != nil:
-			return m.Gauge.GetValue(), true
-		case m.Histogram != nil:
-			return float64(m.Histogram.GetSampleCount()), true
-		}
-	}
-	return 0, false
+	return metricstest.Parse(t, resp.Body)
 }
 
 // A running worker's /metrics after four orders are sent and their
@@ -84,15 +52,15 @@ func TestMetricsEndpoint(t *testing.T) {
 		{"fpexport_queue_oldest_job_age_seconds", []string{"queue", "submit"}, 0},
 		{"fpexport_database_up", nil, 1},
 	} {
-		if got, ok := metricValue(fams, c.name, c.labels...); !ok || got != c.want {
+		if got, ok := metricstest.Value(fams, c.name, c.labels...); !ok || got != c.want {
 			t.Errorf("%s%v = %v (found %v), want %v", c.name, c.labels, got, ok, c.want)
 		}
 	}
 	// Four requests at 20/s: at least the last ones waited for their slot.
-	if n, ok := metricValue(fams, "fpexport_ratelimit_waits_total", "reason", "pace"); !ok || n < 1 {
+	if n, ok := metricstest.Value(fams, "fpexport_ratelimit_waits_total", "reason", "pace"); !ok || n < 1 {
 		t.Errorf("fpexport_ratelimit_waits_total{reason=pace} = %v (found %v), want ≥ 1", n, ok)
 	}
-	if secs, ok := metricValue(fams, "fpexport_ratelimit_wait_seconds_total", "reason", "pace"); !ok || secs <= 0 {
+	if secs, ok := metricstest.Value(fams, "fpexport_ratelimit_wait_seconds_total", "reason", "pace"); !ok || secs <= 0 {
 		t.Errorf("fpexport_ratelimit_wait_seconds_total{reason=pace} = %v (found %v), want > 0", secs, ok)
 	}
 	if fams["go_goroutines"] == nil || fams["process_resident_memory_bytes"] == nil {
@@ -105,7 +73,7 @@ func TestMetricsEndpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	if n, ok := metricValue(scrapeMetrics(t, s), "fpexport_callbacks_total", "verdict", "bad_token"); !ok || n != 1 {
+	if n, ok := metricstest.Value(scrapeMetrics(t, s), "fpexport_callbacks_total", "verdict", "bad_token"); !ok || n != 1 {
 		t.Errorf("fpexport_callbacks_total{verdict=bad_token} = %v (found %v), want 1", n, ok)
 	}
 }

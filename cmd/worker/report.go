@@ -129,11 +129,7 @@ func writeReportAs(rep *report.Report, format string, csvComma rune, path string
 
 // listReports prints the reports table, newest period first.
 func listReports(ctx context.Context, getenv func(string) string, format string, stdout io.Writer) error {
-	cfg, err := loadConfig(getenv, requirement{})
-	if err != nil {
-		return err
-	}
-	pool, err := openCurrentPool(ctx, cfg, 2)
+	cfg, pool, err := openCommandDB(ctx, getenv)
 	if err != nil {
 		return err
 	}

@@ -98,11 +98,7 @@ func cmdReview(ctx context.Context, args []string, getenv func(string) string, s
 		}
 	}
 
-	cfg, err := loadConfig(getenv, requirement{})
-	if err != nil {
-		return err
-	}
-	pool, err := openCurrentPool(ctx, cfg, 2)
+	cfg, pool, err := openCommandDB(ctx, getenv)
 	if err != nil {
 		return err
 	}

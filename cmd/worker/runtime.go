@@ -80,6 +80,20 @@ func openCurrentPool(ctx context.Context, cfg *config, maxConns int32) (*pgxpool
 	return pool, nil
 }
 
+// openCommandDB is what a one-off command (status, retry, review, report
+// --list) needs: its settings and a small pool on a current schema.
+func openCommandDB(ctx context.Context, getenv func(string) string) (*config, *pgxpool.Pool, error) {
+	cfg, err := loadConfig(getenv, requirement{})
+	if err != nil {
+		return nil, nil, err
+	}
+	pool, err := openCurrentPool(ctx, cfg, 2)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cfg, pool, nil
+}
+
 // daemon is the running worker: River client and HTTP server on one pool.
 type daemon struct {
 	pool     *pgxpool.Pool

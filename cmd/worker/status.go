@@ -70,11 +70,7 @@ func cmdStatus(ctx context.Context, args []string, getenv func(string) string, s
 		}
 	}
 
-	cfg, err := loadConfig(getenv, requirement{})
-	if err != nil {
-		return err
-	}
-	pool, err := openCurrentPool(ctx, cfg, 2)
+	cfg, pool, err := openCommandDB(ctx, getenv)
 	if err != nil {
 		return err
 	}
@@ -348,11 +344,7 @@ func cmdRetry(ctx context.Context, args []string, getenv func(string) string, st
 		return usageErr("--by is empty and $USER is not set: say who decides")
 	}
 
-	cfg, err := loadConfig(getenv, requirement{})
-	if err != nil {
-		return err
-	}
-	pool, err := openCurrentPool(ctx, cfg, 2)
+	_, pool, err := openCommandDB(ctx, getenv)
 	if err != nil {
 		return err
 	}

@@ -171,76 +171,69 @@ func (w *RepollWorker) poll(ctx context.Context, o store.RepollOrder, log *slog.
 	return false, err
 }
 
-// apply moves the order on FP's answer in one transaction with its event,
-// as a callback would, unless the order left the poll's states meanwhile
-// (a changed re-import queued an update, a human took it) or now names
-// another FP order.
+// apply moves the order on FP's answer, with its event, as a callback
+// would.
 func (w *RepollWorker) apply(ctx context.Context, ro store.RepollOrder, word fpWord, log *slog.Logger) error {
-	tx, err := w.Pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
-	o, err := lockUnchanged(ctx, tx, ro)
-	if err != nil || o == nil {
-		if o == nil && err == nil {
-			log.Info("status poll answer not applied: order changed meanwhile")
+	var result string
+	done, err := w.inUnchanged(ctx, ro, func(tx pgx.Tx, o *store.Order) error {
+		log = log.With("order_ref", o.Ref, "kind", o.Kind, "fp_status", word.Status)
+		var err error
+		if result, err = applyFPWord(ctx, tx, o, word, log); err != nil {
+			return err
 		}
+		detail := map[string]any{"fp_status": word.Status, "fp_order_uuid": word.OrderUUID, "created_at": fmt.Sprint(word.CreatedAt), "result": result, "source": "repoll"}
+		return store.AddEvent(ctx, tx, o.ID, "callback", "", 0, detail)
+	})
+	switch {
+	case err != nil:
 		return err
+	case !done:
+		log.Info("status poll answer not applied: order changed meanwhile")
+	default:
+		log.Info("status poll applied", "result", result)
 	}
-	log = log.With("order_ref", o.Ref, "kind", o.Kind, "fp_status", word.Status)
-	result, err := applyFPWord(ctx, tx, o, word, log)
-	if err != nil {
-		return err
-	}
-	detail := map[string]any{"fp_status": word.Status, "fp_order_uuid": word.OrderUUID, "created_at": fmt.Sprint(word.CreatedAt), "result": result, "source": "repoll"}
-	if err := store.AddEvent(ctx, tx, o.ID, "callback", "", 0, detail); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
-		return err
-	}
-	log.Info("status poll applied", "result", result)
 	return nil
-}
-
-// lockUnchanged locks the polled order in tx; nil when it left the poll's
-// states meanwhile (a changed re-import queued an update, a human took it)
-// or now names another FP order.
-func lockUnchanged(ctx context.Context, tx pgx.Tx, ro store.RepollOrder) (*store.Order, error) {
-	o, err := store.LockOrder(ctx, tx, ro.ID)
-	if err != nil || o.FPOrderUUID != ro.FPOrderUUID || !awaitsFP(o.Status) {
-		return nil, err
-	}
-	return o, nil
 }
 
 // notFound records that FP does not know the order; its status stays, for a
 // human to look at (last_error says why). The event also keeps the order out
 // of the poll until After has passed again.
 func (w *RepollWorker) notFound(ctx context.Context, ro store.RepollOrder, ferr error, log *slog.Logger) error {
-	tx, err := w.Pool.Begin(ctx)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
-	o, err := lockUnchanged(ctx, tx, ro)
-	if err != nil || o == nil {
-		return err
-	}
-	msg := "FP does not know order " + ro.FPOrderUUID + " (status poll: " + ferr.Error() + ")"
-	if err := store.SetLastError(ctx, tx, o.ID, msg); err != nil {
-		return err
-	}
-	detail := map[string]any{"fp_order_uuid": ro.FPOrderUUID, "http_status": 404, "message": ferr.Error(), "source": "repoll"}
-	if err := store.AddEvent(ctx, tx, o.ID, "repoll_not_found", "", 0, detail); err != nil {
-		return err
-	}
-	if err := tx.Commit(ctx); err != nil {
+	var o *store.Order
+	done, err := w.inUnchanged(ctx, ro, func(tx pgx.Tx, locked *store.Order) error {
+		o = locked
+		msg := "FP does not know order " + ro.FPOrderUUID + " (status poll: " + ferr.Error() + ")"
+		if err := store.SetLastError(ctx, tx, o.ID, msg); err != nil {
+			return err
+		}
+		detail := map[string]any{"fp_order_uuid": ro.FPOrderUUID, "http_status": 404, "message": ferr.Error(), "source": "repoll"}
+		return store.AddEvent(ctx, tx, o.ID, "repoll_not_found", "", 0, detail)
+	})
+	if err != nil || !done {
 		return err
 	}
 	log.Warn("FP does not know the order; left for a human", "order_ref", o.Ref, "status", o.Status)
 	return nil
+}
+
+// inUnchanged runs fn in a transaction with the polled order locked, and
+// commits; done is false, and nothing is written, when the order left the
+// poll's states meanwhile (a changed re-import queued an update, a human
+// took it) or now names another FP order.
+func (w *RepollWorker) inUnchanged(ctx context.Context, ro store.RepollOrder, fn func(pgx.Tx, *store.Order) error) (done bool, err error) {
+	tx, err := w.Pool.Begin(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck
+	o, err := store.LockOrder(ctx, tx, ro.ID)
+	if err != nil || o.FPOrderUUID != ro.FPOrderUUID || !awaitsFP(o.Status) {
+		return false, err
+	}
+	if err := fn(tx, o); err != nil {
+		return false, err
+	}
+	return true, tx.Commit(ctx)
 }
 
 // awaitsFP reports whether an order in state s is one the poll asks about.

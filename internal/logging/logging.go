@@ -22,7 +22,7 @@ var Formats = []string{"text", "json"}
 func New(format string, w io.Writer) *slog.Logger {
 	if format == "" {
 		format = "json"
-		if isTerminal(w) {
+		if IsTerminal(w) {
 			format = "text"
 		}
 	}
@@ -33,9 +33,9 @@ func New(format string, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// isTerminal reports whether w is a character device (a terminal), without
+// IsTerminal reports whether w is a character device (a terminal), without
 // a dependency: a pipe, a file or journald's socket is not.
-func isTerminal(w io.Writer) bool {
+func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

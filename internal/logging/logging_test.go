@@ -30,7 +30,7 @@ func TestFormatByOutput(t *testing.T) {
 			t.Errorf("LOG_FORMAT=%q: %q", format, buf.String())
 		}
 	}
-	if isTerminal(&bytes.Buffer{}) {
+	if IsTerminal(&bytes.Buffer{}) {
 		t.Error("a buffer taken for a terminal")
 	}
 }

@@ -10,12 +10,11 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/frontpayment/fpexport/internal/jobs"
+	"github.com/frontpayment/fpexport/internal/metrics/metricstest"
 	"github.com/frontpayment/fpexport/internal/testdb"
 )
 
@@ -29,42 +28,7 @@ func scrape(t *testing.T, h http.Handler) map[string]*dto.MetricFamily {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET /metrics: %d %s", rec.Code, rec.Body)
 	}
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(rec.Body)
-	if err != nil {
-		t.Fatalf("parsing /metrics: %v", err)
-	}
-	return fams
-}
-
-// value is the value of the series of family name with the labels given
-// (name=value pairs); ok is false when there is none.
-func value(fams map[string]*dto.MetricFamily, name string, labels ...string) (float64, bool) {
-	f := fams[name]
-	if f == nil {
-		return 0, false
-	}
-next:
-	for _, m := range f.GetMetric() {
-		have := map[string]string{}
-		for _, l := range m.GetLabel() {
-			have[l.GetName()] = l.GetValue()
-		}
-		for i := 0; i+1 < len(labels); i += 2 {
-			if have[labels[i]] != labels[i+1] {
-				continue next
-			}
-		}
-		switch {
-		case m.Counter != nil:
-			return m.Counter.GetValue(), true
-		case m.Gauge != nil:
-			return m.Gauge.GetValue(), true
-		case m.Histogram != nil:
-			return float64(m.Histogram.GetSampleCount()), true
-		}
-	}
-	return 0, false
+	return metricstest.Parse(t, rec.Body)
 }
 
 // The counters count, the gauges read the database (orders per status,
@@ -125,11 +89,11 @@ func TestMetrics(t *testing.T) {
 		{"fpexport_queue_oldest_job_age_seconds", []string{"queue", "callbacks"}, 0},
 		{"fpexport_database_up", nil, 1},
 	} {
-		if got, ok := value(fams, c.name, c.labels...); !ok || got != c.want {
+		if got, ok := metricstest.Value(fams, c.name, c.labels...); !ok || got != c.want {
 			t.Errorf("%s%v = %v (found %v), want %v", c.name, c.labels, got, ok, c.want)
 		}
 	}
-	if age, ok := value(fams, "fpexport_queue_oldest_job_age_seconds", "queue", "submit"); !ok || age < 0 || age > 600 {
+	if age, ok := metricstest.Value(fams, "fpexport_queue_oldest_job_age_seconds", "queue", "submit"); !ok || age < 0 || age > 600 {
 		t.Errorf("oldest submit job age = %v (found %v)", age, ok)
 	}
 	for _, name := range []string{"go_goroutines", "process_cpu_seconds_total"} {
@@ -141,10 +105,10 @@ func TestMetrics(t *testing.T) {
 	// The database gone: the scrape still answers, saying so.
 	pool.Close()
 	fams = scrape(t, m.Handler())
-	if up, ok := value(fams, "fpexport_database_up"); !ok || up != 0 {
+	if up, ok := metricstest.Value(fams, "fpexport_database_up"); !ok || up != 0 {
 		t.Errorf("fpexport_database_up = %v (found %v) with the database closed, want 0", up, ok)
 	}
-	if got, ok := value(fams, "fpexport_submissions_total", "outcome", "created"); !ok || got != 2 {
+	if got, ok := metricstest.Value(fams, "fpexport_submissions_total", "outcome", "created"); !ok || got != 2 {
 		t.Errorf("counters lost when the database is gone: %v %v", got, ok)
 	}
 }

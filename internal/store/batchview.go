@@ -44,20 +44,22 @@ func scanBatchSummary(row pgx.Row) (BatchSummary, error) {
 
 // RecentBatches lists the newest batches first, at most limit.
 func RecentBatches(ctx context.Context, db DB, limit int) ([]BatchSummary, error) {
-	rows, err := db.Query(ctx, batchSummarySelect+` ORDER BY b.id DESC LIMIT $1`, limit)
+	return queryBatchSummaries(ctx, db, ` ORDER BY b.id DESC LIMIT $1`, limit)
+}
+
+// BatchesSince lists the batches imported at or after since, newest first
+// (`worker status`).
+func BatchesSince(ctx context.Context, db DB, since time.Time) ([]BatchSummary, error) {
+	return queryBatchSummaries(ctx, db, ` WHERE b.imported_at >= $1 ORDER BY b.id DESC`, since)
+}
+
+// queryBatchSummaries reads the batches batchSummarySelect + rest selects.
+func queryBatchSummaries(ctx context.Context, db DB, rest string, args ...any) ([]BatchSummary, error) {
+	rows, err := db.Query(ctx, batchSummarySelect+rest, args...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []BatchSummary
-	for rows.Next() {
-		b, err := scanBatchSummary(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (BatchSummary, error) { return scanBatchSummary(r) })
 }
 
 // BatchByID reads one batch with its live counts (ErrNotFound if none).

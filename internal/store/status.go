@@ -5,25 +5,6 @@ import (
 	"time"
 )
 
-// BatchesSince lists the batches imported at or after since, newest first,
-// with their live counts per status (`worker status`).
-func BatchesSince(ctx context.Context, db DB, since time.Time) ([]BatchSummary, error) {
-	rows, err := db.Query(ctx, batchSummarySelect+` WHERE b.imported_at >= $1 ORDER BY b.id DESC`, since)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []BatchSummary
-	for rows.Next() {
-		b, err := scanBatchSummary(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, b)
-	}
-	return out, rows.Err()
-}
-
 // OrderCountsByStatus counts all orders per status (the metrics' gauge).
 func OrderCountsByStatus(ctx context.Context, db DB) (map[string]int64, error) {
 	rows, err := db.Query(ctx, `SELECT status, count(*) FROM orders GROUP BY status`)

@@ -135,21 +135,11 @@ type batchData struct {
 }
 
 func (h *Handler) batchPage(w http.ResponseWriter, r *http.Request, req request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		h.fail(w, req, http.StatusNotFound, label(req.lang, "error.not_found"))
+	b, ok := h.batchOfPath(w, r, req)
+	if !ok {
 		return
 	}
-	ctx := r.Context()
-	b, err := store.BatchByID(ctx, h.cfg.Pool, id)
-	if errors.Is(err, store.ErrNotFound) {
-		h.fail(w, req, http.StatusNotFound, label(req.lang, "error.not_found"))
-		return
-	}
-	if err != nil {
-		h.internalError(w, r, req, "reading batch", err)
-		return
-	}
+	ctx, id := r.Context(), b.ID
 	orders, err := store.BatchOrders(ctx, h.cfg.Pool, id, maxOrdersShown+1)
 	if err != nil {
 		h.internalError(w, r, req, "reading batch orders", err)
@@ -178,26 +168,36 @@ func (h *Handler) batchPage(w http.ResponseWriter, r *http.Request, req request)
 	h.render(w, r, http.StatusOK, "batch", p)
 }
 
+// batchOfPath reads the batch the path's {id} names; false when the page
+// has already answered (not found, or an error).
+func (h *Handler) batchOfPath(w http.ResponseWriter, r *http.Request, req request) (store.BatchSummary, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		h.fail(w, req, http.StatusNotFound, label(req.lang, "error.not_found"))
+		return store.BatchSummary{}, false
+	}
+	b, err := store.BatchByID(r.Context(), h.cfg.Pool, id)
+	if errors.Is(err, store.ErrNotFound) {
+		h.fail(w, req, http.StatusNotFound, label(req.lang, "error.not_found"))
+		return b, false
+	}
+	if err != nil {
+		h.internalError(w, r, req, "reading batch", err)
+		return b, false
+	}
+	return b, true
+}
+
 // batchErrorFile sends the batch's rejected rows for the accountant to
 // fix: the error file written when the file was imported here (the input's
 // own format and columns, with an errors column), or, for a batch imported
 // otherwise (enqueue, inbox, ERP), one made from the stored rejected rows.
 func (h *Handler) batchErrorFile(w http.ResponseWriter, r *http.Request, req request) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		h.fail(w, req, http.StatusNotFound, label(req.lang, "error.not_found"))
+	b, ok := h.batchOfPath(w, r, req)
+	if !ok {
 		return
 	}
-	ctx := r.Context()
-	b, err := store.BatchByID(ctx, h.cfg.Pool, id)
-	if errors.Is(err, store.ErrNotFound) {
-		h.fail(w, req, http.StatusNotFound, label(req.lang, "error.not_found"))
-		return
-	}
-	if err != nil {
-		h.internalError(w, r, req, "reading batch", err)
-		return
-	}
+	ctx, id := r.Context(), b.ID
 	if path, ok := h.keptErrorFile(b.SHA256); ok {
 		serveDownload(w, r, path, filepath.Base(path))
 		return
