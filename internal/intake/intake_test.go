@@ -139,24 +139,64 @@ func TestScatteredAcrossChunks(t *testing.T) {
 		b.WriteString(line(fmt.Sprintf("N-%d", i), "n", "1.00"))
 	}
 	b.WriteString(line("A", "a2", "50.00"))
-	pool := testdb.New(t)
-	ctx := context.Background()
-	inserter, _ := river.NewClient(riverpgxv5.New(pool), &river.Config{})
-	f, err := intake.Open(write(t, "far.csv", b.String()), options())
+	// The XLSX takes the other pipeline (checking in the writer): its
+	// write fails, stops the reader, and the file is read again, the same.
+	for _, name := range []string{"far.csv", "far.xlsx"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			pool := testdb.New(t)
+			ctx := context.Background()
+			inserter, _ := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+			path := write(t, name, b.String())
+			if strings.HasSuffix(name, ".xlsx") {
+				path = writeXLSX(t, name, b.String())
+			}
+			f, err := intake.Open(path, options())
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := intake.Commit(ctx, pool, inserter, []*intake.File{f}, intake.CommitOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := res.Batches[0].Counts[store.OrderNew]; n != 3001 || res.Batches[0].JobsQueued != 3001 {
+				t.Errorf("new orders = %d, jobs %d; want 3001", n, res.Batches[0].JobsQueued)
+			}
+			var total int64
+			if err := pool.QueryRow(ctx, `SELECT grand_total_ore FROM orders WHERE order_ref = 'A'`).Scan(&total); err != nil || total != 15000 {
+				t.Errorf("order A: %d øre, %v; want 15000", total, err)
+			}
+		})
+	}
+}
+
+// writeXLSX writes simple CSV content (no quoted commas) as a workbook.
+func writeXLSX(t *testing.T, name, content string) string {
+	t.Helper()
+	x := excelize.NewFile()
+	sw, err := x.NewStreamWriter("Sheet1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := intake.Commit(ctx, pool, inserter, []*intake.File{f}, intake.CommitOptions{})
-	if err != nil {
+	for i, l := range strings.Split(strings.TrimSpace(content), "\n") {
+		fields := strings.Split(l, ",")
+		cells := make([]any, len(fields))
+		for j, v := range fields {
+			cells[j] = v
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, i+1)
+		if err := sw.SetRow(cell, cells); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sw.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	if n := res.Batches[0].Counts[store.OrderNew]; n != 3001 || res.Batches[0].JobsQueued != 3001 {
-		t.Errorf("new orders = %d, jobs %d; want 3001", n, res.Batches[0].JobsQueued)
+	p := filepath.Join(t.TempDir(), name)
+	if err := x.SaveAs(p); err != nil {
+		t.Fatal(err)
 	}
-	var total int64
-	if err := pool.QueryRow(ctx, `SELECT grand_total_ore FROM orders WHERE order_ref = 'A'`).Scan(&total); err != nil || total != 15000 {
-		t.Errorf("order A: %d øre, %v; want 15000", total, err)
-	}
+	return p
 }
 
 // Open keeps an XLSX open for its first read (it is not unpacked twice);
@@ -164,21 +204,7 @@ func TestScatteredAcrossChunks(t *testing.T) {
 func TestOpenedFilesLeaveNothingBehind(t *testing.T) {
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp) // where excelize and the reader unpack
-	path := filepath.Join(t.TempDir(), "orders.xlsx")
-	x := excelize.NewFile()
-	for i, rec := range [][]string{
-		strings.Split(strings.TrimSpace(header), ","),
-		strings.Split(strings.TrimSpace(line("A", "a1", "100.00")), ","),
-		strings.Split(strings.TrimSpace(line("B", "b1", "10.00")), ","),
-	} {
-		cell, _ := excelize.CoordinatesToCellName(1, i+1)
-		if err := x.SetSheetRow("Sheet1", cell, &rec); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := x.SaveAs(path); err != nil {
-		t.Fatal(err)
-	}
+	path := writeXLSX(t, "orders.xlsx", header+line("A", "a1", "100.00")+line("B", "b1", "10.00"))
 	pool := testdb.New(t)
 	ctx := context.Background()
 	inserter, _ := river.NewClient(riverpgxv5.New(pool), &river.Config{})
