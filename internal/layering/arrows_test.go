@@ -1,0 +1,126 @@
+// Package layering holds one test: the arrows between fpexport's packages.
+// Every package's direct imports of the module's own packages are listed
+// here, once; an import not listed fails the test, so a new arrow is a
+// decision written down, not an accident. The pure core (mapping,
+// importers, fpclient, orderstate, pii, callbackurl) imports no database,
+// queue or HTTP server code at all.
+package layering
+
+import (
+	"go/build"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/frontpayment/fpexport/"
+
+// allowed: package → the module's packages it may import (directly).
+var allowed = map[string][]string{
+	// The pure core.
+	"internal/callbackurl": {},
+	"internal/fpclient":    {},
+	"internal/importers":   {},
+	"internal/mapping":     {"internal/fpclient"},
+	"internal/orderstate":  {},
+	"internal/pii":         {},
+
+	// Leaves and helpers.
+	"internal/logging":             {"internal/pii"},
+	"internal/report":              {"internal/pii"},
+	"internal/fpfake":              {"internal/fpclient"},
+	"internal/metrics/metricstest": {},
+	"migrations":                   {},
+
+	// The database.
+	"internal/store":    {"internal/logging", "internal/orderstate", "internal/report", "migrations"},
+	"internal/testdb":   {"internal/store"},
+	"internal/throttle": {"internal/fpclient"},
+	"internal/metrics":  {"internal/orderstate", "internal/store"},
+
+	// Jobs and the paths that feed them.
+	"internal/jobs":   {"internal/callbackurl", "internal/fpclient", "internal/mapping", "internal/orderstate", "internal/report", "internal/store", "internal/throttle"},
+	"internal/intake": {"internal/fpclient", "internal/importers", "internal/jobs", "internal/mapping", "internal/store"},
+	"internal/inbox":  {"internal/importers", "internal/intake", "internal/mapping", "internal/store"},
+	"internal/erp":    {"internal/importers", "internal/intake", "internal/mapping", "internal/store"},
+
+	// HTTP.
+	"internal/httpapi": {"internal/callbackurl", "internal/fpclient", "internal/jobs", "internal/report", "internal/store", "internal/throttle"},
+	"internal/web":     {"internal/fpclient", "internal/httpapi", "internal/importers", "internal/intake", "internal/mapping", "internal/report", "internal/store"},
+
+	// Commands: they wire; nothing imports them.
+	"cmd/enqueue": {"internal/erp", "internal/fpclient", "internal/importers", "internal/inbox", "internal/intake", "internal/logging", "internal/mapping", "internal/store"},
+	"cmd/fpsim":   {"internal/fpfake"},
+	"cmd/worker": {"internal/erp", "internal/fpclient", "internal/fpfake", "internal/httpapi", "internal/inbox", "internal/intake", "internal/jobs",
+		"internal/logging", "internal/mapping", "internal/metrics", "internal/orderstate", "internal/report", "internal/store", "internal/throttle", "internal/web"},
+}
+
+// core packages may not import these (or anything under them), directly.
+var core = []string{"internal/callbackurl", "internal/fpclient", "internal/importers", "internal/mapping", "internal/orderstate", "internal/pii"}
+
+var notInCore = []string{
+	"github.com/jackc/pgx",                // the database
+	"github.com/riverqueue/river",         // the queue
+	"database/sql",                        // any database
+	"net/http/httptest",                   // HTTP servers
+	"github.com/prometheus/client_golang", // metrics endpoints
+}
+
+func TestArrows(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		if name := d.Name(); path != root && (strings.HasPrefix(name, ".") || name == "testdata") {
+			return filepath.SkipDir
+		}
+		pkg, err := build.ImportDir(path, 0)
+		if err != nil || len(pkg.GoFiles) == 0 { // no Go files (or only tests): nothing to check
+			return nil
+		}
+		rel, _ := filepath.Rel(root, path)
+		rel = filepath.ToSlash(rel)
+		seen[rel] = true
+		may, listed := allowed[rel]
+		if !listed {
+			t.Errorf("%s is not in the arrows table: add it, with what it may import", rel)
+			return nil
+		}
+		for _, imp := range pkg.Imports {
+			if own, ok := strings.CutPrefix(imp, module); ok {
+				if strings.HasPrefix(own, "cmd/") {
+					t.Errorf("%s imports %s: nothing imports a command", rel, own)
+				} else if !slices.Contains(may, own) {
+					t.Errorf("%s imports %s, an arrow the table does not allow", rel, own)
+				}
+				continue
+			}
+			if slices.Contains(core, rel) {
+				for _, bad := range notInCore {
+					if imp == bad || strings.HasPrefix(imp, bad+"/") {
+						t.Errorf("%s (the pure core) imports %s", rel, imp)
+					}
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for pkg := range allowed {
+		if !seen[pkg] {
+			t.Errorf("the arrows table lists %s, which has no Go files any more: remove it", pkg)
+		}
+	}
+}
