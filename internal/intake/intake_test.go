@@ -79,7 +79,9 @@ func TestScatteredOrderLines(t *testing.T) {
 		t.Errorf("order A: %d øre, %d lines, first row %d; want 15000, 2, 2", total, lines, row)
 	}
 	var jobs int
-	pool.QueryRow(ctx, `SELECT count(*) FROM river_job`).Scan(&jobs)
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM river_job`).Scan(&jobs); err != nil {
+		t.Fatal(err)
+	}
 	if jobs != 3 {
 		t.Errorf("jobs = %d, want 3", jobs)
 	}
@@ -104,7 +106,9 @@ func TestTwoFilesOneTransaction(t *testing.T) {
 	}
 	var total int64
 	var version int
-	pool.QueryRow(ctx, `SELECT grand_total_ore, version FROM orders WHERE order_ref = 'A'`).Scan(&total, &version)
+	if err := pool.QueryRow(ctx, `SELECT grand_total_ore, version FROM orders WHERE order_ref = 'A'`).Scan(&total, &version); err != nil {
+		t.Fatal(err)
+	}
 	if total != 20000 || version != 2 {
 		t.Errorf("A: %d øre, version %d; want 20000, 2", total, version)
 	}
@@ -122,7 +126,9 @@ func TestStrictRollsBack(t *testing.T) {
 		t.Fatalf("res %+v, err %v", res, err)
 	}
 	var n int
-	pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM batches) + (SELECT count(*) FROM orders) + (SELECT count(*) FROM river_job)`).Scan(&n)
+	if err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM batches) + (SELECT count(*) FROM orders) + (SELECT count(*) FROM river_job)`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
 	if n != 0 {
 		t.Errorf("strict left %d rows", n)
 	}
