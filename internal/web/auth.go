@@ -1,11 +1,13 @@
 package web
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -15,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/frontpayment/fpexport/internal/store"
 )
 
 // Cookie names.
@@ -80,12 +84,15 @@ func (h *Handler) checkPassword(name, password string) bool {
 	return bcrypt.CompareHashAndPassword(hash, []byte(password)) == nil
 }
 
-// session is a logged-in user. The cookie holds "v1|name|expiry|nonce"
-// and an HMAC of it: nothing is kept on the server, so every worker process
-// sharing WEB_SESSION_KEY accepts it.
+// session is a logged-in user. The cookie holds "v2|name|expiry|id" and an
+// HMAC of it; id is 32 random bytes whose SHA-256 names the session's row
+// in web_sessions. The row is checked on every request, so logout and a
+// password change end the session in every process sharing the database,
+// and a copied cookie dies with it.
 type session struct {
 	User    string
 	payload string // what the cookie signs; the CSRF token is derived from it
+	idHash  []byte // SHA-256 of the cookie's random id: the row's key
 }
 
 func (h *Handler) sign(s string) string {
@@ -100,16 +107,36 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// newSession sets the session cookie for user.
-func (h *Handler) newSession(w http.ResponseWriter, r *http.Request, user string) {
-	exp := h.now().Add(SessionTTL).Unix()
-	payload := "v1|" + user + "|" + strconv.FormatInt(exp, 10) + "|" + randomToken()
+// passwordPrint is the fingerprint of a user's bcrypt hash kept with each
+// session: when WEB_USERS holds another hash for the user, the password
+// changed and the session is over. (A hash of the hash: without the
+// bcrypt salt it helps no one guess the password.)
+func passwordPrint(hash []byte) string {
+	sum := sha256.Sum256(hash)
+	return hex.EncodeToString(sum[:])
+}
+
+// newSession records a session for user and sets its cookie.
+func (h *Handler) newSession(w http.ResponseWriter, r *http.Request, user string) error {
+	id := make([]byte, 32)
+	_, _ = rand.Read(id)
+	idHash := sha256.Sum256(id)
+	now := h.now()
+	exp := now.Add(SessionTTL)
+	err := store.CreateWebSession(r.Context(), h.cfg.Pool, store.WebSession{IDHash: idHash[:], User: user,
+		PasswordFP: passwordPrint(h.users[user]), CreatedAt: now, ExpiresAt: exp})
+	if err != nil {
+		return err
+	}
+	payload := "v2|" + user + "|" + strconv.FormatInt(exp.Unix(), 10) + "|" + base64.RawURLEncoding.EncodeToString(id)
 	value := base64.RawURLEncoding.EncodeToString([]byte(payload)) + "." + h.sign(payload)
 	h.setCookie(w, r, sessionCookie, value, SessionTTL)
+	return nil
 }
 
 // currentSession reads and verifies the session cookie; ok false when there
-// is none, it is forged or expired, or its user is no longer in WEB_USERS.
+// is none, it is forged or expired, its user is no longer in WEB_USERS, or
+// its row in web_sessions is gone, revoked (logout) or of another password.
 func (h *Handler) currentSession(r *http.Request) (session, bool) {
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
@@ -128,7 +155,7 @@ func (h *Handler) currentSession(r *http.Request) (session, bool) {
 		return session{}, false
 	}
 	parts := strings.Split(payload, "|")
-	if len(parts) != 4 || parts[0] != "v1" {
+	if len(parts) != 4 || parts[0] != "v2" {
 		return session{}, false
 	}
 	exp, err := strconv.ParseInt(parts[2], 10, 64)
@@ -138,7 +165,83 @@ func (h *Handler) currentSession(r *http.Request) (session, bool) {
 	if _, known := h.users[parts[1]]; !known {
 		return session{}, false
 	}
-	return session{User: parts[1], payload: payload}, true
+	id, err := base64.RawURLEncoding.DecodeString(parts[3])
+	if err != nil || len(id) != 32 {
+		return session{}, false
+	}
+	idHash := sha256.Sum256(id)
+	s := session{User: parts[1], payload: payload, idHash: idHash[:]}
+	if !h.sessionLive(r.Context(), s) {
+		return session{}, false
+	}
+	return s, true
+}
+
+// sessionTouchEvery is how stale last_seen may get before a request
+// updates it: one write a minute per session, not one per request.
+const sessionTouchEvery = time.Minute
+
+// sessionLive checks the session's row. A database error refuses the
+// session (logged): a login that cannot be checked is no login.
+func (h *Handler) sessionLive(ctx context.Context, s session) bool {
+	h.revokeChangedPasswords(ctx)
+	row, found, err := store.WebSessionByID(ctx, h.cfg.Pool, s.idHash)
+	if err != nil {
+		h.logger.ErrorContext(ctx, "web: checking a session failed", "user", s.User, "error", err)
+		return false
+	}
+	now := h.now()
+	if !found || row.RevokedAt != nil || row.User != s.User || !now.Before(row.ExpiresAt) {
+		return false
+	}
+	if row.PasswordFP != passwordPrint(h.users[s.User]) {
+		// WEB_USERS holds a new password: end the session for every process,
+		// including any still running with the old WEB_USERS.
+		if err := store.RevokeWebSession(ctx, h.cfg.Pool, s.idHash, now, "password changed"); err != nil {
+			h.logger.ErrorContext(ctx, "web: ending a session failed", "user", s.User, "error", err)
+		}
+		h.logger.InfoContext(ctx, "web: session ended: the user's password changed", "user", s.User)
+		return false
+	}
+	if now.Sub(row.LastSeen) > sessionTouchEvery {
+		if err := store.TouchWebSession(ctx, h.cfg.Pool, s.idHash, now); err != nil {
+			h.logger.WarnContext(ctx, "web: recording a session's use failed", "user", s.User, "error", err)
+		}
+	}
+	return true
+}
+
+// revokeChangedPasswords ends, once per process, the sessions of every
+// user whose password (in this process's WEB_USERS) is not the one they
+// logged in with, so a worker restarted with a changed password ends the
+// old sessions for the processes not yet restarted too. It is done at the
+// first request rather than at start, when the database may still be
+// down; after a failure the next request tries again.
+func (h *Handler) revokeChangedPasswords(ctx context.Context) {
+	if h.passwordsSynced.Load() {
+		return
+	}
+	h.syncMu.Lock()
+	defer h.syncMu.Unlock()
+	if h.passwordsSynced.Load() {
+		return
+	}
+	now := h.now()
+	for user, hash := range h.users {
+		n, err := store.RevokeUserWebSessions(ctx, h.cfg.Pool, user, passwordPrint(hash), now, "password changed")
+		if err != nil {
+			h.logger.ErrorContext(ctx, "web: ending the sessions of changed passwords failed", "error", err)
+			return
+		}
+		if n > 0 {
+			h.logger.InfoContext(ctx, "web: sessions ended: the user's password changed", "user", user, "sessions", n)
+		}
+	}
+	// Rows of sessions long expired say nothing any more.
+	if _, err := store.DeleteWebSessionsBefore(ctx, h.cfg.Pool, now.Add(-7*24*time.Hour)); err != nil {
+		h.logger.WarnContext(ctx, "web: removing expired sessions failed", "error", err)
+	}
+	h.passwordsSynced.Store(true)
 }
 
 // csrfToken is the session's token for its forms: an HMAC of the session,

@@ -24,8 +24,9 @@ const (
 )
 
 type loginData struct {
-	Next   string
-	Failed bool
+	Next    string
+	Failed  bool
+	Message string // instead of the failure's: why the login must wait
 }
 
 func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
@@ -40,8 +41,9 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 // login checks the form's token (tied to the login cookie), then the
-// password. A failure says only that name or password is wrong, and is
-// logged with the name (never the password) for the operator.
+// locks of failed logins (throttle.go), then the password. A failure says
+// only that name or password is wrong, and is logged with the name (never
+// the password) for the operator.
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	lang := h.language(w, r)
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
@@ -54,22 +56,63 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, request{lang: lang}, http.StatusForbidden, label(lang, "error.csrf"))
 		return
 	}
+	ctx := r.Context()
 	name := strings.TrimSpace(r.PostFormValue("user"))
 	next := safeNext(r.PostFormValue("next"))
+	addr := h.clientAddr(r)
+	// A locked login is refused before bcrypt: guessing costs no CPU.
+	if wait, err := h.loginLocked(ctx, name, addr); err != nil {
+		h.internalError(w, r, request{lang: lang}, "checking login locks", err)
+		return
+	} else if wait > 0 {
+		h.tooMany(w, r, lang, next, wait, "login.locked")
+		return
+	}
+	if !h.acquireBcrypt(ctx) {
+		h.logger.WarnContext(ctx, "web: login refused: password checks busy", "user", name, "remote", addr.String())
+		h.tooMany(w, r, lang, next, h.bcryptWait, "login.busy")
+		return
+	}
+	defer h.releaseBcrypt()
+	// Again, now that the guesses queued ahead of this one are counted.
+	if wait, err := h.loginLocked(ctx, name, addr); err != nil {
+		h.internalError(w, r, request{lang: lang}, "checking login locks", err)
+		return
+	} else if wait > 0 {
+		h.tooMany(w, r, lang, next, wait, "login.locked")
+		return
+	}
 	if !h.checkPassword(name, r.PostFormValue("password")) {
-		h.logger.WarnContext(r.Context(), "web: login refused", "user", name, "remote", r.RemoteAddr)
+		if err := h.loginFailed(ctx, name, addr); err != nil {
+			h.internalError(w, r, request{lang: lang}, "counting a failed login", err)
+			return
+		}
 		p := page{Lang: lang, Title: label(lang, "login.title"), CSRF: h.loginToken(w, r), Data: loginData{Next: next, Failed: true}}
 		h.render(w, r, http.StatusUnauthorized, "login", p)
 		return
 	}
+	if err := h.loginSucceeded(ctx, name); err != nil {
+		h.internalError(w, r, request{lang: lang}, "clearing failed logins", err)
+		return
+	}
+	if err := h.newSession(w, r, name); err != nil {
+		h.internalError(w, r, request{lang: lang}, "recording a session", err)
+		return
+	}
 	h.clearCookie(w, r, loginCookie)
-	h.newSession(w, r, name)
-	h.logger.InfoContext(r.Context(), "web: logged in", "user", name)
+	h.logger.InfoContext(ctx, "web: logged in", "user", name, "remote", addr.String())
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
-func (h *Handler) logout(w http.ResponseWriter, r *http.Request, _ request) {
+// logout ends the session on the server, so a copy of the cookie is
+// worthless too, then removes the cookie.
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request, req request) {
 	h.clearCookie(w, r, sessionCookie)
+	if err := store.RevokeWebSession(r.Context(), h.cfg.Pool, req.session.idHash, h.now(), "logout"); err != nil {
+		h.internalError(w, r, req, "ending a session", err)
+		return
+	}
+	h.logger.InfoContext(r.Context(), "web: logged out", "user", req.session.User)
 	http.Redirect(w, r, "/web/login", http.StatusSeeOther)
 }
 

@@ -19,11 +19,13 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -67,6 +69,12 @@ type Config struct {
 	StaleAfter   time.Duration // STALE_AFTER for the report
 	Logger       *slog.Logger
 	Now          func() time.Time // tests; nil: time.Now
+	// TrustedProxies (WEB_TRUSTED_PROXIES): peers whose X-Forwarded-For
+	// names the client a failed login is counted against (see throttle.go).
+	TrustedProxies []netip.Prefix
+	// BcryptWait is how long a login waits for this process's one password
+	// check; 0: 5 s. Tests shorten it.
+	BcryptWait time.Duration
 }
 
 // Handler serves the page. Make one with New.
@@ -81,6 +89,14 @@ type Handler struct {
 	// confirmMu lets one confirm import at a time in this process, so a
 	// double click on Confirm cannot race two imports of the same file.
 	confirmMu sync.Mutex
+	// bcryptSlot lets one password check run at a time in this process
+	// (throttle.go); bcryptWait is how long a login waits for it.
+	bcryptSlot chan struct{}
+	bcryptWait time.Duration
+	// passwordsSynced: the sessions of changed passwords have been ended
+	// (auth.go, revokeChangedPasswords); syncMu lets one request do it.
+	passwordsSynced atomic.Bool
+	syncMu          sync.Mutex
 }
 
 // New checks the configuration and builds the handler. It refuses to make
@@ -116,6 +132,10 @@ func New(cfg Config) (*Handler, error) {
 		return nil, err
 	}
 	h := &Handler{cfg: cfg, users: cfg.Users, sessionKey: key, secureCookie: cfg.SecureCookie, pages: pages, logger: cfg.Logger}
+	h.bcryptSlot, h.bcryptWait = make(chan struct{}, 1), cfg.BcryptWait
+	if h.bcryptWait <= 0 {
+		h.bcryptWait = defaultBcryptWait
+	}
 	h.routes()
 	return h, nil
 }
