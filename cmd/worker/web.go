@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -26,6 +27,9 @@ type webConfig struct {
 	SecureCookie bool              // WEB_COOKIE_SECURE
 	UploadDir    string            // WEB_UPLOAD_DIR; "": a folder in the system's temp folder
 	ProfileDir   string            // WEB_PROFILE_DIR; "": no profiles offered
+	// TrustedProxies (WEB_TRUSTED_PROXIES): peers whose X-Forwarded-For is
+	// believed when failed logins are counted per address.
+	TrustedProxies []netip.Prefix
 }
 
 // minSessionKey is the shortest WEB_SESSION_KEY taken: it signs logins.
@@ -63,6 +67,11 @@ func (c *config) loadWeb(get func(name, def string) string) []string {
 			problems = append(problems, "WEB_PROFILE_DIR: "+c.Web.ProfileDir+" is not a folder")
 		}
 	}
+	proxies, proxyProblems := web.ParseTrustedProxies(get("WEB_TRUSTED_PROXIES", ""))
+	for _, p := range proxyProblems {
+		problems = append(problems, "WEB_TRUSTED_PROXIES: "+p)
+	}
+	c.Web.TrustedProxies = proxies
 	return problems
 }
 
@@ -102,7 +111,7 @@ func withWebPage(cfg *config, pool *pgxpool.Pool, rc *river.Client[pgx.Tx], logg
 		Pool: pool, River: rc, Users: cfg.Web.Users, SessionKey: []byte(cfg.Web.SessionKey),
 		SecureCookie: cfg.Web.SecureCookie, MaxUpload: cfg.Web.MaxUpload, UploadDir: cfg.Web.UploadDir,
 		ProfileDir: cfg.Web.ProfileDir, AllowTestIDs: cfg.AllowTestIDs, Location: cfg.Location,
-		StaleAfter: cfg.StaleAfter, Logger: logger,
+		StaleAfter: cfg.StaleAfter, Logger: logger, TrustedProxies: cfg.Web.TrustedProxies,
 	})
 	if err != nil {
 		return nil, err

@@ -195,12 +195,10 @@ func (h *Handler) sessionLive(ctx context.Context, s session) bool {
 		return false
 	}
 	if row.PasswordFP != passwordPrint(h.users[s.User]) {
-		// WEB_USERS holds a new password: end the session for every process,
-		// including any still running with the old WEB_USERS.
-		if err := store.RevokeWebSession(ctx, h.cfg.Pool, s.idHash, now, "password changed"); err != nil {
-			h.logger.ErrorContext(ctx, "web: ending a session failed", "user", s.User, "error", err)
-		}
-		h.logger.InfoContext(ctx, "web: session ended: the user's password changed", "user", s.User)
+		// The session was opened with another password than this process's
+		// WEB_USERS holds. Refused here, not revoked: during a rolling
+		// restart this process may be the one with the old password, and
+		// the new processes end the old sessions (revokeChangedPasswords).
 		return false
 	}
 	if now.Sub(row.LastSeen) > sessionTouchEvery {
