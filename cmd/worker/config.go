@@ -52,6 +52,9 @@ type config struct {
 	// StaleAfter: an order submitted to FP with no callback for this long
 	// is a report exception (STALE_AFTER).
 	StaleAfter time.Duration
+	// UntrustedRetention: untrusted callbacks older are deleted
+	// (UNTRUSTED_CALLBACK_RETENTION; see untrusted.go).
+	UntrustedRetention time.Duration
 	// retryBackoff replaces the submit backoff; only tests set it.
 	retryBackoff func(attempt int) time.Duration
 	// authPause is how long submitting waits after a 401/403 (default 1 min).
@@ -142,6 +145,8 @@ func loadConfig(getenv func(string) string, need requirement) (*config, error) {
 			problems = append(problems, "REPOLL_EVERY: must be a duration of at least 1m such as 1h, or off")
 		}
 	}
+
+	problems = append(problems, c.loadUntrusted(get)...)
 
 	if need.submit {
 		if c.FPToken == "" {

@@ -145,6 +145,7 @@ func newDaemon(ctx context.Context, cfg *config, pool *pgxpool.Pool, logger *slo
 		periodic = append(periodic, jobs.ScheduledRepoll(cfg.RepollEvery))
 	}
 	periodic = append(periodic, scheduleReport(cfg, pool, logger, workers)...)
+	periodic = append(periodic, schedulePrune(cfg, pool, logger, workers)...)
 
 	jobTimeout := cfg.FPTimeout + 15*time.Second
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
