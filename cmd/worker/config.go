@@ -16,6 +16,7 @@ import (
 
 	"github.com/frontpayment/fpexport/internal/erp"
 	"github.com/frontpayment/fpexport/internal/fpclient"
+	"github.com/frontpayment/fpexport/internal/httpapi"
 	"github.com/frontpayment/fpexport/internal/inbox"
 	"github.com/frontpayment/fpexport/internal/intake"
 	"github.com/frontpayment/fpexport/internal/jobs"
@@ -55,6 +56,9 @@ type config struct {
 	// UntrustedRetention: untrusted callbacks older are deleted
 	// (UNTRUSTED_CALLBACK_RETENTION; see untrusted.go).
 	UntrustedRetention time.Duration
+	// untrustedLimits replaces httpapi.DefaultUntrustedLimits; only tests
+	// set it.
+	untrustedLimits httpapi.UntrustedLimits
 	// retryBackoff replaces the submit backoff; only tests set it.
 	retryBackoff func(attempt int) time.Duration
 	// authPause is how long submitting waits after a 401/403 (default 1 min).
