@@ -16,6 +16,7 @@ import (
 
 	"github.com/frontpayment/fpexport/internal/erp"
 	"github.com/frontpayment/fpexport/internal/fpclient"
+	"github.com/frontpayment/fpexport/internal/httpapi"
 	"github.com/frontpayment/fpexport/internal/inbox"
 	"github.com/frontpayment/fpexport/internal/intake"
 	"github.com/frontpayment/fpexport/internal/jobs"
@@ -52,6 +53,12 @@ type config struct {
 	// StaleAfter: an order submitted to FP with no callback for this long
 	// is a report exception (STALE_AFTER).
 	StaleAfter time.Duration
+	// UntrustedRetention: untrusted callbacks older are deleted
+	// (UNTRUSTED_CALLBACK_RETENTION; see untrusted.go).
+	UntrustedRetention time.Duration
+	// untrustedLimits replaces httpapi.DefaultUntrustedLimits; only tests
+	// set it.
+	untrustedLimits httpapi.UntrustedLimits
 	// retryBackoff replaces the submit backoff; only tests set it.
 	retryBackoff func(attempt int) time.Duration
 	// authPause is how long submitting waits after a 401/403 (default 1 min).
@@ -142,6 +149,8 @@ func loadConfig(getenv func(string) string, need requirement) (*config, error) {
 			problems = append(problems, "REPOLL_EVERY: must be a duration of at least 1m such as 1h, or off")
 		}
 	}
+
+	problems = append(problems, c.loadUntrusted(get)...)
 
 	if need.submit {
 		if c.FPToken == "" {

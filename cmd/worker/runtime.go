@@ -145,6 +145,7 @@ func newDaemon(ctx context.Context, cfg *config, pool *pgxpool.Pool, logger *slo
 		periodic = append(periodic, jobs.ScheduledRepoll(cfg.RepollEvery))
 	}
 	periodic = append(periodic, scheduleReport(cfg, pool, logger, workers)...)
+	periodic = append(periodic, schedulePrune(cfg, pool, logger, workers)...)
 
 	jobTimeout := cfg.FPTimeout + 15*time.Second
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{
@@ -166,6 +167,7 @@ func newDaemon(ctx context.Context, cfg *config, pool *pgxpool.Pool, logger *slo
 	}
 	api := &httpapi.Server{Pool: pool, River: rc, CallbackSecret: cfg.CallbackSecret, ChecksumKey: cfg.ChecksumKey, StaleAfter: cfg.StaleAfter,
 		Location: cfg.Location, Logger: logger, Metrics: obs, MetricsHandler: metricsHandler}
+	api.UntrustedLimits = cfg.untrustedLimits
 	handler, err := withWebPage(cfg, pool, rc, logger, api.Handler())
 	if err != nil {
 		return nil, err

@@ -44,8 +44,15 @@ type Server struct {
 	Metrics        CallbackMetrics
 	MetricsHandler http.Handler
 
+	// UntrustedLimits bounds untrusted callbacks (untrusted.go); zero
+	// fields take DefaultUntrustedLimits.
+	UntrustedLimits UntrustedLimits
+
 	writerOnce sync.Once
 	writer     *callbackWriter // stores callbacks in groups; see callbackwriter.go
+
+	untrustedOnce sync.Once
+	untrusted     *untrustedGate
 }
 
 // CallbackMetrics is what the callback handler reports to the metrics
@@ -95,6 +102,9 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	in := store.CallbackIn{RemoteAddr: remoteHost(r.RemoteAddr), RawQuery: storable(req.raw), Verdict: store.VerdictMalformed}
 	if req.refuse == 0 {
 		s.judge(&in, req.params)
+	}
+	if s.gateUntrusted(w, &in, &req) { // over the limits: counted, not stored
+		return
 	}
 	s.writerOnce.Do(func() { s.writer = newCallbackWriter(s.Pool, s.River) })
 	in, err := s.writer.save(r.Context(), in)

@@ -116,10 +116,13 @@ type Exception struct {
 const (
 	// ExceptionRejectedRow is a row the importer refused.
 	ExceptionRejectedRow = "rejected_row"
-	// ExceptionUntrustedCallback is a callback whose verdict was not
-	// accepted (bad_token, bad_checksum, malformed): forged or invalid.
-	// Source is its remote address; Detail its verdict and arrival time,
-	// never its token or checksum.
+	// ExceptionUntrustedCallback counts the callbacks of one source and
+	// verdict that were neither accepted nor orphans (bad_token,
+	// bad_checksum, malformed, …): forged or invalid. Source is the remote
+	// address (an IPv6 one as its /64); Detail the verdict, how many were
+	// stored and how many only counted, the first and last arrival; never a
+	// token or checksum. One exception per source and verdict, at most
+	// about fifty, the smallest summed into the last.
 	ExceptionUntrustedCallback = "untrusted_callback"
 	// ExceptionPaymentLinkOverdue is a payment link past its due date and
 	// neither paid nor cancelled.

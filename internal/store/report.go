@@ -206,13 +206,15 @@ const awaitingFPExcluded = `'paid', 'partially_refunded', 'refunded', 'cancelled
 // orders without a callback to r.Other. raw_query is never read: it holds
 // the callback's token and checksum, and secrets never reach a report.
 func loadOtherExceptions(ctx context.Context, db DB, r *report.Report, from, to string, now time.Time, staleAfter time.Duration) error {
-	// Orphans are authentic callbacks for orders we do not have: their own
-	// type, so that they are not taken for forgeries.
+	// Orphans are authentic callbacks for orders we do not have: one line
+	// each, so that they are not taken for forgeries. Untrusted callbacks
+	// are counted per source and verdict (untrustedExceptions): a flood of
+	// forgeries must not bury the report.
 	rows, err := db.Query(ctx, `SELECT coalesce(o.batch_id, 0), c.remote_addr, coalesce(o.source_row, 0), coalesce(o.order_ref, ''),
 			c.verdict, to_char(c.received_at AT TIME ZONE 'Europe/Oslo', 'YYYY-MM-DD HH24:MI:SS'),
 			left(c.fp_order_uuid, 64), left(c.fp_status, 64)
 		FROM callbacks c LEFT JOIN orders o ON o.id = c.order_id
-		WHERE c.verdict <> 'accepted'
+		WHERE c.verdict = 'orphan'
 			AND `+inPeriod("c.received_at")+`
 		ORDER BY c.received_at, c.id`, from, to)
 	if err != nil {
@@ -225,10 +227,7 @@ func loadOtherExceptions(ctx context.Context, db DB, r *report.Report, from, to 
 			rows.Close()
 			return err
 		}
-		e.Type = report.ExceptionUntrustedCallback
-		if verdict == VerdictOrphan {
-			e.Type = report.ExceptionOrphanCallback
-		}
+		e.Type = report.ExceptionOrphanCallback
 		e.Detail = fmt.Sprintf("%s: received %s (Europe/Oslo) from %s", verdict, at, cmp.Or(e.Source, "unknown address"))
 		if uuid != "" || status != "" {
 			e.Detail += fmt.Sprintf("; orderUuid %q, status %q", uuid, status)
@@ -236,6 +235,9 @@ func loadOtherExceptions(ctx context.Context, db DB, r *report.Report, from, to 
 		r.Other = append(r.Other, e)
 	}
 	if err := rows.Err(); err != nil {
+		return err
+	}
+	if err := untrustedExceptions(ctx, db, r, from, to); err != nil {
 		return err
 	}
 
