@@ -288,3 +288,41 @@ func TestStartLogSaysCallbackMode(t *testing.T) {
 		})
 	}
 }
+
+// Keyless from import to paid: FP calls back SENT then PAID at once, often
+// before the submit job has stored FP's answer; each callback is confirmed
+// with FP (a confirmation that finds no FP order id yet tries again later),
+// every order ends paid, and no genuine callback is taken for a forgery.
+func TestKeylessEndToEnd(t *testing.T) {
+	t.Parallel()
+	s := startKeylessStack(t, fpfake.Config{CallbackDelay: time.Nanosecond})
+	start := time.Now()
+	s.importCSV(t, "orders.csv", e2eFile)
+	s.waitSettled(t, start, true)
+	for ref, v := range s.view(t) {
+		if v.Status != "paid" || v.FPStatus != "PAID" {
+			t.Errorf("%s: %s/%s, want paid/PAID", ref, v.Status, v.FPStatus)
+		}
+	}
+	var verdicts []string
+	rows, err := s.pool.Query(context.Background(), `SELECT verdict || ' ' || fp_status || ': ' || coalesce(result, '') FROM callbacks ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		verdicts = append(verdicts, v)
+	}
+	if len(verdicts) != 2*len(s.view(t)) {
+		t.Errorf("%d callbacks stored, want two per order", len(verdicts))
+	}
+	for _, v := range verdicts {
+		if !strings.HasPrefix(v, store.VerdictAccepted+" ") {
+			t.Errorf("callback %s, want accepted", v)
+		}
+	}
+}

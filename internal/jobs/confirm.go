@@ -81,9 +81,16 @@ func (w *ConfirmCallbacksWorker) Work(ctx context.Context, job *river.Job[Confir
 	if _, awaiting, err = store.AwaitingCallback(ctx, tx, job.Args.CallbackID); err != nil || !awaiting {
 		return err
 	}
-	o, err := store.LockOrder(ctx, tx, orderID)
+	// Read, not locked: the order stays free for its other jobs during the
+	// request, and is locked once FP answered.
+	o, err := store.ReadOrder(ctx, tx, orderID)
 	if err != nil {
 		return err
+	}
+	if o.FPOrderUUID == "" && (o.Status == orderstate.Queued || o.Status == orderstate.Submitting) {
+		// FP may call back before the submit job has stored FP's answer:
+		// River retries with backoff, and by then the order has its FP id.
+		return fmt.Errorf("order %d has no FP order id yet (%s): confirming later", o.ID, o.Status)
 	}
 	// The database's clock before the request: every callback stored by
 	// then is settled by FP's answer.
@@ -106,6 +113,14 @@ func (w *ConfirmCallbacksWorker) Work(ctx context.Context, job *river.Job[Confir
 		case askErr != nil && !errors.Is(askErr, fpclient.ErrOrderNotFound):
 			return askErr // River retries with backoff; the callbacks keep waiting
 		}
+	}
+	askedUUID := o.FPOrderUUID
+	if o, err = store.LockOrder(ctx, tx, orderID); err != nil {
+		return err
+	}
+	if o.FPOrderUUID != askedUUID {
+		// The order got its FP id meanwhile: ask again, about that one.
+		return fmt.Errorf("order %d changed FP order id during the request: confirming again", o.ID)
 	}
 	cbs, err := store.LockAwaitingCallbacks(ctx, tx, orderID, before)
 	if err != nil {

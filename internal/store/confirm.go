@@ -64,3 +64,8 @@ func ResolveCallback(ctx context.Context, db DB, id int64, verdict, result strin
 	_, err := db.Exec(ctx, `UPDATE callbacks SET verdict = $2, result = $3 WHERE id = $1`, id, verdict, result)
 	return err
 }
+
+// ReadOrder reads an order without locking it.
+func ReadOrder(ctx context.Context, db DB, id int64) (*Order, error) {
+	return scanOrder(db.QueryRow(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = $1`, id))
+}
