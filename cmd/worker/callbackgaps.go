@@ -30,6 +30,9 @@ const (
 	// gapCheckEvery is how often a window of refused callbacks is handed
 	// to River (once the database takes the insert, it is back).
 	gapCheckEvery = 2 * time.Second
+	// gapStepTimeout bounds each database step, so an unreachable (not
+	// refusing) database does not hold the loop.
+	gapStepTimeout = 10 * time.Second
 )
 
 // registerKeyless adds the jobs of keyless callbacks and of the catch-up
@@ -66,25 +69,30 @@ type gapWatch struct {
 // marks when this worker stopped. Database errors are retried at the next
 // tick: an outage is what this is for.
 func (g *gapWatch) run(ctx context.Context) {
-	started := false
+	started, failing := false, false
 	lastBeat := time.Time{}
 	tick := time.NewTicker(min(gapCheckEvery, g.every))
 	defer tick.Stop()
 	for {
-		if !started {
-			if err := g.startGap(ctx); err != nil {
-				g.logger.Warn("checking for a gap in the workers' heartbeats", "error", err)
-			} else {
+		step, cancel := context.WithTimeout(ctx, gapStepTimeout)
+		var err error
+		switch {
+		case !started:
+			if err = g.startGap(step); err == nil {
 				started, lastBeat = true, time.Now()
 			}
-		} else if time.Since(lastBeat) >= g.every {
-			if err := store.Beat(ctx, g.pool, g.id); err != nil && ctx.Err() == nil {
-				g.logger.Warn("heartbeat", "error", err)
-			} else {
+		case time.Since(lastBeat) >= g.every:
+			if err = store.Beat(step, g.pool, g.id); err == nil {
 				lastBeat = time.Now()
 			}
 		}
-		g.handOn(ctx)
+		// Once per failing streak: during an outage this fails every tick.
+		if err != nil && ctx.Err() == nil && !failing {
+			g.logger.Warn("worker heartbeat failed; trying again", "error", err)
+		}
+		failing = err != nil
+		g.handOn(step)
+		cancel()
 		select {
 		case <-ctx.Done():
 			if started {
