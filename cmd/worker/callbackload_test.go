@@ -215,7 +215,7 @@ func startBenchWorker(t *testing.T, pool *pgxpool.Pool, sim *fpfake.Server, simU
 		FPBaseURL: simURL, FPToken: "test-token", ListenAddr: ln.Addr().String(),
 		CallbackBaseURL: "http://" + ln.Addr().String(), CallbackSecret: "test-callback-secret-0123456789",
 		SuccessURL: "https://shop.example.no/ok", FailureURL: "https://shop.example.no/fail",
-		RateLimit: rateLimit, Concurrency: 10, FPTimeout: 5 * time.Second, Location: loc,
+		RateLimit: rateLimit, Concurrency: 10, FPTimeout: 5 * time.Second, Location: loc, ChecksumKey: testChecksumKey,
 		// The forged tenth of the load all comes from loopback: lift the
 		// untrusted limits, so that the receiver stores every callback, as
 		// this benchmark measures (the flood test measures the limits).
@@ -327,7 +327,7 @@ func planCallbacks(orders []benchOrder, secret string, total int, seed uint64) l
 		at := rng.Float64() * 0.7
 		for k, status := range seq {
 			created := strconv.FormatInt(base+int64(k), 10)
-			s := shot{pathQuery: callbackPath(o.id, secret, o.uuid, status, created, fpclient.Checksum(o.uuid, status, created, "")), want: http.StatusOK}
+			s := shot{pathQuery: callbackPath(o.id, secret, o.uuid, status, created, fpclient.Checksum(o.uuid, status, created, testChecksumKey)), want: http.StatusOK}
 			calls = append(calls, timed{at, s})
 			if rng.IntN(4) == 0 { // FP sends it again later
 				calls = append(calls, timed{min(at+0.01+rng.Float64()*0.2, 1), s})
@@ -382,7 +382,7 @@ func callbackPath(id int64, secret, uuid, status, created, checksum string) stri
 // order we do not have: stored and answered 200).
 func forgedShot(o benchOrder, secret string, i int) shot {
 	created := "1764000000"
-	good := fpclient.Checksum(o.uuid, "PAID", created, "")
+	good := fpclient.Checksum(o.uuid, "PAID", created, testChecksumKey)
 	switch i % 4 {
 	case 0:
 		return shot{strings.Replace(callbackPath(o.id, secret, o.uuid, "PAID", created, good), "token=", "token=00", 1), http.StatusForbidden}
@@ -392,7 +392,7 @@ func forgedShot(o benchOrder, secret string, i int) shot {
 		return shot{callbackurl.Path + "?ref=" + strconv.FormatInt(o.id, 10) + "&status=PAID", http.StatusBadRequest}
 	}
 	orphan := int64(1_000_000_000 + i)
-	return shot{callbackPath(orphan, secret, "ODR-ORPHAN", "PAID", created, fpclient.Checksum("ODR-ORPHAN", "PAID", created, "")), http.StatusOK}
+	return shot{callbackPath(orphan, secret, "ODR-ORPHAN", "PAID", created, fpclient.Checksum("ODR-ORPHAN", "PAID", created, testChecksumKey)), http.StatusOK}
 }
 
 // startFloor serves a trivial handler (parse the query, answer OK) behind

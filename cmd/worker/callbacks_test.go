@@ -26,7 +26,7 @@ func (s *stack) sendCallback(t *testing.T, orderID int64, uuid, status string, c
 	created := strconv.FormatInt(createdAt, 10)
 	u := callbackurl.For(s.cfg.CallbackBaseURL, s.cfg.CallbackSecret, orderID) + "&" + url.Values{
 		"orderUuid": {uuid}, "status": {status}, "createdAt": {created}, "timestamp": {created},
-		"checksum": {fpclient.Checksum(uuid, status, created, "")},
+		"checksum": {fpclient.Checksum(uuid, status, created, s.cfg.ChecksumKey)},
 	}.Encode()
 	resp, err := http.Get(u)
 	if err != nil {
@@ -171,7 +171,7 @@ func TestCallbackVariantsAreUnderstood(t *testing.T) {
 	t0 := time.Now().Unix()
 	params := func(status string, at int64) url.Values {
 		c := strconv.FormatInt(at, 10)
-		return url.Values{"orderUuid": {uuid}, "status": {status}, "createdAt": {c}, "checksum": {fpclient.Checksum(uuid, status, c, "")}}
+		return url.Values{"orderUuid": {uuid}, "status": {status}, "createdAt": {c}, "checksum": {fpclient.Checksum(uuid, status, c, s.cfg.ChecksumKey)}}
 	}
 	send := func(req *http.Request) {
 		t.Helper()
@@ -197,7 +197,7 @@ func TestCallbackVariantsAreUnderstood(t *testing.T) {
 		t.Errorf("form POST: %s", st)
 	}
 	c := strconv.FormatInt(t0+2, 10)
-	body := fmt.Sprintf(`{"orderUuid":%q,"status":"PAID","createdAt":%s,"checksum":%q}`, uuid, c, fpclient.Checksum(uuid, "PAID", c, ""))
+	body := fmt.Sprintf(`{"orderUuid":%q,"status":"PAID","createdAt":%s,"checksum":%q}`, uuid, c, fpclient.Checksum(uuid, "PAID", c, s.cfg.ChecksumKey))
 	req, _ = http.NewRequest(http.MethodPost, base, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	send(req)

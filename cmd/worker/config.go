@@ -66,6 +66,9 @@ type config struct {
 	// throttleHeartbeat is how often the shared concurrency is re-divided
 	// (default 1 s; tests shorten it).
 	throttleHeartbeat time.Duration
+	// aliveEvery is how often workers_alive is renewed (default 15 s;
+	// tests change it). See callbackgaps.go.
+	aliveEvery time.Duration
 
 	// Scheduled imports (see imports.go). ImportSchedule is IMPORT_SCHEDULE
 	// as read, with its time zone; importSchedule is nil when it is unset.

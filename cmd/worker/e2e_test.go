@@ -73,7 +73,8 @@ func newStack(t *testing.T, simCfg fpfake.Config, adjust func(*config)) *stack {
 	ctx := context.Background()
 	// As many connections as `worker run` opens (2 × FP_CONCURRENCY + 25):
 	// a test pool of pgxpool's default four would starve the worker.
-	pc, err := pgxpool.ParseConfig(testdb.URL(t))
+	opts := stackOptionsOf(t)
+	pc, err := pgxpool.ParseConfig(opts.databaseURL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,6 +86,7 @@ func newStack(t *testing.T, simCfg fpfake.Config, adjust func(*config)) *stack {
 	t.Cleanup(pool.Close) // before testdb drops the database
 	logger := testLogger(t)
 	simCfg.Token = "test-token"
+	simCfg.ChecksumKey = opts.checksumKey()
 	sim := fpfake.New(simCfg)
 	simURL, err := sim.Start("127.0.0.1:0")
 	if err != nil {
@@ -113,7 +115,7 @@ func newStack(t *testing.T, simCfg fpfake.Config, adjust func(*config)) *stack {
 		FPBaseURL: front.URL, FPToken: "test-token", ListenAddr: ln.Addr().String(),
 		CallbackBaseURL: "http://" + ln.Addr().String(), CallbackSecret: "test-callback-secret-0123456789",
 		SuccessURL: "https://shop.example.no/ok", FailureURL: "https://shop.example.no/fail",
-		RateLimit: 0, Concurrency: 4, FPTimeout: 5 * time.Second, Location: loc,
+		RateLimit: 0, Concurrency: 4, FPTimeout: 5 * time.Second, Location: loc, ChecksumKey: simCfg.ChecksumKey,
 	}
 	if adjust != nil {
 		adjust(cfg)
@@ -334,7 +336,7 @@ func TestForgedCallbacksAreRefused(t *testing.T) {
 	s := startStack(t, fpfake.Config{Plan: fpfake.NoCallbacks})
 	id, uuid := s.submittedInvoice(t)
 	created := "1764000000"
-	good := fpclient.Checksum(uuid, "PAID", created, "")
+	good := fpclient.Checksum(uuid, "PAID", created, s.cfg.ChecksumKey)
 	base := s.cfg.CallbackBaseURL + "/callbacks/frontpayment?"
 	for name, c := range map[string]struct {
 		query string

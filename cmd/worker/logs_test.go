@@ -55,7 +55,7 @@ func newLoggedStack(t *testing.T, w *lockedBuffer, token, secret string) *stack 
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	sim := fpfake.New(fpfake.Config{Token: token, CallbackDelay: 20 * time.Millisecond,
+	sim := fpfake.New(fpfake.Config{Token: token, CallbackDelay: 20 * time.Millisecond, ChecksumKey: testChecksumKey,
 		Plan: func(fpfake.Order) []string { return []string{"SENT", "PAID"} }})
 	simURL, err := sim.Start("127.0.0.1:0")
 	if err != nil {
@@ -71,7 +71,7 @@ func newLoggedStack(t *testing.T, w *lockedBuffer, token, secret string) *stack 
 		FPBaseURL: simURL, FPToken: token, ListenAddr: ln.Addr().String(),
 		CallbackBaseURL: "http://" + ln.Addr().String(), CallbackSecret: secret,
 		SuccessURL: "https://shop.example.no/ok", FailureURL: "https://shop.example.no/fail",
-		RateLimit: 0, Concurrency: 4, FPTimeout: 5 * time.Second, Location: loc,
+		RateLimit: 0, Concurrency: 4, FPTimeout: 5 * time.Second, Location: loc, ChecksumKey: testChecksumKey,
 	}
 	d, err := newDaemon(ctx, cfg, pool, logging.New("json", w), ln)
 	if err != nil {

@@ -129,6 +129,7 @@ func newProcEnv(t *testing.T, simCfg fpfake.Config, env map[string]string) *proc
 	pe.loc, _ = time.LoadLocation("Europe/Oslo")
 
 	simCfg.Token = "test-token"
+	simCfg.ChecksumKey = testChecksumKey
 	if simCfg.Faults.LimitPerMinute == 0 {
 		// The simulator announces FP's demo budget (240 a minute) in its
 		// x-ratelimit headers and the worker's throttle keeps to it; these
@@ -190,6 +191,7 @@ func (pe *procEnv) environ() []string {
 		"LISTEN_ADDR":       "127.0.0.1:0",
 		"CALLBACK_BASE_URL": pe.callback,
 		"CALLBACK_SECRET":   "crash-test-callback-secret-0123456789",
+		"FP_CHECKSUM_KEY":   testChecksumKey,
 		"SUCCESS_URL":       "https://shop.example.no/ok",
 		"FAILURE_URL":       "https://shop.example.no/fail",
 		"FP_RATE_LIMIT":     "200",

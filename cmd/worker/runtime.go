@@ -102,6 +102,7 @@ type daemon struct {
 	http     *http.Server
 	ln       net.Listener
 	logger   *slog.Logger
+	gaps     *gapWatch // windows of lost callbacks: callbackgaps.go
 }
 
 // newDaemon wires the worker. The pool must have migrated schema.
@@ -136,6 +137,7 @@ func newDaemon(ctx context.Context, cfg *config, pool *pgxpool.Pool, logger *slo
 	river.AddWorker(workers, &jobs.ApplyCallbackWorker{Pool: pool, Logger: logger})
 	// Registered even when REPOLL_EVERY is off, so River knows the kind.
 	river.AddWorker(workers, &jobs.RepollWorker{Pool: pool, FP: fp, Throttle: thr, After: cfg.RepollAfter, Logger: logger})
+	registerKeyless(workers, pool, fp, thr, logger)
 	// Twice the concurrency in River workers: the throttle lets only this
 	// process's share of FP_CONCURRENCY send at once, and the others do
 	// their database work meanwhile.
@@ -166,8 +168,9 @@ func newDaemon(ctx context.Context, cfg *config, pool *pgxpool.Pool, logger *slo
 		return nil, err
 	}
 	api := &httpapi.Server{Pool: pool, River: rc, CallbackSecret: cfg.CallbackSecret, ChecksumKey: cfg.ChecksumKey, StaleAfter: cfg.StaleAfter,
-		Location: cfg.Location, Logger: logger, Metrics: obs, MetricsHandler: metricsHandler}
+		Location: cfg.Location, Logger: logger, Metrics: obs, MetricsHandler: metricsHandler, Refused: &httpapi.Refusals{}}
 	api.UntrustedLimits = cfg.untrustedLimits
+	logCallbackMode(logger, cfg)
 	handler, err := withWebPage(cfg, pool, rc, logger, api.Handler())
 	if err != nil {
 		return nil, err
@@ -177,7 +180,8 @@ func newDaemon(ctx context.Context, cfg *config, pool *pgxpool.Pool, logger *slo
 			return nil, fmt.Errorf("LISTEN_ADDR %s: %w", cfg.ListenAddr, err)
 		}
 	}
-	return &daemon{pool: pool, river: rc, throttle: thr, http: httpapi.NewHTTPServer(cfg.ListenAddr, handler), ln: ln, logger: logger}, nil
+	gaps := &gapWatch{pool: pool, river: rc, refused: api.Refused, every: cmp.Or(cfg.aliveEvery, defaultAliveEvery), id: workerID(), logger: logger}
+	return &daemon{pool: pool, river: rc, throttle: thr, http: httpapi.NewHTTPServer(cfg.ListenAddr, handler), ln: ln, logger: logger, gaps: gaps}, nil
 }
 
 // serve runs until ctx ends, then stops gracefully: the HTTP server stops
@@ -205,6 +209,10 @@ func (d *daemon) serve(ctx context.Context) error {
 		}
 		return fmt.Errorf("starting River: %w", err)
 	}
+	gapsCtx, stopGaps := context.WithCancel(ctx)
+	gapsDone := make(chan struct{})
+	go func() { defer close(gapsDone); d.gaps.run(gapsCtx) }()
+	defer func() { stopGaps(); <-gapsDone }()
 	d.logger.Info("worker running", "listen", d.ln.Addr().String())
 	var err error
 	select {

@@ -129,8 +129,11 @@ func (cw *callbackWriter) writeGroup(group []*callbackWrite) {
 		}
 		var params []river.InsertManyParams
 		for i, in := range ins {
-			if in.Verdict == store.VerdictAccepted {
+			switch in.Verdict {
+			case store.VerdictAccepted:
 				params = append(params, river.InsertManyParams{Args: jobs.ApplyCallbackArgs{CallbackID: ids[i]}})
+			case store.VerdictAwaitingFP:
+				params = append(params, river.InsertManyParams{Args: jobs.ConfirmCallbacksArgs{CallbackID: ids[i]}})
 			}
 		}
 		if len(params) > 0 {

@@ -48,6 +48,10 @@ type Server struct {
 	// fields take DefaultUntrustedLimits.
 	UntrustedLimits UntrustedLimits
 
+	// Refused remembers when callbacks could not be stored, for the
+	// catch-up poll (refusals.go); nil: not remembered.
+	Refused *Refusals
+
 	writerOnce sync.Once
 	writer     *callbackWriter // stores callbacks in groups; see callbackwriter.go
 
@@ -111,11 +115,12 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		// FP retries a callback that did not get 2xx; a 503 asks for that.
 		s.Logger.Error("storing callback failed", "error", err)
+		s.Refused.Add(time.Now())
 		http.Error(w, "try again", http.StatusServiceUnavailable)
 		return
 	}
 	level := slog.LevelInfo
-	if in.Verdict != store.VerdictAccepted {
+	if in.Verdict != store.VerdictAccepted && in.Verdict != store.VerdictAwaitingFP {
 		level = slog.LevelWarn
 	}
 	s.countCallback(in.Verdict)
@@ -124,7 +129,9 @@ func (s *Server) callback(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case req.refuse != 0:
 		http.Error(w, req.reason, req.refuse)
-	case in.Verdict == store.VerdictAccepted:
+	case in.Verdict == store.VerdictAccepted, in.Verdict == store.VerdictAwaitingFP:
+		// Awaiting FP's confirmation (keyless): stored, so FP need not
+		// send it again; the order moves only on FP's own answer.
 		fmt.Fprintln(w, "OK")
 	case in.Verdict == store.VerdictOrphan:
 		// Authentic (token and checksum check out) and stored, but the order
@@ -159,10 +166,27 @@ func (s *Server) judge(in *store.CallbackIn, q url.Values) {
 	case !fpclient.VerifyChecksum(q.Get("checksum"), q.Get("orderUuid"), q.Get("status"), q.Get("createdAt"), s.ChecksumKey):
 		in.Verdict = store.VerdictBadChecksum
 		in.OrderID = ref
+	case createdTooFarAhead(in.CreatedAt, time.Now()):
+		in.Verdict = store.VerdictFutureCreatedAt
+		in.OrderID = ref
+	case s.ChecksumKey == "":
+		// The seeds' checksum has no secret: a trigger, not a truth (see
+		// jobs.ConfirmCallbacksWorker).
+		in.Verdict = store.VerdictAwaitingFP
+		in.OrderID = ref
 	default:
 		in.Verdict = store.VerdictAccepted
 		in.OrderID = ref
 	}
+}
+
+// createdTooFarAhead reports a createdAt (unix seconds) more than
+// store.MaxCreatedAhead after now. Once applied, a far-future createdAt
+// would outrank every later real callback, so a forged REFUNDED could never
+// be undone. One that is not a number is left to the apply job as before.
+func createdTooFarAhead(createdAt string, now time.Time) bool {
+	c, err := strconv.ParseInt(createdAt, 10, 64)
+	return err == nil && c > now.Add(store.MaxCreatedAhead).Unix()
 }
 
 // callbackRequest is what a request to the callback path carried.

@@ -135,40 +135,53 @@ func (w *RepollWorker) Work(ctx context.Context, job *river.Job[RepollArgs]) err
 // poll asks FP for one order's status and applies the answer. A failure of
 // the request is logged and returned; the order waits for the next run.
 func (w *RepollWorker) poll(ctx context.Context, o store.RepollOrder, log *slog.Logger) (bool, error) {
-	slot, err := w.Throttle.Acquire(ctx)
-	if err != nil {
-		return false, err
-	}
-	defer slot.Release()
-	if err := slot.Go(ctx); err != nil {
-		return false, err
-	}
-	// FP's answer is its word as of the request: that is its createdAt.
-	asked := time.Now()
-	st, err := w.FP.OrderStatus(ctx, o.FPOrderUUID)
-	slot.Release()
-	var rl fpclient.RateLimit
-	if st != nil {
-		rl = st.RateLimit
-	}
-	observe(ctx, w.Throttle, slot, rl, err, log)
+	st, asked, err := askFP(ctx, w.FP, w.Throttle, o.FPOrderUUID, log)
 	switch {
 	case err == nil:
 		return true, w.apply(ctx, o, fpWord{OrderUUID: o.FPOrderUUID, Status: st.Status, CreatedAt: asked.Unix()}, log)
 	case errors.Is(err, fpclient.ErrOrderNotFound):
 		return true, w.notFound(ctx, o, err, log)
+	}
+	return false, err
+}
+
+// askFP asks FP for an order's status through the shared throttle, as the
+// status poll and the confirmation of keyless callbacks do, and returns the
+// answer and when it was asked (FP's answer is its word as of then). A
+// refused token pauses all sending and returns errTokenRefused; a throttle
+// that says wait returns its *throttle.Wait.
+func askFP(ctx context.Context, fp StatusPoller, thr *throttle.Throttle, orderUUID string, log *slog.Logger) (*fpclient.Status, time.Time, error) {
+	slot, err := thr.Acquire(ctx)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	defer slot.Release()
+	if err := slot.Go(ctx); err != nil {
+		return nil, time.Time{}, err
+	}
+	asked := time.Now()
+	st, err := fp.OrderStatus(ctx, orderUUID)
+	slot.Release()
+	var rl fpclient.RateLimit
+	if st != nil {
+		rl = st.RateLimit
+	}
+	observe(ctx, thr, slot, rl, err, log)
+	switch {
+	case err == nil, errors.Is(err, fpclient.ErrOrderNotFound):
+		return st, asked, err
 	case fpclient.ClassOf(err) == fpclient.Auth:
-		// As a submission would: pause all sending, and stop this run.
+		// As a submission would: pause all sending, and stop.
 		var fe *fpclient.Error
 		errors.As(err, &fe)
-		if _, perr := w.Throttle.Pause(context.WithoutCancel(ctx), fmt.Sprintf("FP refused the token (HTTP %d)", fe.StatusCode)); perr != nil {
+		if _, perr := thr.Pause(context.WithoutCancel(ctx), fmt.Sprintf("FP refused the token (HTTP %d)", fe.StatusCode)); perr != nil {
 			log.Warn("throttle", "error", perr)
 		}
 		log.Error("FP refused the token; sending paused for all workers", "http_status", fe.StatusCode)
-		return false, errTokenRefused
+		return nil, asked, errTokenRefused
 	}
-	log.Warn("status poll failed", "error", err)
-	return false, err
+	log.Warn("status request failed", "error", err)
+	return nil, asked, err
 }
 
 // apply moves the order on FP's answer, with its event, as a callback

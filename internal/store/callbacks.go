@@ -21,7 +21,22 @@ const (
 	// names is not in our database (restored from an older backup, say).
 	// Authentic, yet nothing to attach it to: a human must look.
 	VerdictOrphan = "orphan"
+	// Without FP_CHECKSUM_KEY FP's checksum has no secret: anyone holding a
+	// callbackUrl can compute it. Such a callback is stored awaiting FP's
+	// confirmation and moves nothing itself; the confirm job asks FP and
+	// applies FP's answer. One FP confirms becomes accepted; one FP
+	// contradicts becomes not_confirmed (untrusted).
+	VerdictAwaitingFP   = "awaiting_fp"
+	VerdictNotConfirmed = "not_confirmed"
+	// VerdictFutureCreatedAt: createdAt more than MaxCreatedAhead ahead of
+	// our clock. FP stamps a callback when it sends it; a far-future one
+	// would, once applied, outrank every later real callback for ever.
+	VerdictFutureCreatedAt = "future_created_at"
 )
+
+// MaxCreatedAhead is how far a callback's createdAt may be ahead of our
+// clock (clock skew between FP and us) before it is refused.
+const MaxCreatedAhead = 5 * time.Minute
 
 // CallbackIn is a callback as it arrived.
 type CallbackIn struct {
@@ -80,7 +95,7 @@ func SaveCallbacks(ctx context.Context, tx pgx.Tx, cs []CallbackIn) ([]int64, er
 		c := &cs[i]
 		if c.OrderID != 0 && !ours[c.OrderID] {
 			c.OrderID = 0
-			if c.Verdict == VerdictAccepted {
+			if c.Verdict == VerdictAccepted || c.Verdict == VerdictAwaitingFP {
 				c.Verdict = VerdictOrphan
 			}
 		}
