@@ -16,7 +16,7 @@ import (
 //
 //   - this process sends nothing new (its share of the concurrency counts
 //     as zero and Acquire tells callers to come back later), so no more
-//     answers pile up in memory;
+//     answers pile up in memory; so too while its heartbeat fails;
 //   - the attempt carries this process's sender id, and another run of the
 //     job (River's rescuer) that finds the attempt open leaves it alone while
 //     the sender is alive (SenderAlive), instead of sending it again;
@@ -42,8 +42,8 @@ type Answer struct {
 type holdState struct {
 	held   map[*Answer]struct{}
 	inHand map[int64]int // attempts of this process not yet recorded, by id
-	away   bool      // the latest heartbeat or recording failed
-	backAt time.Time // when the database answered again after being away
+	away   bool          // the latest heartbeat or recording failed
+	backAt time.Time     // when the database answered again after being away
 	giveUp chan struct{}
 	gaveUp bool
 }
@@ -158,6 +158,7 @@ func (t *Throttle) databaseBack() {
 	if t.hold.away {
 		t.hold.away = false
 		t.hold.backAt = time.Now()
+		t.grantLocked()
 	}
 	t.mu.Unlock()
 }
@@ -169,8 +170,10 @@ func (t *Throttle) inGrace() bool {
 	return t.hold.away || !t.hold.backAt.IsZero() && time.Since(t.hold.backAt) < t.cfg.HoldGrace
 }
 
-// holdingLocked: answers are held, so nothing new goes out.
-func (t *Throttle) holdingLocked() bool { return len(t.hold.held) > 0 }
+// holdingLocked: answers are held, or the database was found away (the
+// latest heartbeat failed), so nothing new goes out: its answer could not
+// be recorded either. A request whose attempt is committed waits in Go.
+func (t *Throttle) holdingLocked() bool { return len(t.hold.held) > 0 || t.hold.away }
 
 // ID is this process's sender id, recorded on each attempt it starts.
 func (t *Throttle) ID() string {

@@ -217,7 +217,10 @@ func (t *Throttle) Acquire(ctx context.Context) (*Slot, error) {
 	if t == nil {
 		return &Slot{}, nil
 	}
-	if n := t.Holding(); n > 0 {
+	t.mu.Lock()
+	holding := t.holdingLocked()
+	t.mu.Unlock()
+	if holding {
 		// Nothing new while an answer waits to be recorded (hold.go).
 		return nil, &Wait{For: holdWait, Holding: true}
 	}
