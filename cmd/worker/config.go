@@ -59,6 +59,10 @@ type config struct {
 	// untrustedLimits replaces httpapi.DefaultUntrustedLimits; only tests
 	// set it.
 	untrustedLimits httpapi.UntrustedLimits
+	// HoldGrace (HOLD_ANSWERS_GRACE): after a database outage, how long a
+	// worker whose heartbeat lapsed is still taken to hold FP's answers to
+	// its open attempts (internal/throttle hold.go).
+	HoldGrace time.Duration
 	// retryBackoff replaces the submit backoff; only tests set it.
 	retryBackoff func(attempt int) time.Duration
 	// authPause is how long submitting waits after a 401/403 (default 1 min).
@@ -136,6 +140,10 @@ func loadConfig(getenv func(string) string, need requirement) (*config, error) {
 	c.FPTimeout, err = time.ParseDuration(get("FP_TIMEOUT", "30s"))
 	if err != nil || c.FPTimeout <= 0 {
 		problems = append(problems, "FP_TIMEOUT: must be a duration such as 30s")
+	}
+	c.HoldGrace, err = time.ParseDuration(get("HOLD_ANSWERS_GRACE", "45s"))
+	if err != nil || c.HoldGrace < 5*time.Second || c.HoldGrace > time.Hour {
+		problems = append(problems, "HOLD_ANSWERS_GRACE: must be a duration from 5s to 1h such as 45s")
 	}
 
 	c.RepollAfter, err = time.ParseDuration(get("REPOLL_AFTER", jobs.DefaultRepollAfter.String()))

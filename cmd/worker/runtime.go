@@ -118,6 +118,7 @@ func newDaemon(ctx context.Context, cfg *config, pool *pgxpool.Pool, logger *slo
 		Concurrency:   cfg.Concurrency,
 		Pause:         cmp.Or(cfg.authPause, time.Minute),
 		Heartbeat:     cfg.throttleHeartbeat,
+		HoldGrace:     cfg.HoldGrace,
 		Logger:        logger,
 	})
 	workers := river.NewWorkers()
@@ -226,6 +227,7 @@ func (d *daemon) serve(ctx context.Context) error {
 	if stopErr := d.river.Stop(shutdown); stopErr != nil && !errors.Is(stopErr, context.Canceled) {
 		d.logger.Warn("River stop", "error", stopErr)
 	}
+	d.giveUpHeldAnswers()
 	d.logger.Info("stopped")
 	return err
 }

@@ -126,6 +126,9 @@ func (w *SubmitOrderWorker) Work(ctx context.Context, job *river.Job[SubmitOrder
 	if err != nil || done {
 		return err
 	}
+	// Until this run ends the attempt is in this process's hand: another
+	// run of the job here must not take it for abandoned (hold.go).
+	defer w.Cfg.Throttle.Track(attemptID)()
 	log = log.With("order_ref", order.Ref, "kind", order.Kind, "attempt", attempt)
 
 	payload, err := w.payload(order, fpgo)
@@ -136,7 +139,7 @@ func (w *SubmitOrderWorker) Work(ctx context.Context, job *river.Job[SubmitOrder
 	}
 	if err := slot.Go(ctx); err != nil {
 		// Stopped while waiting for a place: the attempt is known unsent.
-		if rerr := w.record(ctx, order.ID, attemptID, attempt, "not_sent", 0, "stopped before sending: "+err.Error(), orderstate.Queued); rerr != nil {
+		if rerr := w.record(ctx, order, attemptID, attempt, "not_sent", 0, "stopped before sending: "+err.Error(), orderstate.Queued); rerr != nil {
 			return rerr
 		}
 		log.Info("submit attempt not sent: the worker is stopping", "outcome", "not_sent", "http_status", 0)
@@ -195,7 +198,8 @@ func observe(ctx context.Context, thr *throttle.Throttle, slot *throttle.Slot, r
 func (w *SubmitOrderWorker) begin(ctx context.Context, job *river.Job[SubmitOrderArgs], log *slog.Logger) (o *store.Order, attemptID int64, attempt int, fpgo string, done bool, err error) {
 	// Nearly always the order is simply waiting: one statement starts the
 	// attempt. Anything else is looked at in a transaction below.
-	o, attemptID, attempt, ok, err := store.StartSubmit(ctx, w.Pool, job.Args.OrderID, job.ID, job.Attempt)
+	sender := w.Cfg.Throttle.ID()
+	o, attemptID, attempt, ok, err := store.StartSubmit(ctx, w.Pool, job.Args.OrderID, job.ID, job.Attempt, sender)
 	if err != nil {
 		return nil, 0, 0, "", false, err
 	}
@@ -216,10 +220,23 @@ func (w *SubmitOrderWorker) begin(ctx context.Context, job *river.Job[SubmitOrde
 	if err != nil {
 		return nil, 0, 0, "", false, err
 	}
+	// An open attempt whose sender may still hold FP's answer (the database
+	// was away when it came) is neither sent again nor closed: its sender
+	// records it when it can (internal/throttle hold.go).
+	senderAlive := false
+	if open != nil {
+		if senderAlive, err = w.Cfg.Throttle.SenderAlive(ctx, tx, open.Sender, open.ID); err != nil {
+			return nil, 0, 0, "", false, err
+		}
+	}
 	if o.Status != orderstate.Queued && o.Status != orderstate.Submitting {
 		// Settled by an earlier run of this job, another version's job, a
 		// callback, or a human. Nothing to send. An attempt of a killed run
 		// may still be open: FP's callback has told what became of it.
+		if senderAlive {
+			log.Info("order already settled; an earlier attempt's answer is still held by its sender", "status", o.Status, "sender", open.Sender)
+			return nil, 0, 0, "", true, tx.Commit(ctx)
+		}
 		if _, err := tx.Exec(ctx, `UPDATE submit_attempts SET outcome = 'superseded', finished_at = now(),
 				message = 'no answer recorded; the order was settled meanwhile (status ' || $2 || ')'
 			WHERE order_id = $1 AND outcome IS NULL`, o.ID, string(o.Status)); err != nil {
@@ -229,6 +246,11 @@ func (w *SubmitOrderWorker) begin(ctx context.Context, job *river.Job[SubmitOrde
 		return nil, 0, 0, "", true, tx.Commit(ctx)
 	}
 
+	if senderAlive {
+		log.Info("an earlier attempt's sender is alive and may hold FP's answer; waiting for it to be recorded",
+			"order_ref", o.Ref, "kind", o.Kind, "open_attempt", open.Attempt, "sender", open.Sender)
+		return nil, 0, 0, "", true, river.JobSnooze(holdSnooze + time.Duration(rand.Int64N(int64(time.Second))))
+	}
 	if open != nil {
 		reason := fmt.Sprintf("attempt %d (started %s) may have reached FP; its answer was never recorded",
 			open.Attempt, open.StartedAt.UTC().Format(time.RFC3339))
@@ -247,7 +269,7 @@ func (w *SubmitOrderWorker) begin(ctx context.Context, job *river.Job[SubmitOrde
 	}
 
 	fpgo = o.FPOrderUUID
-	attemptID, attempt, err = store.StartAttempt(ctx, tx, o, job.ID, job.Attempt, fpgo)
+	attemptID, attempt, err = store.StartAttempt(ctx, tx, o, job.ID, job.Attempt, fpgo, sender)
 	if err != nil {
 		return nil, 0, 0, "", false, err
 	}
@@ -280,7 +302,9 @@ func (w *SubmitOrderWorker) succeed(ctx context.Context, job *river.Job[SubmitOr
 	if c.OrderUUID == "" {
 		msg += " (no orderUuid in FP's answer; the first callback will carry it)"
 	}
-	err := w.persist(ctx, log, "created", c.OrderUUID, func() error {
+	a := answer(o, attemptID, attempt, "created", c.HTTPStatus)
+	a.FPOrderUUID = c.OrderUUID
+	err := w.persist(ctx, log, a, func(ctx context.Context) error {
 		recorded, err := store.RecordCreated(ctx, w.Pool, o.ID, attemptID, attempt, c.HTTPStatus, msg,
 			store.Created{OrderUUID: c.OrderUUID, CustomerUUID: c.CustomerUUID, PaymentURL: c.PaymentURL, BankIDURL: c.BankIDURL},
 			map[string]any{"http_status": c.HTTPStatus, "message": c.Message, "fp_order_uuid": c.OrderUUID,
@@ -318,7 +342,7 @@ func (w *SubmitOrderWorker) fail(ctx context.Context, job *river.Job[SubmitOrder
 		// order's attempts. One request probes once per pause period; only
 		// the first refusal and each failed probe log, so the error shows
 		// once a minute.
-		if err := w.record(ctx, o.ID, attemptID, attempt, "auth", status, msg, orderstate.Queued); err != nil {
+		if err := w.record(ctx, o, attemptID, attempt, "auth", status, msg, orderstate.Queued); err != nil {
 			return err
 		}
 		reason := fmt.Sprintf("FP refused the token (HTTP %d)", status)
@@ -339,7 +363,7 @@ func (w *SubmitOrderWorker) fail(ctx context.Context, job *river.Job[SubmitOrder
 		return w.finish(ctx, job, o, attemptID, attempt, class.String(), status,
 			fmt.Sprintf("gave up after %d attempts: %s", job.Attempt, msg), orderstate.Failed, log)
 	default: // Retryable, or Ambiguous for a kind that may be resent
-		if err := w.record(ctx, o.ID, attemptID, attempt, class.String(), status, msg, orderstate.Queued); err != nil {
+		if err := w.record(ctx, o, attemptID, attempt, class.String(), status, msg, orderstate.Queued); err != nil {
 			return err
 		}
 		if fe != nil && fe.RetryAfter > 0 {
@@ -356,9 +380,11 @@ func (w *SubmitOrderWorker) fail(ctx context.Context, job *river.Job[SubmitOrder
 
 // record stores an attempt's outcome and the order's interim state without
 // settling the job.
-func (w *SubmitOrderWorker) record(ctx context.Context, orderID, attemptID int64, attempt int, outcome string, httpStatus int, msg string, s orderstate.Status) error {
+func (w *SubmitOrderWorker) record(ctx context.Context, o *store.Order, attemptID int64, attempt int, outcome string, httpStatus int, msg string, s orderstate.Status) error {
 	ctx = context.WithoutCancel(ctx)
-	return w.persist(ctx, w.Cfg.Logger.With("order_id", orderID), outcome, "", inTx(ctx, w.Pool, func(tx pgx.Tx) error {
+	orderID := o.ID
+	log := w.Cfg.Logger.With("order_id", orderID, "order_ref", o.Ref, "kind", o.Kind, "attempt", attempt)
+	return w.persist(ctx, log, answer(o, attemptID, attempt, outcome, httpStatus), inTx(w.Pool, func(ctx context.Context, tx pgx.Tx) error {
 		if err := finishAttempt(ctx, tx, attemptID, outcome, httpStatus, msg); err != nil {
 			return err
 		}
@@ -374,7 +400,7 @@ func (w *SubmitOrderWorker) record(ctx context.Context, orderID, attemptID int64
 func (w *SubmitOrderWorker) finish(ctx context.Context, job *river.Job[SubmitOrderArgs], o *store.Order, attemptID int64, attempt int, outcome string, httpStatus int, msg string, s orderstate.Status, log *slog.Logger) error {
 	ctx = context.WithoutCancel(ctx)
 	var applied bool
-	err := w.persist(ctx, log, outcome, "", inTx(ctx, w.Pool, func(tx pgx.Tx) error {
+	err := w.persist(ctx, log, answer(o, attemptID, attempt, outcome, httpStatus), inTx(w.Pool, func(ctx context.Context, tx pgx.Tx) error {
 		if err := finishAttempt(ctx, tx, attemptID, outcome, httpStatus, msg); err != nil {
 			return err
 		}
@@ -410,8 +436,17 @@ func (w *SubmitOrderWorker) settle(ctx context.Context, tx pgx.Tx, orderID int64
 }
 
 // inTx runs fn in a transaction of its own.
-func inTx(ctx context.Context, pool *pgxpool.Pool, fn func(tx pgx.Tx) error) func() error {
-	return func() error { return pgx.BeginFunc(ctx, pool, fn) }
+func inTx(pool *pgxpool.Pool, fn func(ctx context.Context, tx pgx.Tx) error) func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error { return fn(ctx, tx) })
+	}
+}
+
+// answer describes an attempt's outcome for the throttle's list of answers
+// held (ids and FP's order id only: no personal data).
+func answer(o *store.Order, attemptID int64, attempt int, outcome string, httpStatus int) throttle.Answer {
+	return throttle.Answer{OrderID: o.ID, OrderRef: o.Ref, Kind: o.Kind, AttemptID: attemptID, Attempt: attempt,
+		Outcome: outcome, HTTPStatus: httpStatus, FPOrderUUID: o.FPOrderUUID}
 }
 
 // errRecorded: the attempt's outcome is in the database already.
@@ -427,33 +462,86 @@ func finishAttempt(ctx context.Context, tx pgx.Tx, attemptID int64, outcome stri
 	return err
 }
 
-// persist records FP's answer in a transaction, and again if the database
-// connection failed. Once FP has answered, losing the answer to a cut
-// connection would send an invoice to review, or a checkout twice. A try
-// whose commit went through although its reply was lost is seen by the next
-// try (the attempt has its outcome) and ends there.
+// persist records FP's answer in a transaction. Once FP has answered, that
+// answer is the only record of what FP did: losing it would put an invoice
+// FP did create into review, or send a checkout twice. So when the database
+// is away the answer is held (internal/throttle hold.go): tried again with
+// backoff for as long as the process lives, whatever the job's timeout,
+// while the process sends nothing new. Only a stop whose time is up gives
+// up on it, logging what FP said. A try whose commit went through although
+// its reply was lost is seen by the next try (the attempt has its outcome)
+// and ends there.
 //
 // Every attempt's outcome passes here once, so this is where it is counted.
-func (w *SubmitOrderWorker) persist(ctx context.Context, log *slog.Logger, outcome, fpOrderUUID string, fn func() error) error {
+func (w *SubmitOrderWorker) persist(ctx context.Context, log *slog.Logger, a throttle.Answer, fn func(ctx context.Context) error) error {
 	if w.Cfg.Metrics != nil {
-		w.Cfg.Metrics.Submission(outcome)
+		w.Cfg.Metrics.Submission(a.Outcome)
 	}
-	var err error
-	for try := range 8 {
-		if try > 0 {
-			time.Sleep(min(50*time.Millisecond<<try, 5*time.Second))
+	ctx = context.WithoutCancel(ctx)
+	away, err := tryRecord(ctx, fn)
+	if err == nil {
+		return nil
+	}
+	if !away {
+		log.Error("could not record FP's answer", "outcome", a.Outcome, "http_status", a.HTTPStatus, "fp_order_uuid", a.FPOrderUUID, "error", err)
+		return err
+	}
+	thr := w.Cfg.Throttle
+	release := thr.HoldAnswer(a)
+	defer release()
+	log.Warn("database away: holding FP's answer until it can be recorded; sending nothing new meanwhile",
+		"outcome", a.Outcome, "http_status", a.HTTPStatus, "fp_order_uuid", a.FPOrderUUID, "error", err)
+	start := time.Now()
+	for try := 1; ; try++ {
+		select {
+		case <-thr.GiveUp():
+			log.Error("stopping with FP's answer unrecorded (database away); the next run takes the attempt for unanswered",
+				"outcome", a.Outcome, "http_status", a.HTTPStatus, "fp_order_uuid", a.FPOrderUUID,
+				"attempt_id", a.AttemptID, "held_for", time.Since(start).Round(time.Millisecond).String(), "error", err)
+			return err
+		case <-time.After(holdBackoff(try)):
 		}
-		err = fn()
-		if err == nil || errors.Is(err, errRecorded) {
+		// The heartbeat first, saying how many answers this process holds,
+		// so that no other process takes this attempt for abandoned.
+		_, _ = tryRecord(ctx, thr.Refresh)
+		if away, err = tryRecord(ctx, fn); err == nil {
+			log.Info("FP's answer recorded after the database came back", "outcome", a.Outcome,
+				"fp_order_uuid", a.FPOrderUUID, "held_for", time.Since(start).Round(time.Millisecond).String(), "tries", try+1)
 			return nil
 		}
-		if !store.IsConnectionError(err) {
-			break
+		if !away {
+			log.Error("could not record FP's answer", "outcome", a.Outcome, "http_status", a.HTTPStatus, "fp_order_uuid", a.FPOrderUUID, "error", err)
+			return err
 		}
-		log.Warn("recording FP's answer: database connection failed; trying again", "try", try+1, "error", err)
+		if try%30 == 0 {
+			log.Warn("still holding FP's answer: database away", "outcome", a.Outcome, "fp_order_uuid", a.FPOrderUUID,
+				"held_for", time.Since(start).Round(time.Second).String(), "error", err)
+		}
 	}
-	// The answer is lost to us: the next run of the job finds the attempt
-	// open and treats it as "may have reached FP". Log what FP said.
-	log.Error("could not record FP's answer", "outcome", outcome, "fp_order_uuid", fpOrderUUID, "error", err)
-	return err
+}
+
+// recordTryTimeout bounds one try to record: a connection attempt to an
+// unreachable server may otherwise hang for minutes.
+const recordTryTimeout = 10 * time.Second
+
+// holdSnooze is how long a job waits for another run's held answer.
+const holdSnooze = 5 * time.Second
+
+// tryRecord runs fn once, with its own timeout. away reports a failure of
+// the database connection (or a try that timed out): worth trying again.
+// An outcome recorded already counts as success.
+func tryRecord(ctx context.Context, fn func(ctx context.Context) error) (away bool, err error) {
+	tctx, cancel := context.WithTimeout(ctx, recordTryTimeout)
+	defer cancel()
+	err = fn(tctx)
+	if err == nil || errors.Is(err, errRecorded) {
+		return false, nil
+	}
+	return store.IsConnectionError(err) || tctx.Err() != nil, err
+}
+
+// holdBackoff is the wait before try n to record a held answer: from 100 ms,
+// doubling to 2 s, so a database back is noticed within two seconds.
+func holdBackoff(try int) time.Duration {
+	return min(100*time.Millisecond<<min(try-1, 5), 2*time.Second)
 }

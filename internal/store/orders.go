@@ -61,6 +61,9 @@ type OpenAttempt struct {
 	ID        int64
 	Attempt   int
 	StartedAt time.Time
+	// Sender is the worker process that started it ("" before migration
+	// 0009): it may still hold FP's answer (throttle.SenderAlive).
+	Sender string
 }
 
 // LockForSubmit locks an order for its submit job and returns, in the same
@@ -70,38 +73,40 @@ func LockForSubmit(ctx context.Context, tx pgx.Tx, id int64) (*Order, *OpenAttem
 	var aID *int64
 	var aAttempt *int
 	var aStarted *time.Time
+	var aSender *string
 	err := tx.QueryRow(ctx, `SELECT o.id, o.kind, o.order_ref, o.version, o.status, o.order_data, coalesce(o.fp_status, ''),
 			coalesce(o.fp_status_created_at, 0), coalesce(o.fp_status_callback_id, 0), coalesce(o.fp_order_uuid, ''),
-			o.attempts, o.grand_total_ore, a.id, a.attempt, a.started_at
+			o.attempts, o.grand_total_ore, a.id, a.attempt, a.started_at, coalesce(a.sender, '')
 		FROM orders o LEFT JOIN LATERAL (
-			SELECT id, attempt, started_at FROM submit_attempts
+			SELECT id, attempt, started_at, sender FROM submit_attempts
 			WHERE order_id = o.id AND outcome IS NULL ORDER BY attempt DESC LIMIT 1) a ON true
 		WHERE o.id = $1 FOR NO KEY UPDATE OF o`, id).Scan(&o.ID, &o.Kind, &o.Ref, &o.Version, &o.Status, &o.Data, &o.FPStatus,
-		&o.FPStatusCreatedAt, &o.FPStatusCallback, &o.FPOrderUUID, &o.Attempts, &o.GrandTotalOre, &aID, &aAttempt, &aStarted)
+		&o.FPStatusCreatedAt, &o.FPStatusCallback, &o.FPOrderUUID, &o.Attempts, &o.GrandTotalOre, &aID, &aAttempt, &aStarted, &aSender)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil, ErrNotFound
 	}
 	if err != nil || aID == nil {
 		return &o, nil, err
 	}
-	return &o, &OpenAttempt{ID: *aID, Attempt: *aAttempt, StartedAt: *aStarted}, nil
+	return &o, &OpenAttempt{ID: *aID, Attempt: *aAttempt, StartedAt: *aStarted, Sender: *aSender}, nil
 }
 
 // StartAttempt records a new attempt (outcome unknown) and marks the order
 // submitting, in one statement. It must
-// be committed before the request goes out.
-func StartAttempt(ctx context.Context, tx pgx.Tx, o *Order, jobID int64, jobAttempt int, fpgoUUID string) (attemptID int64, attempt int, err error) {
+// be committed before the request goes out. sender is the worker process
+// (throttle.ID).
+func StartAttempt(ctx context.Context, tx pgx.Tx, o *Order, jobID int64, jobAttempt int, fpgoUUID, sender string) (attemptID int64, attempt int, err error) {
 	err = tx.QueryRow(ctx, `WITH n AS (
 			SELECT coalesce(max(attempt), 0) + 1 AS attempt FROM submit_attempts WHERE order_id = $1
 		), a AS (
-			INSERT INTO submit_attempts (order_id, attempt, version, job_id, job_attempt, fpgo_uuid)
-			SELECT $1, n.attempt, $2, $3, $4, nullif($5, '') FROM n
+			INSERT INTO submit_attempts (order_id, attempt, version, job_id, job_attempt, fpgo_uuid, sender)
+			SELECT $1, n.attempt, $2, $3, $4, nullif($5, ''), nullif($6, '') FROM n
 			RETURNING id, attempt
 		), o AS (
 			UPDATE orders SET status = 'submitting', status_at = now(), attempts = a.attempt, updated_at = now()
 			FROM a WHERE orders.id = $1
 		)
-		SELECT id, attempt FROM a`, o.ID, o.Version, jobID, jobAttempt, fpgoUUID).Scan(&attemptID, &attempt)
+		SELECT id, attempt FROM a`, o.ID, o.Version, jobID, jobAttempt, fpgoUUID, sender).Scan(&attemptID, &attempt)
 	if err != nil {
 		return 0, 0, fmt.Errorf("recording attempt: %w", err)
 	}
@@ -185,8 +190,9 @@ func RecordCreated(ctx context.Context, db DB, orderID, attemptID int64, attempt
 // a new attempt is recorded and the order marked submitting (the attempt
 // row, with its job, version and fpgoUuid, is the record of the start: no
 // event besides it). ok is false, with nothing changed, in any
-// other case; the caller then looks closer in a transaction.
-func StartSubmit(ctx context.Context, db DB, orderID, jobID int64, jobAttempt int) (o *Order, attemptID int64, attempt int, ok bool, err error) {
+// other case; the caller then looks closer in a transaction. sender is the
+// worker process (throttle.ID).
+func StartSubmit(ctx context.Context, db DB, orderID, jobID int64, jobAttempt int, sender string) (o *Order, attemptID int64, attempt int, ok bool, err error) {
 	var od Order
 	err = db.QueryRow(ctx, `WITH cur AS (
 			SELECT * FROM orders WHERE id = $1 FOR NO KEY UPDATE
@@ -198,9 +204,9 @@ func StartSubmit(ctx context.Context, db DB, orderID, jobID int64, jobAttempt in
 			SELECT cur.* FROM cur WHERE status = 'queued'
 				AND NOT EXISTS (SELECT 1 FROM submit_attempts WHERE order_id = $1 AND outcome IS NULL)
 		), a AS (
-			INSERT INTO submit_attempts (order_id, attempt, version, job_id, job_attempt, fpgo_uuid)
+			INSERT INTO submit_attempts (order_id, attempt, version, job_id, job_attempt, fpgo_uuid, sender)
 			SELECT $1, (SELECT coalesce(max(attempt), 0) + 1 FROM submit_attempts WHERE order_id = $1),
-				ready.version, $2, $3, ready.fp_order_uuid FROM ready
+				ready.version, $2, $3, ready.fp_order_uuid, nullif($4, '') FROM ready
 			RETURNING id, attempt
 		), u AS (
 			UPDATE orders SET status = 'submitting', status_at = now(), attempts = a.attempt, updated_at = now()
@@ -209,7 +215,7 @@ func StartSubmit(ctx context.Context, db DB, orderID, jobID int64, jobAttempt in
 		SELECT r.id, r.kind, r.order_ref, r.version, r.status, r.order_data, coalesce(r.fp_status, ''),
 			coalesce(r.fp_status_created_at, 0), coalesce(r.fp_status_callback_id, 0), coalesce(r.fp_order_uuid, ''),
 			a.attempt, r.grand_total_ore, a.id, a.attempt
-		FROM ready r, a`, orderID, jobID, jobAttempt).Scan(&od.ID, &od.Kind, &od.Ref, &od.Version, &od.Status, &od.Data,
+		FROM ready r, a`, orderID, jobID, jobAttempt, sender).Scan(&od.ID, &od.Kind, &od.Ref, &od.Version, &od.Status, &od.Data,
 		&od.FPStatus, &od.FPStatusCreatedAt, &od.FPStatusCallback, &od.FPOrderUUID, &od.Attempts, &od.GrandTotalOre,
 		&attemptID, &attempt)
 	if errors.Is(err, pgx.ErrNoRows) {

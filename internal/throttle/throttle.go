@@ -58,6 +58,10 @@ type Config struct {
 	MaxWait time.Duration
 	// Heartbeat is how often the process renews its share (default 1 s).
 	Heartbeat time.Duration
+	// HoldGrace: after an outage of the database, how long a sender whose
+	// heartbeat lapsed is still taken for alive, and a holder's heartbeat
+	// for fresh (default 45 s; see hold.go).
+	HoldGrace time.Duration
 	Logger    *slog.Logger
 	// Metrics counts the requests held back and for how long; nil: none.
 	Metrics WaitMetrics
@@ -89,6 +93,7 @@ type Throttle struct {
 	inFlight int
 	share    int
 	started  bool
+	hold     holdState
 }
 
 // New returns a throttle; Run must run for it to hand out anything.
@@ -105,10 +110,14 @@ func New(pool *pgxpool.Pool, cfg Config) *Throttle {
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = time.Second
 	}
+	if cfg.HoldGrace <= 0 {
+		cfg.HoldGrace = 45 * time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	t := &Throttle{pool: pool, cfg: cfg, id: senderID(), stage: make(chan struct{}, stageDepth)}
+	t.hold = holdState{held: map[*Answer]struct{}{}, inHand: map[int64]int{}, giveUp: make(chan struct{})}
 	if cfg.RatePerSecond > 0 {
 		t.interval = time.Duration(float64(time.Second) / (cfg.RatePerSecond * PaceMargin))
 	}
@@ -129,9 +138,14 @@ type Wait struct {
 	For    time.Duration
 	Paused bool
 	Reason string // why sending is paused
+	// Holding: this process holds FP answers it could not record yet.
+	Holding bool
 }
 
 func (w *Wait) Error() string {
+	if w.Holding {
+		return fmt.Sprintf("FP answers wait to be recorded (database away); retry in %s", w.For.Round(time.Second))
+	}
 	if w.Paused {
 		return fmt.Sprintf("sending to FP is paused (%s); retry in %s", w.Reason, w.For.Round(time.Second))
 	}
@@ -143,6 +157,9 @@ func (w *Wait) Error() string {
 // keep the places busy (the next request is ready when one frees) while
 // few attempts are ever committed but not yet sent.
 const stageDepth = 3
+
+// holdWait is how long a request comes back later while answers are held.
+const holdWait = 5 * time.Second
 
 // Slot is a request's rate slot, and once Go returned, its place in the
 // concurrency. A Slot is used by one goroutine.
@@ -199,6 +216,13 @@ func (s *Slot) unstage() {
 func (t *Throttle) Acquire(ctx context.Context) (*Slot, error) {
 	if t == nil {
 		return &Slot{}, nil
+	}
+	t.mu.Lock()
+	holding := t.holdingLocked()
+	t.mu.Unlock()
+	if holding {
+		// Nothing new while an answer waits to be recorded (hold.go).
+		return nil, &Wait{For: holdWait, Holding: true}
 	}
 	select {
 	case t.stage <- struct{}{}:
@@ -405,7 +429,7 @@ func ReadState(ctx context.Context, db Querier) (State, error) {
 // first served.
 func (t *Throttle) acquireLocal(ctx context.Context) error {
 	t.mu.Lock()
-	if t.inFlight < t.share && len(t.waiters) == 0 {
+	if t.inFlight < t.share && len(t.waiters) == 0 && !t.holdingLocked() {
 		t.inFlight++
 		t.mu.Unlock()
 		return nil
@@ -441,7 +465,7 @@ func (t *Throttle) releaseLocal() {
 
 // grantLocked hands free places to the waiters in order.
 func (t *Throttle) grantLocked() {
-	for t.inFlight < t.share && len(t.waiters) > 0 {
+	for t.inFlight < t.share && len(t.waiters) > 0 && !t.holdingLocked() {
 		close(t.waiters[0])
 		t.waiters = t.waiters[1:]
 		t.inFlight++
@@ -476,12 +500,14 @@ func (t *Throttle) Run(ctx context.Context) error {
 	failing := false
 	for {
 		if err := t.beat(ctx); err != nil && ctx.Err() == nil {
+			t.DatabaseAway()
 			if !failing {
 				t.cfg.Logger.Warn("throttle heartbeat failed; keeping the last share", "error", err)
 			}
 			failing = true
-		} else {
+		} else if err == nil {
 			failing = false
+			t.databaseBack()
 		}
 		select {
 		case <-ctx.Done():
@@ -500,12 +526,17 @@ func (t *Throttle) beat(ctx context.Context) error {
 	if err := ensureRow(ctx, t.pool); err != nil {
 		return err
 	}
-	if _, err := t.pool.Exec(ctx, `INSERT INTO fp_senders (id) VALUES ($1)
-		ON CONFLICT (id) DO UPDATE SET seen_at = now()`, t.id); err != nil {
+	if err := t.Refresh(ctx); err != nil {
 		return err
 	}
-	if _, err := t.pool.Exec(ctx, `DELETE FROM fp_senders WHERE seen_at < now() - $1 * interval '1 second'`, 10*hb); err != nil {
-		return err
+	// After an outage of its own, the process deletes no one: every
+	// heartbeat lapsed, and the holders renew theirs first (hold.go). A
+	// sender holding answers is kept for HoldGrace.
+	if !t.inGrace() {
+		if _, err := t.pool.Exec(ctx, `DELETE FROM fp_senders WHERE seen_at < now() - $1 * interval '1 second'
+			AND NOT (holding > 0 AND seen_at > now() - $2 * interval '1 second')`, 10*hb, t.cfg.HoldGrace.Seconds()); err != nil {
+			return err
+		}
 	}
 	rows, err := t.pool.Query(ctx, `SELECT id, started_at <= now() - $1 * interval '1 second'
 		FROM fp_senders WHERE seen_at >= now() - $2 * interval '1 second' ORDER BY started_at, id`, 2*hb, 3*hb)
