@@ -32,6 +32,7 @@ var allowed = map[string][]string{
 	"internal/report":              {"internal/pii"},
 	"internal/fpfake":              {"internal/fpclient"},
 	"internal/metrics/metricstest": {},
+	"internal/importers/bombtest":  {},
 	"migrations":                   {},
 
 	// The database.
