@@ -58,14 +58,21 @@ func SharedStringsXLSX(path string, n int64) error {
 }
 
 // ManyStringsXLSX writes a workbook whose shared-strings table holds n
-// empty strings.
+// short strings, the first of them in cell C2 (so that a reader indexes the
+// table).
 func ManyStringsXLSX(path string, n int) error {
-	return writeXLSX(path, header, func(w io.Writer) error {
+	return writeXLSX(path, func(w io.Writer) error {
+		if err := header(w); err != nil {
+			return err
+		}
+		_, err := io.WriteString(w, `<row r="2"><c r="A2" t="inlineStr"><is><t>1</t></is></c><c r="C2" t="s"><v>0</v></c></row>`)
+		return err
+	}, func(w io.Writer) error {
 		if _, err := fmt.Fprintf(w, `<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="%d" uniqueCount="%d">`, n, n); err != nil {
 			return err
 		}
 		for range n {
-			if _, err := io.WriteString(w, `<si><t></t></si>`); err != nil {
+			if _, err := io.WriteString(w, `<si><t>Kari</t></si>`); err != nil {
 				return err
 			}
 		}
