@@ -77,6 +77,12 @@ func tuneGC(getenv func(string) string) {
 const ImportMemoryLimit = 128 << 20
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	progress := logging.IsTerminal(stdout)
+	stdout, flushOut := maskUnlessTerminal(stdout)
+	defer flushOut()
+	stderr, flushErr := maskUnlessTerminal(stderr)
+	defer flushErr()
+	cleanTempDirs(stderr)
 	fs := flag.NewFlagSet("enqueue", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	kindFlag := fs.String("kind", "", "kind for rows without one: invoice, payment-link, hosted-checkout or checkout")
@@ -142,7 +148,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		opt.Mapping.Profile = p
 	}
-	if logging.IsTerminal(stdout) {
+	if progress {
 		opt.Progress = func(file string, rows int) { fmt.Fprintf(stdout, "\r%s: %d rows read…", file, rows) }
 	}
 	if imports {
@@ -275,7 +281,11 @@ func report(stdout, stderr io.Writer, files []*intake.File, res *intake.Committe
 func printFile(w io.Writer, f *intake.File) {
 	fmt.Fprintf(w, "\r%s: %d rows, %d valid orders, %d rejected rows\n", f.Name, f.Stats.Rows, f.Stats.Orders, f.RejectedRowCount())
 	if len(f.Unknown) > 0 {
-		fmt.Fprintf(w, "  ignored columns (not known to fpexport): %s\n", strings.Join(f.Unknown, ", "))
+		names := make([]string, len(f.Unknown))
+		for i, n := range f.Unknown {
+			names[i] = mapping.ShortValue(n)
+		}
+		fmt.Fprintf(w, "  ignored columns (not known to fpexport): %s\n", strings.Join(names, ", "))
 	}
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', tabwriter.AlignRight)
 	for _, kt := range f.Totals() {

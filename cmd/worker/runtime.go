@@ -233,6 +233,7 @@ func (d *daemon) serve(ctx context.Context) error {
 }
 
 func cmdRun(ctx context.Context, getenv func(string) string, logger *slog.Logger) error {
+	cleanTempDirs(logger)
 	cfg, err := loadConfig(getenv, requirement{submit: true, imports: true, reports: true, web: true})
 	if err != nil {
 		return err

@@ -30,11 +30,6 @@ func ReadCSV(name string, r io.Reader, opt Options) (*Sheet, error) {
 	return collect(s)
 }
 
-// maxRecordBytes bounds one CSV record (its text as decoded). A quoted cell
-// that is never closed would otherwise pull the rest of the file into one
-// record, in memory.
-const maxRecordBytes = 16 << 20
-
 // openCSV reads the text three times, never holding more than a buffer of
 // it: a scan of the bytes decides the encoding (and finds NUL bytes and the
 // kind of line ends), a second read sniffs the delimiter from the header,
@@ -57,7 +52,8 @@ func openCSV(file string, ra io.ReaderAt, size int64, closer io.Closer, opt Opti
 	if !ok {
 		return nil, &FileError{File: file, Reason: "no header row: the file has no data"}
 	}
-	lim := &recordLimit{r: text.reader()}
+	limits := opt.Limits.orDefaults()
+	lim := &recordLimit{r: text.reader(), max: int64(limits.RowBytes)}
 	cr := csv.NewReader(bufio.NewReaderSize(lim, 64<<10))
 	cr.Comma = comma
 	cr.FieldsPerRecord = -1
@@ -66,7 +62,7 @@ func openCSV(file string, ra io.ReaderAt, size int64, closer io.Closer, opt Opti
 	cr.TrimLeadingSpace = comma != '\t'
 
 	s = &Stream{file: file, format: "csv", comma: comma,
-		src: &csvRows{file: file, text: text, cr: cr, lim: lim, closer: closer}}
+		src: &csvRows{file: file, text: text, cr: cr, lim: lim, limits: limits, closer: closer}}
 	if err := s.start(nil, opt); err != nil {
 		return nil, err
 	}
@@ -79,6 +75,7 @@ type csvRows struct {
 	text   *csvText
 	cr     *csv.Reader
 	lim    *recordLimit
+	limits Limits
 	closer io.Closer
 }
 
@@ -93,8 +90,8 @@ func (c *csvRows) next() (int, []string, error) {
 		case err == nil:
 			row, _ = c.cr.FieldPos(0)
 		}
-		return 0, nil, &FileError{File: c.file, Row: row,
-			Reason: fmt.Sprintf(`a row that starts here is longer than %d MB: is a quoted cell never closed (a missing ")?`, maxRecordBytes>>20)}
+		return 0, nil, limitError(c.file, row, "", "RowBytes",
+			fmt.Sprintf(`en rad som begynner her er lengre enn grensen på %s: mangler en celle sitt avsluttende "?`, size(c.lim.max)))
 	}
 	if err == io.EOF {
 		return 0, nil, io.EOF
@@ -104,6 +101,9 @@ func (c *csvRows) next() (int, []string, error) {
 	}
 	c.lim.start = c.cr.InputOffset()
 	line, _ := c.cr.FieldPos(0)
+	if err := c.checkLimits(line, rec); err != nil {
+		return 0, nil, err
+	}
 	for i, v := range rec {
 		v = trimCell(v)
 		if u := unquoteFormula(v); len(u) != len(v) {
@@ -523,15 +523,15 @@ func (r readErrorReader) Read(p []byte) (int, error) {
 }
 
 // recordLimit ends the text (and marks it) once one record has taken more
-// than maxRecordBytes. start is the offset where the current record starts.
+// than max bytes. start is the offset where the current record starts.
 type recordLimit struct {
-	r          io.Reader
-	pos, start int64
-	over       bool
+	r               io.Reader
+	pos, start, max int64
+	over            bool
 }
 
 func (l *recordLimit) Read(p []byte) (int, error) {
-	if l.pos-l.start > maxRecordBytes {
+	if l.pos-l.start > l.max {
 		l.over = true
 		return 0, io.EOF
 	}
@@ -554,4 +554,20 @@ func (c crToLF) Read(p []byte) (int, error) {
 		b = b[i+1:]
 	}
 	return n, err
+}
+
+// checkLimits refuses a record with more fields than Limits.Columns or a
+// field longer than Limits.CellBytes (RowBytes bounds the record whole).
+func (c *csvRows) checkLimits(line int, rec []string) error {
+	if len(rec) > c.limits.Columns {
+		return limitError(c.file, line, "", "Columns", fmt.Sprintf(
+			"raden har %d celler, over grensen på %d: fjern kolonnene som ikke hører til ordrene", len(rec), c.limits.Columns))
+	}
+	for i, v := range rec {
+		if len(v) > c.limits.CellBytes {
+			return limitError(c.file, line, columnName(i+1), "CellBytes", fmt.Sprintf(
+				"cellen er over grensen på %s: en ordrefil har korte celler", size(int64(c.limits.CellBytes))))
+		}
+	}
+	return nil
 }

@@ -51,6 +51,9 @@ type Options struct {
 	Sheet string
 	// MaxRows caps the number of data rows; 0 (or less) means DefaultMaxRows.
 	MaxRows int
+	// Limits bound what one file may make the reader hold or unpack; zero
+	// fields take DefaultLimits.
+	Limits Limits
 }
 
 func (o Options) maxRows() int {

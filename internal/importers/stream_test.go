@@ -422,11 +422,11 @@ func TestStreamCSVRecordLimit(t *testing.T) {
 	// into one record.
 	var b bytes.Buffer
 	b.WriteString("a,b\n1,2\n3,\"open\n")
-	for b.Len() < maxRecordBytes+(1<<20) {
+	for b.Len() < DefaultLimits.RowBytes+(1<<20) {
 		b.WriteString("4,5\n")
 	}
 	rows, err := nextRows(openStream(t, writeFile(t, "t.csv", b.Bytes()), Options{}))
-	if len(rows) != 1 || err == nil || !strings.HasPrefix(err.Error(), "t.csv row 3: a row that starts here is longer than 16 MB") {
+	if len(rows) != 1 || err == nil || !strings.HasPrefix(err.Error(), "t.csv row 3: en rad som begynner her er lengre enn grensen på 2 MB") {
 		t.Errorf("got %d rows, %v", len(rows), err)
 	}
 }

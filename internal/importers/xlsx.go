@@ -21,10 +21,10 @@ var oleMagic = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
 
 // Zip bomb guards. The largest sheet we accept, DefaultMaxRows rows of ~30
 // cells, is ~1.2 GB of XML; excelize spills sheets and shared strings over
-// 16 MB to temporary files but reads every other part into memory.
+// spillBytes to temporary files but reads every other part into memory.
+// Each part is bounded by Limits (limits.go).
 const (
-	maxUnzipped  = 4 << 30   // the whole workbook, unpacked
-	maxOtherPart = 256 << 20 // a part that is neither a sheet nor the shared strings
+	maxUnzipped = 4 << 30 // the whole workbook, unpacked; each part: Limits
 	// maxRatio: deflate cannot pack more than ~1032 bytes into one, so a
 	// larger declared size is a lie.
 	maxRatio = 1100
@@ -91,12 +91,20 @@ func openXLSX(file string, src xlsxSource, opt Options) (s *Stream, err error) {
 	if ferr := checkZipSizes(file, zr); ferr != nil {
 		return nil, ferr
 	}
-	// excelize unpacks a large sheet into a file of its own in TmpDir; a
-	// directory of ours keeps its files apart, for sheetMerges to find.
-	if x.tmpDir, err = os.MkdirTemp("", "fpexport-xlsx-"); err != nil {
+	lim := opt.Limits.orDefaults()
+	if err := checkDeclaredLimits(file, zr, lim); err != nil {
 		return nil, err
 	}
-	x.xf, err = src.open(excelize.Options{UnzipSizeLimit: maxUnzipped, TmpDir: x.tmpDir})
+	if err := scanParts(file, zr, lim); err != nil {
+		return nil, err
+	}
+	// excelize unpacks a large sheet into a file of its own in TmpDir; a
+	// directory of ours keeps its files apart, for sheetMerges to find, and
+	// for CleanTempDirs after a killed run.
+	if x.tmpDir, err = makeTempDir(); err != nil {
+		return nil, err
+	}
+	x.xf, err = src.open(excelize.Options{UnzipSizeLimit: maxUnzipped, UnzipXMLSizeLimit: spillBytes, TmpDir: x.tmpDir})
 	if err != nil {
 		return nil, openError(file, err)
 	}
@@ -242,14 +250,11 @@ func checkZipSizes(file string, zr *zip.Reader) *FileError {
 	for _, f := range zr.File {
 		u, c := f.UncompressedSize64, f.CompressedSize64
 		total += u
-		name := strings.ToLower(strings.ReplaceAll(f.Name, `\`, "/"))
 		switch {
 		case total > maxUnzipped:
 			return &FileError{File: file, Reason: fmt.Sprintf("the workbook unpacks to more than %d GB: split the file", maxUnzipped>>30)}
 		case f.Method == zip.Store && u != c, u > c*maxRatio+1<<16:
 			return &FileError{File: file, Reason: "not a valid XLSX workbook (the zip archive is damaged)"}
-		case u > maxOtherPart && !strings.HasPrefix(name, "xl/worksheets/sheet") && name != "xl/sharedstrings.xml":
-			return &FileError{File: file, Reason: fmt.Sprintf("the workbook part %s unpacks to %d MB: remove pictures or other objects, or save the orders as a new workbook", f.Name, u>>20)}
 		}
 	}
 	return nil

@@ -391,7 +391,7 @@ func TestReadXLSXDistrustsDeclaredSizes(t *testing.T) {
 		"stored with two sizes": {[]zip.FileHeader{{Name: "xl/workbook.xml", Method: zip.Store, CompressedSize64: 10, UncompressedSize64: 1 << 20}},
 			"the zip archive is damaged"},
 		"huge picture": {[]zip.FileHeader{{Name: "xl/media/image1.png", Method: zip.Deflate, CompressedSize64: 300 << 10, UncompressedSize64: 300 << 20}},
-			"the workbook part xl/media/image1.png unpacks to 300 MB"},
+			"delen xl/media/image1.png av arbeidsboken er 300 MB ukomprimert, over grensen på 32 MB"},
 		"huge workbook": {[]zip.FileHeader{
 			{Name: "xl/worksheets/sheet1.xml", Method: zip.Deflate, CompressedSize64: 2 << 20, UncompressedSize64: 2 << 30},
 			{Name: "xl/worksheets/sheet2.xml", Method: zip.Deflate, CompressedSize64: 2 << 20, UncompressedSize64: 2 << 30},

@@ -239,7 +239,7 @@ func MapHeaderProfile(header []string, p *Profile) (HeaderMap, []string, error) 
 				continue
 			}
 			if hintColumn(cell) == c {
-				herr.Hints = append(herr.Hints, fmt.Sprintf("%q is not read as %s: %s", cleanHeader(cell), c, HeaderHint(cell)))
+				herr.Hints = append(herr.Hints, fmt.Sprintf("%q is not read as %s: %s", ShortValue(cleanHeader(cell)), c, HeaderHint(cell)))
 			}
 		}
 		if lt, ok := hm[colLineTotal]; ok && c == colRate {

@@ -236,7 +236,7 @@ func ParseAmount(raw string) (fpclient.Amount, error) {
 	if errors.Is(err, errDecimals) {
 		reason := "more than 2 decimals"
 		if d.ambiguous {
-			reason += fmt.Sprintf("; if %q means %s%s, write it without the separator", raw, d.whole, d.frac)
+			reason += fmt.Sprintf("; if %q means %s%s, write it without the separator", ShortValue(raw), ShortValue(d.whole), ShortValue(d.frac))
 		}
 		return 0, errors.New(reason)
 	}

@@ -276,7 +276,7 @@ func (e *errList) add(l Line, col, reason string) {
 	if o := l.origin[col]; o != "" {
 		reason += " (the value is " + o + ")"
 	}
-	*e = append(*e, RowError{Source: l.Source, Row: l.Row, Column: col, Value: l.Fields[col], Reason: reason})
+	*e = append(*e, RowError{Source: l.Source, Row: l.Row, Column: col, Value: ShortValue(l.Fields[col]), Reason: reason})
 }
 
 func (e *errList) addErr(l Line, col string, err error) { e.add(l, col, err.Error()) }
@@ -721,7 +721,7 @@ func (b *builder) sameOnEveryRow(lines []Line, errs *errList) {
 			}
 			shown := "empty"
 			if first != "" {
-				shown = fmt.Sprintf("%q", first)
+				shown = fmt.Sprintf("%q", ShortValue(first))
 			}
 			if o := f.origin[col]; o != "" {
 				shown += ", " + o

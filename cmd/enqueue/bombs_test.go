@@ -1,0 +1,225 @@
+package main
+
+// The bombs of issue 10 against the real `enqueue` binary, as cron runs it:
+// each is refused with its limit named, nothing is enqueued, the process's
+// peak RSS stays under 300 MB, and its temporary folder is left empty.
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/frontpayment/fpexport/internal/importers/bombtest"
+)
+
+// peakRSSBound is the memory bound issue 10 sets for a reading process.
+const peakRSSBound = 300 << 20
+
+// enqueueBinary builds `enqueue` (without -race) into a test folder.
+func enqueueBinary(t *testing.T) string {
+	t.Helper()
+	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	if _, err := os.Stat(goTool); err != nil {
+		goTool = "go"
+	}
+	bin := filepath.Join(t.TempDir(), "enqueue")
+	if out, err := exec.Command(goTool, "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("building enqueue: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// child is one finished run of the binary.
+type child struct {
+	code    int
+	out     string // stdout and stderr, a pipe each: not a terminal
+	peakRSS int64  // bytes
+}
+
+// runChild runs bin with args, DATABASE_URL and TMPDIR, and reads its peak
+// RSS from the kernel's accounting of the ended process.
+func runChild(t *testing.T, bin, dbURL, tmp string, args ...string) child {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TMPDIR=" + tmp, "DATABASE_URL=" + dbURL}
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if err != nil && !errorsAs(err, &ee) {
+		t.Fatalf("running enqueue: %v", err)
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		t.Fatal("no rusage for the child")
+	}
+	return child{code: cmd.ProcessState.ExitCode(), out: out.String(), peakRSS: ru.Maxrss << 10} // Maxrss is in KB on Linux
+}
+
+func errorsAs(err error, ee **exec.ExitError) bool {
+	e, ok := err.(*exec.ExitError)
+	*ee = e
+	return ok
+}
+
+func emptyDir(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Errorf("left in the temporary folder: %s", e.Name())
+	}
+}
+
+var fullPersonalNumber = regexp.MustCompile(`(^|[^0-9])[0-9]{6} ?[0-9]{5}($|[^0-9])`)
+
+// TestBombsBoundedInEnqueue runs each bomb through `enqueue FILE` (and the
+// lot through `enqueue --inbox`), one at a time: the machine is shared.
+func TestBombsBoundedInEnqueue(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes gigabyte bombs (a megabyte each on disk)")
+	}
+	e := setup(t)
+	bin := enqueueBinary(t)
+	const gb11 = 1100 << 20
+	bombs := []struct {
+		file  string
+		write func(string) error
+		want  string // in the output: the file and the limit
+	}{
+		{"celle.xlsx", func(p string) error { return bombtest.CellXLSX(p, gb11) }, "celle.xlsx row 2, column C: cellen er over grensen på 32 KB"},
+		{"celle400.xlsx", func(p string) error { return bombtest.CellXLSX(p, 400<<20) }, "celle400.xlsx row 2, column C: cellen er over grensen på 32 KB"},
+		{"delte.xlsx", func(p string) error { return bombtest.SharedStringsXLSX(p, gb11) }, "delte.xlsx: tabellen over delte tekster (xl/sharedStrings.xml) er 1100 MB ukomprimert, over grensen på 256 MB"},
+		{"delte200.xlsx", func(p string) error { return bombtest.SharedStringsXLSX(p, 200<<20) }, "delte200.xlsx: tekst nr. 1 i tabellen over delte tekster er over grensen på 32 KB"},
+		{"tekster.xlsx", func(p string) error { return bombtest.ManyStringsXLSX(p, 2_100_000) }, "tekster.xlsx: tabellen over delte tekster har over 2000000 tekster"},
+		{"rader.xlsx", func(p string) error { return bombtest.RowsXLSX(p, 3_000_000) }, "rader.xlsx: arket xl/worksheets/sheet1.xml har over 1048576 rader"},
+		{"kolonner.xlsx", func(p string) error { return bombtest.ColumnsXLSX(p, 1_000_000) }, "kolonner.xlsx row 2: raden har over 1024 celler"},
+		{"linje.csv", func(p string) error { return bombtest.CSVLine(p, 200<<20) }, "linje.csv row 2: en rad som begynner her er lengre enn grensen på 2 MB"},
+	}
+	inbox := filepath.Join(e.dir, "inbox")
+	if err := os.Mkdir(inbox, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range bombs {
+		p := filepath.Join(e.dir, b.file)
+		if err := b.write(p); err != nil {
+			t.Fatal(err)
+		}
+		fi, _ := os.Stat(p)
+		tmp := t.TempDir()
+		c := runChild(t, bin, e.url, tmp, "--kind", "invoice", p)
+		t.Logf("%s (%d KB): exit %d, peak RSS %d MB", b.file, fi.Size()>>10, c.code, c.peakRSS>>20)
+		if c.code != exitFatal || !strings.Contains(c.out, b.want) || !strings.Contains(c.out, "nothing was enqueued") {
+			t.Errorf("%s: exit %d, output:\n%.2000s\nwant exit %d and %q", b.file, c.code, c.out, exitFatal, b.want)
+		}
+		if c.peakRSS >= peakRSSBound {
+			t.Errorf("%s: peak RSS %d MB, bound %d MB", b.file, c.peakRSS>>20, peakRSSBound>>20)
+		}
+		emptyDir(t, tmp)
+		if err := os.Rename(p, filepath.Join(inbox, b.file)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := e.count(t, `SELECT count(*) FROM orders`); n != 0 {
+		t.Errorf("%d orders enqueued, want none", n)
+	}
+
+	// The inbox: every bomb goes to failed/ with an error file saying why.
+	tmp := t.TempDir()
+	c := runChild(t, bin, e.url, tmp, "--inbox", inbox, "--min-age", "0s", "--kind", "invoice")
+	t.Logf("--inbox with %d bombs: exit %d, peak RSS %d MB", len(bombs), c.code, c.peakRSS>>20)
+	if c.code != exitRejected {
+		t.Errorf("--inbox: exit %d, want %d\n%.3000s", c.code, exitRejected, c.out)
+	}
+	if c.peakRSS >= peakRSSBound {
+		t.Errorf("--inbox: peak RSS %d MB, bound %d MB", c.peakRSS>>20, peakRSSBound>>20)
+	}
+	emptyDir(t, tmp)
+	for _, b := range bombs {
+		if _, err := os.Stat(filepath.Join(inbox, "failed", b.file)); err != nil {
+			t.Errorf("%s not in failed/: %v", b.file, err)
+			continue
+		}
+		msgs, _ := filepath.Glob(filepath.Join(inbox, "failed", strings.TrimSuffix(b.file, filepath.Ext(b.file))+".error*.txt"))
+		found := false
+		for _, m := range msgs {
+			if text, err := os.ReadFile(m); err == nil && strings.Contains(string(text), b.want) {
+				found = true
+			}
+		}
+		if !found {
+			entries, _ := os.ReadDir(filepath.Join(inbox, "failed"))
+			var names []string
+			for _, en := range entries {
+				names = append(names, en.Name())
+			}
+			t.Errorf("%s: no error file in failed/ saying %q (failed/ holds %v)", b.file, b.want, names)
+		}
+	}
+	if n := e.count(t, `SELECT count(*) FROM orders`); n != 0 {
+		t.Errorf("%d orders enqueued, want none", n)
+	}
+}
+
+// TestKilledRunLeftoversRemoved: a temporary folder a killed run left (its
+// process gone, older than this start) is removed when enqueue starts.
+func TestKilledRunLeftoversRemoved(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	bin := enqueueBinary(t)
+	tmp := t.TempDir()
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Skip(err)
+	}
+	left := filepath.Join(tmp, "fpexport-xlsx-"+strconv.Itoa(gone.ProcessState.Pid())+"-123")
+	if err := os.MkdirAll(left, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(left, "excelize-1"), make([]byte, 1<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	past := time.Now().Add(-time.Minute)
+	if err := os.Chtimes(left, past, past); err != nil {
+		t.Fatal(err)
+	}
+	c := runChild(t, bin, e.url, tmp, "--dry-run", "--kind", "invoice", e.file(t, "ok.csv", header+validRows))
+	if c.code != exitOK {
+		t.Fatalf("exit %d\n%s", c.code, c.out)
+	}
+	if _, err := os.Stat(left); !os.IsNotExist(err) {
+		t.Errorf("the killed run's folder is still there (%v)", err)
+	}
+	if !strings.Contains(c.out, "removed temporary folders left by a stopped run") {
+		t.Errorf("output does not say what was removed:\n%s", c.out)
+	}
+}
+
+// TestPipedOutputMasksPersonalNumbers: what cron appends to its log holds
+// no whole personal number, while the row is still named.
+func TestPipedOutputMasksPersonalNumbers(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	bin := enqueueBinary(t)
+	// A wrong control digit: the row is rejected and its value quoted.
+	row := "A-9,,private,Ola Nordmann,ola@example.no,+47,46567470,01010012345,,Gate 1,0150,Oslo,NO,no,,Vare,1,10.00,0,25,,,,,,,,\n"
+	c := runChild(t, bin, e.url, t.TempDir(), "--dry-run", "--kind", "invoice", e.file(t, "pnr.csv", header+row))
+	if c.code != exitRejected {
+		t.Fatalf("exit %d\n%s", c.code, c.out)
+	}
+	if m := fullPersonalNumber.FindString(c.out); m != "" {
+		t.Errorf("a whole personal number (%s) in the piped output:\n%s", m, c.out)
+	}
+	if !strings.Contains(c.out, "pnr.csv row 2") || !strings.Contains(c.out, "010100*****") {
+		t.Errorf("the rejected row is not named with its masked value:\n%s", c.out)
+	}
+}
