@@ -552,7 +552,9 @@ func TestStartRefusesWhatWaitingCannotFix(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			env := workerEnv(t, c.url, "http://127.0.0.1:9", false)
 			done := make(chan error, 1)
-			go func() { done <- run(context.Background(), []string{"run"}, envOf(env), io.Discard, io.Discard) }()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel() // a run that waits after all is stopped with the test
+			go func() { done <- run(ctx, []string{"run"}, envOf(env), io.Discard, io.Discard) }()
 			select {
 			case err := <-done:
 				if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), c.want) {
