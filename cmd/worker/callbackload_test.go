@@ -239,7 +239,9 @@ func startBenchWorker(t *testing.T, pool *pgxpool.Pool, sim *fpfake.Server, simU
 		})
 	}
 	t.Cleanup(stop)
-	return benchWorker{stack: &stack{pool: pool, sim: sim, cfg: cfg, d: d}, stop: stop}
+	s := &stack{pool: pool, sim: sim, cfg: cfg, d: d}
+	s.waitRunning(t, served)
+	return benchWorker{stack: s, stop: stop}
 }
 
 // loadOrders is a CSV of n one-line invoices with refs prefix-000000….

@@ -347,11 +347,11 @@ func TestCallbackTiesAndLateReversal(t *testing.T) {
 func TestSlowCallbackClientsAreCutOff(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, fpfake.Config{Plan: fpfake.NoCallbacks}, nil)
-	if s.d.http.ReadHeaderTimeout <= 0 || s.d.http.ReadTimeout <= 0 {
-		t.Fatalf("the worker's HTTP server has no read timeouts: %+v", s.d.http)
+	if s.d.doors.all[0].srv.ReadHeaderTimeout <= 0 || s.d.doors.all[0].srv.ReadTimeout <= 0 {
+		t.Fatalf("the worker's HTTP server has no read timeouts: %+v", s.d.doors.all[0].srv)
 	}
-	s.d.http.ReadHeaderTimeout = 200 * time.Millisecond
-	s.d.http.ReadTimeout = 400 * time.Millisecond
+	s.d.doors.all[0].srv.ReadHeaderTimeout = 200 * time.Millisecond
+	s.d.doors.all[0].srv.ReadTimeout = 400 * time.Millisecond
 	s.run(t)
 	addr := strings.TrimPrefix(s.cfg.CallbackBaseURL, "http://")
 	padding := strings.Repeat("a", 400)

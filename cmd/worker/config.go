@@ -96,6 +96,12 @@ type config struct {
 
 	// The accountants' web page (see web.go): WEB_USERS, WEB_SESSION_KEY, …
 	Web webConfig
+
+	// The listeners (see doors.go): REPORT_TOKENS admits scripts to the
+	// report (only digests kept); ADMIN_LISTEN_ADDR, when set, is the inside
+	// door, and LISTEN_ADDR then serves FP's callbacks only.
+	ReportTokens    *httpapi.ReportTokens
+	AdminListenAddr string
 }
 
 // loadConfig reads the environment. need says which settings the command
@@ -201,6 +207,7 @@ func loadConfig(getenv func(string) string, need requirement) (*config, error) {
 	}
 	if need.web {
 		problems = append(problems, c.loadWeb(get)...)
+		problems = append(problems, c.loadDoors(get)...)
 	}
 	if len(problems) > 0 {
 		slices.Sort(problems)

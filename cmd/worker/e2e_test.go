@@ -116,6 +116,7 @@ func newStack(t *testing.T, simCfg fpfake.Config, adjust func(*config)) *stack {
 		CallbackBaseURL: "http://" + ln.Addr().String(), CallbackSecret: "test-callback-secret-0123456789",
 		SuccessURL: "https://shop.example.no/ok", FailureURL: "https://shop.example.no/fail",
 		RateLimit: 0, Concurrency: 4, FPTimeout: 5 * time.Second, Location: loc, ChecksumKey: simCfg.ChecksumKey,
+		ReportTokens: testReportTokens(),
 	}
 	if adjust != nil {
 		adjust(cfg)
@@ -142,6 +143,7 @@ func (s *stack) run(t *testing.T) {
 			t.Errorf("serve: %v", err)
 		}
 	})
+	s.waitRunning(t, served)
 }
 
 func (s *stack) importCSV(t *testing.T, name, content string) []store.BatchOut {
@@ -304,10 +306,7 @@ func TestEndToEnd(t *testing.T) {
 
 	// The HTTP report agrees with the view.
 	today := time.Now().In(s.cfg.Location).Format(time.DateOnly)
-	resp, err := http.Get(s.cfg.CallbackBaseURL + "/reports/reconciliation?format=json&from=" + today + "&to=" + today)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := getReport(t, s.cfg.CallbackBaseURL+"/reports/reconciliation?format=json&from="+today+"&to="+today)
 	defer resp.Body.Close()
 	var rep struct {
 		Orders []struct {

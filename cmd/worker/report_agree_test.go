@@ -58,10 +58,7 @@ func TestReportAgreesEverywhere(t *testing.T) {
 
 	get := func(query string) []byte {
 		t.Helper()
-		resp, err := http.Get(s.cfg.CallbackBaseURL + "/reports/reconciliation?from=" + today + "&to=" + today + query)
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp := getReport(t, s.cfg.CallbackBaseURL+"/reports/reconciliation?from="+today+"&to="+today+query)
 		defer resp.Body.Close()
 		b, err := io.ReadAll(resp.Body)
 		if err != nil || resp.StatusCode != http.StatusOK {

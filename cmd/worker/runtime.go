@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -44,14 +43,7 @@ func cmdMigrate(ctx context.Context, getenv func(string) string, logger *slog.Lo
 }
 
 func openPool(ctx context.Context, cfg *config, maxConns int32) (*pgxpool.Pool, error) {
-	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
-	if err != nil {
-		return nil, fmt.Errorf("DATABASE_URL: %w", err)
-	}
-	if pc.MaxConns < maxConns {
-		pc.MaxConns = maxConns
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	pool, err := newPool(ctx, cfg, maxConns)
 	if err != nil {
 		return nil, err
 	}
@@ -60,6 +52,18 @@ func openPool(ctx context.Context, cfg *config, maxConns int32) (*pgxpool.Pool, 
 		return nil, fmt.Errorf("connecting to the database: %w", err)
 	}
 	return pool, nil
+}
+
+// newPool makes the pool without connecting: pgxpool connects on first use.
+func newPool(ctx context.Context, cfg *config, maxConns int32) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	if pc.MaxConns < maxConns {
+		pc.MaxConns = maxConns
+	}
+	return pgxpool.NewWithConfig(ctx, pc)
 }
 
 // openCurrentPool opens the pool and refuses a database whose schema is
@@ -99,8 +103,7 @@ type daemon struct {
 	pool     *pgxpool.Pool
 	river    *river.Client[pgx.Tx]
 	throttle *throttle.Throttle
-	http     *http.Server
-	ln       net.Listener
+	doors    *doors // the listeners (doors.go)
 	logger   *slog.Logger
 	gaps     *gapWatch // windows of lost callbacks: callbackgaps.go
 }
@@ -172,31 +175,29 @@ func newDaemon(ctx context.Context, cfg *config, pool *pgxpool.Pool, logger *slo
 		Location: cfg.Location, Logger: logger, Metrics: obs, MetricsHandler: metricsHandler, Refused: &httpapi.Refusals{}}
 	api.UntrustedLimits = cfg.untrustedLimits
 	logCallbackMode(logger, cfg)
-	handler, err := withWebPage(cfg, pool, rc, logger, api.Handler())
+	ds, err := openDoors(cfg, pool, rc, logger, api, ln)
 	if err != nil {
 		return nil, err
 	}
-	if ln == nil {
-		if ln, err = net.Listen("tcp", cfg.ListenAddr); err != nil {
-			return nil, fmt.Errorf("LISTEN_ADDR %s: %w", cfg.ListenAddr, err)
-		}
-	}
 	gaps := &gapWatch{pool: pool, river: rc, refused: api.Refused, every: cmp.Or(cfg.aliveEvery, defaultAliveEvery), id: workerID(), logger: logger}
-	return &daemon{pool: pool, river: rc, throttle: thr, http: httpapi.NewHTTPServer(cfg.ListenAddr, handler), ln: ln, logger: logger, gaps: gaps}, nil
+	return &daemon{pool: pool, river: rc, throttle: thr, doors: ds, logger: logger, gaps: gaps}, nil
 }
 
 // serve runs until ctx ends, then stops gracefully: the HTTP server stops
 // taking callbacks, River lets running jobs finish (a job cut off at the soft
-// stop timeout goes back to the queue), nothing is lost.
+// stop timeout goes back to the queue), nothing is lost. The listeners open
+// first and the database is waited for (dbwait.go).
 func (d *daemon) serve(ctx context.Context) error {
-	httpErr := make(chan error, 1)
-	go func() {
-		err := d.http.Serve(d.ln)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
+	httpErr := d.doors.serve()
+	d.logger.Info("listening", d.doors.logAttrs()...)
+	if err := waitForDatabase(ctx, d.pool, d.logger, d.doors.gate); err != nil {
+		d.doors.close()
+		if ctx.Err() != nil { // asked to stop while waiting: nothing started
+			d.logger.Info("stopped before the database was reachable")
+			return nil
 		}
-		httpErr <- err
-	}()
+		return err
+	}
 	// The throttle's heartbeat outlives River's stop, so jobs finishing
 	// during a graceful stop keep their share.
 	thrCtx, stopThrottle := context.WithCancel(context.WithoutCancel(ctx))
@@ -204,7 +205,7 @@ func (d *daemon) serve(ctx context.Context) error {
 	go func() { defer close(thrDone); _ = d.throttle.Run(thrCtx) }()
 	defer func() { stopThrottle(); <-thrDone }()
 	if err := d.river.Start(ctx); err != nil {
-		_ = d.http.Close()
+		d.doors.close()
 		if ctx.Err() != nil { // asked to stop before it started: nothing to finish
 			return nil
 		}
@@ -214,7 +215,8 @@ func (d *daemon) serve(ctx context.Context) error {
 	gapsDone := make(chan struct{})
 	go func() { defer close(gapsDone); d.gaps.run(gapsCtx) }()
 	defer func() { stopGaps(); <-gapsDone }()
-	d.logger.Info("worker running", "listen", d.ln.Addr().String())
+	d.doors.gate.Open()
+	d.logger.Info("worker running", d.doors.logAttrs()...)
 	var err error
 	select {
 	case <-ctx.Done():
@@ -223,7 +225,7 @@ func (d *daemon) serve(ctx context.Context) error {
 	d.logger.Info("stopping: finishing running jobs")
 	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	_ = d.http.Shutdown(shutdown)
+	d.doors.shutdown(shutdown)
 	if stopErr := d.river.Stop(shutdown); stopErr != nil && !errors.Is(stopErr, context.Canceled) {
 		d.logger.Warn("River stop", "error", stopErr)
 	}
@@ -238,7 +240,8 @@ func cmdRun(ctx context.Context, getenv func(string) string, logger *slog.Logger
 	if err != nil {
 		return err
 	}
-	pool, err := openCurrentPool(ctx, cfg, int32(2*cfg.Concurrency)+25)
+	// Not connected yet: serve waits for the database (dbwait.go).
+	pool, err := newPool(ctx, cfg, int32(2*cfg.Concurrency)+25)
 	if err != nil {
 		return err
 	}

@@ -100,9 +100,18 @@ func parseSize(s string) (int64, error) {
 // own endpoints. Without WEB_USERS the page is off (never served without a
 // login) and that is logged.
 func withWebPage(cfg *config, pool *pgxpool.Pool, rc *river.Client[pgx.Tx], logger *slog.Logger, api http.Handler) (http.Handler, error) {
+	page, err := newWebPage(cfg, pool, rc, logger)
+	if err != nil || page == nil {
+		return api, err
+	}
+	return mountWebPage(page, api), nil
+}
+
+// newWebPage builds the page; nil when it is off (no WEB_USERS).
+func newWebPage(cfg *config, pool *pgxpool.Pool, rc *river.Client[pgx.Tx], logger *slog.Logger) (*web.Handler, error) {
 	if len(cfg.Web.Users) == 0 {
 		logger.Info("web page off: WEB_USERS is empty")
-		return api, nil
+		return nil, nil
 	}
 	if cfg.Web.SessionKey == "" {
 		logger.Warn("WEB_SESSION_KEY is not set: a random key is used, so logins end when the worker restarts and hold only on this process")
@@ -116,14 +125,19 @@ func withWebPage(cfg *config, pool *pgxpool.Pool, rc *river.Client[pgx.Tx], logg
 	if err != nil {
 		return nil, err
 	}
+	logger.Info("web page on", "path", web.Prefix, "users", len(cfg.Web.Users))
+	return page, nil
+}
+
+// mountWebPage serves page under /web/ and api at every other path.
+func mountWebPage(page *web.Handler, api http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
 	mux.Handle(web.Prefix, page)
 	// The bare address leads to the page.
 	mux.Handle("GET /{$}", http.RedirectHandler(web.Prefix, http.StatusSeeOther))
 	mux.Handle("GET /web", http.RedirectHandler(web.Prefix, http.StatusSeeOther))
-	logger.Info("web page on", "path", web.Prefix, "users", len(cfg.Web.Users))
-	return mux, nil
+	return mux
 }
 
 // cmdWebPasswd prints a WEB_USERS entry for NAME, its password read from

@@ -43,6 +43,10 @@ type Server struct {
 	// GET /metrics; nil: no such endpoint.
 	Metrics        CallbackMetrics
 	MetricsHandler http.Handler
+	// ReportTokens and Sessions admit a caller to the report (access.go);
+	// with neither, the report answers 401 to everyone.
+	ReportTokens *ReportTokens
+	Sessions     SessionChecker
 
 	// UntrustedLimits bounds untrusted callbacks (untrusted.go); zero
 	// fields take DefaultUntrustedLimits.
@@ -77,7 +81,7 @@ func (s *Server) Handler() http.Handler {
 	if s.MetricsHandler != nil {
 		mux.Handle("GET /metrics", s.MetricsHandler)
 	}
-	mux.HandleFunc("GET /reports/reconciliation", s.report)
+	mux.HandleFunc("GET /reports/reconciliation", s.requireReportAccess(s.report))
 	return mux
 }
 
@@ -232,7 +236,10 @@ func readCallback(w http.ResponseWriter, r *http.Request) callbackRequest {
 		return callbackRequest{params: q, raw: raw, refuse: http.StatusBadRequest, reason: err.Error()}
 	}
 	for k, vs := range extra {
-		if q.Get(k) == "" { // our own ref and token come from the URL we gave
+		if k == "ref" || k == "token" {
+			continue // ours, and only in the URL we gave FP: a body cannot add them
+		}
+		if q.Get(k) == "" {
 			q[k] = vs
 		}
 	}
