@@ -146,6 +146,10 @@ func TestUntrustedCallbackFlood(t *testing.T) {
 	// The flood: each source sends its share as fast as the in-flight
 	// bound lets it; half bad token, half bad checksum, all saying PAID.
 	secret := s.cfg.CallbackSecret
+	// Newer than any genuine one: a forgery that got through would show.
+	created := strconv.FormatInt(createdAt+1_000_000, 10)
+	forgedChecksum := []byte(fpclient.Checksum(uuid, "PAID", created, ""))
+	forgedChecksum[0] ^= 1 // '0'↔'1', 'a'↔'`'…: never the right one
 	codes := map[int]int{}
 	var mu sync.Mutex
 	var noRetryAfter, sendErrors atomic.Int64
@@ -160,13 +164,12 @@ func TestUntrustedCallbackFlood(t *testing.T) {
 			client := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: 2}}
 			defer client.CloseIdleConnections()
 			for i := range floodPerSource {
-				created := strconv.FormatInt(createdAt+1000, 10)
 				u := callbackurl.For(s.cfg.CallbackBaseURL, secret, id)
 				checksum := fpclient.Checksum(uuid, "PAID", created, "")
 				if i%2 == 0 {
 					u = strings.Replace(u, "token=", "token=00"+strconv.Itoa(i), 1)
 				} else {
-					checksum = "00" + checksum[2:]
+					checksum = string(forgedChecksum)
 				}
 				u += "&" + url.Values{"orderUuid": {uuid}, "status": {"PAID"}, "createdAt": {created}, "checksum": {checksum}}.Encode()
 				inFlight <- struct{}{}

@@ -42,8 +42,9 @@ type UntrustedLimits struct {
 
 // DefaultUntrustedLimits: FP's own callbacks are all trusted, so these only
 // need to leave room for a few honest mistakes (a misconfigured proxy, an
-// old callbackUrl) to be seen in full. 500 rows an hour of at most ~8 KB
-// each is at most ~100 MB over a 30-day retention.
+// old callbackUrl) to be seen in full. 500 rows an hour is at most 360 000
+// rows over the default 30-day retention (each at most ~8 KB of raw text,
+// a forgery typically a few hundred bytes).
 var DefaultUntrustedLimits = UntrustedLimits{
 	Burst: 20, PerSecond: 1, PerSourceHour: 60, TotalHour: 500, MaxSources: 10_000, FlushEvery: 2 * time.Second,
 }
