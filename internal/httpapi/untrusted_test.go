@@ -126,7 +126,8 @@ func TestUntrustedGatePendingBounded(t *testing.T) {
 		t.Errorf("counted %d, want %d", n, maxPendingCounts+500)
 	}
 }
-
+// Through the handler: a trusted verdict, or a keyless one awaiting FP's
+// confirmation (FP's own callbacks without a key), always passes, however many; an
 // Through the handler: a trusted verdict always passes, however many; an
 // untrusted one past the burst gets 429 with Retry-After, and past the caps
 // the answer it would have had.
@@ -134,7 +135,7 @@ func TestGateUntrustedHandler(t *testing.T) {
 	t.Parallel()
 	s := &Server{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), UntrustedLimits: UntrustedLimits{Burst: 2, PerSecond: 0.01, PerSourceHour: 1}}
 	for range 1000 {
-		for _, v := range []string{store.VerdictAccepted, store.VerdictOrphan} {
+		for _, v := range []string{store.VerdictAccepted, store.VerdictOrphan, store.VerdictAwaitingFP} {
 			if s.gateUntrusted(httptest.NewRecorder(), &store.CallbackIn{RemoteAddr: "127.0.0.1", Verdict: v}, &callbackRequest{}) {
 				t.Fatalf("a %s callback was gated", v)
 			}
