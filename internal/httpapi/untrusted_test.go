@@ -128,7 +128,6 @@ func TestUntrustedGatePendingBounded(t *testing.T) {
 }
 // Through the handler: a trusted verdict, or a keyless one awaiting FP's
 // confirmation (FP's own callbacks without a key), always passes, however many; an
-// Through the handler: a trusted verdict always passes, however many; an
 // untrusted one past the burst gets 429 with Retry-After, and past the caps
 // the answer it would have had.
 func TestGateUntrustedHandler(t *testing.T) {
