@@ -126,6 +126,7 @@ func TestUntrustedGatePendingBounded(t *testing.T) {
 		t.Errorf("counted %d, want %d", n, maxPendingCounts+500)
 	}
 }
+
 // Through the handler: a trusted verdict, or a keyless one awaiting FP's
 // confirmation (FP's own callbacks without a key), always passes, however many; an
 // untrusted one past the burst gets 429 with Retry-After, and past the caps
