@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -567,5 +569,39 @@ func TestStartRefusesWhatWaitingCannotFix(t *testing.T) {
 				t.Fatal("worker run waits for what waiting cannot fix")
 			}
 		})
+	}
+}
+
+// The real binary: started with PostgreSQL down it serves /healthz and
+// waits; SIGTERM then ends it with exit code 0. Started with a role the
+// server refuses, it exits 1 at once.
+func TestWorkerProcessWaitsForTheDatabase(t *testing.T) {
+	t.Parallel()
+	addr := freeAddr(t)
+	pe := newProcEnv(t, fpfake.Config{Plan: fpfake.NoCallbacks}, nil)
+	outage, proxied := testdb.NewOutage(t, pe.dbURL)
+	outage.Down()
+	pe.extraEnv = map[string]string{"DATABASE_URL": proxied, "LISTEN_ADDR": addr}
+	p := pe.spawn()
+	waitUp(t, "http://"+addr)
+	if a := get(t, "http://"+addr+"/readyz"); a.code != http.StatusServiceUnavailable {
+		t.Errorf("readyz while waiting: %d %s", a.code, a.body)
+	}
+	if took, ok := p.stop(time.Minute); !ok || p.waitErr != nil {
+		t.Errorf("SIGTERM while waiting: %s after %s, want exit code 0", p.describeExit(), took)
+	}
+
+	u, _ := url.Parse(pe.dbURL)
+	u.User = url.User("no_such_role_fpx")
+	pe.extraEnv = map[string]string{"DATABASE_URL": u.String(), "LISTEN_ADDR": freeAddr(t)}
+	p = pe.spawn()
+	select {
+	case <-p.done:
+		var exit *exec.ExitError
+		if !errors.As(p.waitErr, &exit) || exit.ExitCode() != 1 || !strings.Contains(p.logs.String(), "28000") {
+			t.Errorf("unknown role: %s, want exit code 1 naming SQLSTATE 28000:\n%s", p.describeExit(), p.logs.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("worker run waits for a role the server refuses")
 	}
 }
