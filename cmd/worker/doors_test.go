@@ -16,6 +16,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -603,5 +604,17 @@ func TestWorkerProcessWaitsForTheDatabase(t *testing.T) {
 		}
 	case <-time.After(time.Minute):
 		t.Fatal("worker run waits for a role the server refuses")
+	}
+}
+
+// A database error shown on /readyz and in the log is one line, without the
+// password, and cut to a sane length on a character boundary.
+func TestRedactDBError(t *testing.T) {
+	t.Parallel()
+	err := errors.New("failed to connect:\n\tpassword pw-Secret-1 rejected!\n\t" + strings.Repeat("ø", 400))
+	got := redactDBError(err, "pw-Secret-1")
+	if strings.Contains(got, "pw-Secret-1") || strings.ContainsAny(got, "\n\t") || len(got) > dbWaitMaxLine+len("…") ||
+		!utf8.ValidString(got) || !strings.HasPrefix(got, "failed to connect: password ******** rejected! ø") {
+		t.Errorf("redactDBError: %q", got)
 	}
 }
