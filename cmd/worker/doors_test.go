@@ -29,6 +29,7 @@ import (
 	"github.com/frontpayment/fpexport/internal/fpfake"
 	"github.com/frontpayment/fpexport/internal/httpapi"
 	"github.com/frontpayment/fpexport/internal/intake"
+	"github.com/frontpayment/fpexport/internal/logging"
 	"github.com/frontpayment/fpexport/internal/mapping"
 	"github.com/frontpayment/fpexport/internal/testdb"
 )
@@ -616,5 +617,34 @@ func TestRedactDBError(t *testing.T) {
 	if strings.Contains(got, "pw-Secret-1") || strings.ContainsAny(got, "\n\t") || len(got) > dbWaitMaxLine+len("…") ||
 		!utf8.ValidString(got) || !strings.HasPrefix(got, "failed to connect: password ******** rejected! ø") {
 		t.Errorf("redactDBError: %q", got)
+	}
+}
+
+// Waiting is logged at the first attempt and then at most every
+// dbWaitLogGap, however many attempts the backoff makes meanwhile (1, 2,
+// 4, 8 s: four attempts in the first 12 s, one line).
+func TestDatabaseWaitLogsSparingly(t *testing.T) {
+	t.Parallel()
+	pool, err := pgxpool.New(context.Background(), "postgres://root@"+freeAddr(t)+"/nothing?sslmode=disable&connect_timeout=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	logs := &lockedBuffer{}
+	gate := httpapi.NewStarting()
+	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Second)
+	defer cancel()
+	start := time.Now()
+	err = waitForDatabase(ctx, pool, logging.New("json", logs), gate)
+	elapsed := time.Since(start)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("waitForDatabase: %v, want it to wait until told to stop", err)
+	}
+	lines := strings.Count(logs.String(), "database not reachable yet")
+	if maxLines := 1 + int(elapsed/dbWaitLogGap); lines < 1 || lines > maxLines {
+		t.Errorf("%d waiting lines in %s, want 1 to %d:\n%s", lines, elapsed, maxLines, logs.String())
+	}
+	if gate.IsOpen() {
+		t.Error("the gate opened without a database")
 	}
 }
