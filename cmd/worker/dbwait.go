@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -107,7 +108,11 @@ func redactDBError(err error, password string) string {
 		s = strings.ReplaceAll(s, password, "********")
 	}
 	if len(s) > dbWaitMaxLine {
-		s = s[:dbWaitMaxLine] + "…"
+		cut := dbWaitMaxLine
+		for cut > 0 && !utf8.RuneStart(s[cut]) { // not inside a character
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
 	return s
 }

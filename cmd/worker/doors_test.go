@@ -3,17 +3,20 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -26,6 +29,7 @@ import (
 	"github.com/frontpayment/fpexport/internal/fpfake"
 	"github.com/frontpayment/fpexport/internal/httpapi"
 	"github.com/frontpayment/fpexport/internal/intake"
+	"github.com/frontpayment/fpexport/internal/logging"
 	"github.com/frontpayment/fpexport/internal/mapping"
 	"github.com/frontpayment/fpexport/internal/testdb"
 )
@@ -567,5 +571,80 @@ func TestStartRefusesWhatWaitingCannotFix(t *testing.T) {
 				t.Fatal("worker run waits for what waiting cannot fix")
 			}
 		})
+	}
+}
+
+// The real binary: started with PostgreSQL down it serves /healthz and
+// waits; SIGTERM then ends it with exit code 0. Started with a role the
+// server refuses, it exits 1 at once.
+func TestWorkerProcessWaitsForTheDatabase(t *testing.T) {
+	t.Parallel()
+	addr := freeAddr(t)
+	pe := newProcEnv(t, fpfake.Config{Plan: fpfake.NoCallbacks}, nil)
+	outage, proxied := testdb.NewOutage(t, pe.dbURL)
+	outage.Down()
+	pe.extraEnv = map[string]string{"DATABASE_URL": proxied, "LISTEN_ADDR": addr}
+	p := pe.spawn()
+	waitUp(t, "http://"+addr)
+	if a := get(t, "http://"+addr+"/readyz"); a.code != http.StatusServiceUnavailable {
+		t.Errorf("readyz while waiting: %d %s", a.code, a.body)
+	}
+	if took, ok := p.stop(time.Minute); !ok || p.waitErr != nil {
+		t.Errorf("SIGTERM while waiting: %s after %s, want exit code 0", p.describeExit(), took)
+	}
+
+	u, _ := url.Parse(pe.dbURL)
+	u.User = url.User("no_such_role_fpx")
+	pe.extraEnv = map[string]string{"DATABASE_URL": u.String(), "LISTEN_ADDR": freeAddr(t)}
+	p = pe.spawn()
+	select {
+	case <-p.done:
+		var exit *exec.ExitError
+		if !errors.As(p.waitErr, &exit) || exit.ExitCode() != 1 || !strings.Contains(p.logs.String(), "28000") {
+			t.Errorf("unknown role: %s, want exit code 1 naming SQLSTATE 28000:\n%s", p.describeExit(), p.logs.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("worker run waits for a role the server refuses")
+	}
+}
+
+// A database error shown on /readyz and in the log is one line, without the
+// password, and cut to a sane length on a character boundary.
+func TestRedactDBError(t *testing.T) {
+	t.Parallel()
+	err := errors.New("failed to connect:\n\tpassword pw-Secret-1 rejected!\n\t" + strings.Repeat("ø", 400))
+	got := redactDBError(err, "pw-Secret-1")
+	if strings.Contains(got, "pw-Secret-1") || strings.ContainsAny(got, "\n\t") || len(got) > dbWaitMaxLine+len("…") ||
+		!utf8.ValidString(got) || !strings.HasPrefix(got, "failed to connect: password ******** rejected! ø") {
+		t.Errorf("redactDBError: %q", got)
+	}
+}
+
+// Waiting is logged at the first attempt and then at most every
+// dbWaitLogGap, however many attempts the backoff makes meanwhile (1, 2,
+// 4, 8 s: four attempts in the first 12 s, one line).
+func TestDatabaseWaitLogsSparingly(t *testing.T) {
+	t.Parallel()
+	pool, err := pgxpool.New(context.Background(), "postgres://root@"+freeAddr(t)+"/nothing?sslmode=disable&connect_timeout=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	logs := &lockedBuffer{}
+	gate := httpapi.NewStarting()
+	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Second)
+	defer cancel()
+	start := time.Now()
+	err = waitForDatabase(ctx, pool, logging.New("json", logs), gate)
+	elapsed := time.Since(start)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("waitForDatabase: %v, want it to wait until told to stop", err)
+	}
+	lines := strings.Count(logs.String(), "database not reachable yet")
+	if maxLines := 1 + int(elapsed/dbWaitLogGap); lines < 1 || lines > maxLines {
+		t.Errorf("%d waiting lines in %s, want 1 to %d:\n%s", lines, elapsed, maxLines, logs.String())
+	}
+	if gate.IsOpen() {
+		t.Error("the gate opened without a database")
 	}
 }
