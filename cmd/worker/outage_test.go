@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"syscall"
@@ -139,6 +140,24 @@ const (
 	outageLatency = 1500 * time.Millisecond
 )
 
+// outageBatchCSV is n valid orders, alternately checkouts and invoices (the
+// two behaviours of an unanswered attempt: sent again, or review), refs
+// prefix-00001, …
+func outageBatchCSV(prefix string, n int) string {
+	var b strings.Builder
+	b.WriteString(header)
+	for i := 1; i <= n; i++ {
+		ref := fmt.Sprintf("%s-%05d", prefix, i)
+		rate := fmt.Sprintf("%d.%02d", 100+i%900, i%100)
+		if i%2 == 0 {
+			fmt.Fprintf(&b, "%s,checkout,private,Ola Nordmann,ola@example.no,+47,46567470,,,Kirkegata 2,7030,Trondheim,NO,no,,Billett,1,%s,0,12,,,visa,,,,,\n", ref, rate)
+		} else {
+			fmt.Fprintf(&b, "%s,invoice,corporate,Fjord AS,post@fjord.example.no,+47,46567469,,923609016,Storgata 1,0155,Oslo,NO,no,,Konsulenttimer,1,%s,0,25,,,,,,,,\n", ref, rate)
+		}
+	}
+	return b.String()
+}
+
 // newOutageEnv is a process environment whose worker reaches PostgreSQL
 // through an outage proxy (testdb.Outage); the test's own pool goes
 // straight to the server, so it can look while the worker cannot.
@@ -196,7 +215,7 @@ func TestOutageHoldsFPAnswers(t *testing.T) {
 	const orders = 200
 	const outage = 60 * time.Second
 	pe, db := newOutageEnv(t)
-	pe.importOrders("outage.csv", crashBatchCSV("O", orders))
+	pe.importOrders("outage.csv", outageBatchCSV("O", orders))
 	p := pe.start()
 	down := cutWhileAnswering(pe, db, p)
 	time.Sleep(outage - time.Since(down))
@@ -257,7 +276,7 @@ func TestOutageStopWhileHolding(t *testing.T) {
 	t.Run("database back during the stop", func(t *testing.T) {
 		t.Parallel()
 		pe, db := newOutageEnv(t)
-		pe.importOrders("stop.csv", crashBatchCSV("S", orders))
+		pe.importOrders("stop.csv", outageBatchCSV("S", orders))
 		p := pe.start()
 		cutWhileAnswering(pe, db, p)
 		if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
@@ -303,7 +322,7 @@ func TestOutageStopWhileHolding(t *testing.T) {
 	t.Run("database still away at the end of the stop", func(t *testing.T) {
 		t.Parallel()
 		pe, db := newOutageEnv(t)
-		pe.importOrders("stop.csv", crashBatchCSV("T", orders))
+		pe.importOrders("stop.csv", outageBatchCSV("T", orders))
 		p := pe.start()
 		cutWhileAnswering(pe, db, p)
 		took, exited := p.stop(90 * time.Second)
