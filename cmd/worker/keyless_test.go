@@ -326,3 +326,55 @@ func TestKeylessEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+// Confirmations go through the throttle shared with submissions: while
+// sending is paused the confirm job asks nothing and snoozes; once the pause
+// is over it asks, and the callback is applied.
+func TestKeylessConfirmationWaitsForTheThrottle(t *testing.T) {
+	t.Parallel()
+	withStackOptions(t, stackOptions{keyless: true})
+	s := startStackWith(t, fpfake.Config{Plan: fpfake.NoCallbacks}, func(c *config) { c.authPause = 2 * time.Second })
+	id, uuid := s.submittedInvoice(t)
+	ctx := context.Background()
+	if _, err := s.d.throttle.Pause(ctx, "test pause"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.sim.SetStatus(ctx, uuid, "PAID"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		// Snoozed and waiting (River keeps a short snooze 'available' with
+		// a later scheduled_at).
+		var snoozed int
+		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'confirm_callbacks'
+			AND (metadata->>'snoozes')::int >= 1 AND state IN ('available', 'scheduled')`).Scan(&snoozed); err != nil {
+			t.Fatal(err)
+		}
+		if snoozed == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			var states string
+			s.pool.QueryRow(ctx, `SELECT string_agg(kind || ':' || state || ':' || metadata::text, ', ') FROM river_job`).Scan(&states)
+			t.Fatalf("the confirm job did not snooze while sending was paused: %s", states)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := s.statusRequests()[uuid]; n != 0 {
+		t.Fatalf("FP asked %d times while sending was paused", n)
+	}
+	if st, _, _ := s.orderState(t, id); st != "submitted" {
+		t.Fatalf("order %s before FP confirmed, want submitted", st)
+	}
+	got := s.waitVerdicts(t, id)
+	if len(got) != 1 || got[0].Verdict != store.VerdictAccepted {
+		t.Fatalf("callbacks %+v, want one accepted", got)
+	}
+	if st, _, _ := s.orderState(t, id); st != "paid" {
+		t.Errorf("order %s, want paid", st)
+	}
+	if n := s.statusRequests()[uuid]; n != 1 {
+		t.Errorf("FP asked %d times, want 1", n)
+	}
+}
