@@ -1,8 +1,9 @@
 -- Untrusted callbacks are bounded (issue 10, point 4; see docs/untrusted.md).
 --
--- A callback is untrusted when its verdict is neither 'accepted' nor
--- 'orphan' (store.Untrusted): forged, invalid, or refused for any reason a
--- later verdict adds. The receiver stores such callbacks up to a cap per
+-- A callback is untrusted when its verdict is none of 'accepted', 'orphan'
+-- and 'awaiting_fp' (a keyless callback waiting for FP's word; see
+-- store.Untrusted): forged, invalid, or refused for any reason a later
+-- verdict adds. The receiver stores such callbacks up to a cap per
 -- source and hour and in total, and only counts those beyond the cap (or
 -- refused with 429 by the per-source rate limit), here, one row per hour,
 -- source, verdict and reason, added to every few seconds.
@@ -46,7 +47,7 @@ SELECT day, source, verdict, sum(stored)::bigint AS stored, sum(not_stored)::big
 FROM (SELECT (c.received_at AT TIME ZONE 'Europe/Oslo')::date AS day, callback_source(c.remote_addr) AS source, c.verdict,
              count(*) AS stored, 0 AS not_stored, min(c.received_at) AS first_at, max(c.received_at) AS last_at
       FROM callbacks c
-      WHERE c.verdict NOT IN ('accepted', 'orphan')
+      WHERE c.verdict NOT IN ('accepted', 'orphan', 'awaiting_fp')
       GROUP BY 1, 2, 3
       UNION ALL
       SELECT (n.hour AT TIME ZONE 'Europe/Oslo')::date, n.source, n.verdict,
@@ -58,5 +59,5 @@ GROUP BY day, source, verdict;
 -- The report's day filter, and the retention job's delete, on untrusted
 -- rows only (the predicate is store.Untrusted's).
 CREATE INDEX callbacks_untrusted_day_idx ON callbacks (((received_at AT TIME ZONE 'Europe/Oslo')::date))
-    WHERE verdict NOT IN ('accepted', 'orphan');
+    WHERE verdict NOT IN ('accepted', 'orphan', 'awaiting_fp');
 CREATE INDEX untrusted_callback_counts_day_idx ON untrusted_callback_counts (((hour AT TIME ZONE 'Europe/Oslo')::date));

@@ -252,15 +252,11 @@ func (g *untrustedGate) flush() bool {
 }
 
 // gateUntrusted applies the gate to an untrusted callback and, when it is
-// not to be stored, answers it and returns true. A trusted one (accepted;
-// an orphan is only known once stored, and is stored) always passes. So
-// does a keyless callback awaiting FP's confirmation: its token names one
-// of our orders and, without a checksum key, every callback FP sends is of
-// this kind, so limiting it per source would throttle FP itself. It moves
-// nothing until FP confirms it; once judged not_confirmed it is untrusted
-// like any other (report counts, retention).
+// not to be stored, answers it and returns true. One that is not untrusted
+// (accepted, awaiting FP's word; an orphan is only known once stored, and is
+// stored) always passes.
 func (s *Server) gateUntrusted(w http.ResponseWriter, in *store.CallbackIn, req *callbackRequest) bool {
-	if !store.Untrusted(in.Verdict) || in.Verdict == store.VerdictAwaitingFP {
+	if !store.Untrusted(in.Verdict) {
 		return false
 	}
 	s.untrustedOnce.Do(func() {

@@ -12,15 +12,20 @@ import (
 	"github.com/frontpayment/fpexport/internal/report"
 )
 
-// trustedVerdicts are the verdicts of authentic callbacks. Every other
-// verdict, including any added later, is untrusted: the list names the
-// trusted ones so that a new kind of refusal is bounded without anyone
-// remembering to add it here. The SQL of migration 0007 (the view and its
-// indexes) and untrustedSQL say the same.
-var trustedVerdicts = []string{VerdictAccepted, VerdictOrphan}
+// trustedVerdicts are the verdicts that are not untrusted: authentic
+// callbacks (accepted, orphan) and keyless ones awaiting FP's word
+// (awaiting_fp: the token names one of our orders, and without a checksum
+// key every callback FP itself sends is one; limiting them per source would
+// throttle FP. They move nothing until FP confirms them, and one FP does not
+// confirm becomes not_confirmed, untrusted). Every other verdict, including
+// any added later, is untrusted: the list names the trusted ones so that a
+// new kind of refusal is bounded without anyone remembering to add it here.
+// The SQL of migration 0007 (the view and its indexes) and untrustedSQL say
+// the same.
+var trustedVerdicts = []string{VerdictAccepted, VerdictOrphan, VerdictAwaitingFP}
 
 // untrustedSQL is Untrusted as a condition on the callbacks column verdict.
-const untrustedSQL = `verdict NOT IN ('accepted', 'orphan')`
+const untrustedSQL = `verdict NOT IN ('accepted', 'orphan', 'awaiting_fp')`
 
 // Untrusted reports whether a callback with this verdict is untrusted:
 // neither accepted nor an orphan (authentic, for an order we do not have).

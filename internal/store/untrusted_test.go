@@ -15,14 +15,14 @@ import (
 	"github.com/frontpayment/fpexport/internal/testdb"
 )
 
-// Only accepted and orphan callbacks are trusted; any other verdict, one
-// added later included, is untrusted.
+// Only accepted and orphan callbacks, and keyless ones awaiting FP's word,
+// are not untrusted; any other verdict, one added later included, is.
 func TestUntrustedVerdicts(t *testing.T) {
 	t.Parallel()
 	for v, want := range map[string]bool{
-		store.VerdictAccepted: false, store.VerdictOrphan: false,
+		store.VerdictAccepted: false, store.VerdictOrphan: false, store.VerdictAwaitingFP: false,
 		store.VerdictBadToken: true, store.VerdictBadChecksum: true, store.VerdictMalformed: true,
-		"not_confirmed": true, "future_created_at": true, "": true,
+		store.VerdictNotConfirmed: true, store.VerdictFutureCreatedAt: true, "": true,
 	} {
 		if got := store.Untrusted(v); got != want {
 			t.Errorf("Untrusted(%q) = %v, want %v", v, got, want)
