@@ -181,6 +181,10 @@ func (h *Handler) currentSession(r *http.Request) (session, bool) {
 // updates it: one write a minute per session, not one per request.
 const sessionTouchEvery = time.Minute
 
+// keepExpiredSessions is how long a session's row outlives its expiry, so
+// the operator can still see why a cookie stopped working.
+const keepExpiredSessions = 7 * 24 * time.Hour
+
 // sessionLive checks the session's row. A database error refuses the
 // session (logged): a login that cannot be checked is no login.
 func (h *Handler) sessionLive(ctx context.Context, s session) bool {
@@ -234,10 +238,6 @@ func (h *Handler) revokeChangedPasswords(ctx context.Context) {
 		if n > 0 {
 			h.logger.InfoContext(ctx, "web: sessions ended: the user's password changed", "user", user, "sessions", n)
 		}
-	}
-	// Rows of sessions long expired say nothing any more.
-	if _, err := store.DeleteWebSessionsBefore(ctx, h.cfg.Pool, now.Add(-7*24*time.Hour)); err != nil {
-		h.logger.WarnContext(ctx, "web: removing expired sessions failed", "error", err)
 	}
 	h.passwordsSynced.Store(true)
 }

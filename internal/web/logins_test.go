@@ -202,7 +202,11 @@ func TestLoginBusy(t *testing.T) {
 	if n := count(t, b.pool, `SELECT count(*) FROM web_login_failures`); n != 0 {
 		t.Errorf("failure rows after a busy refusal: %d, want 0", n)
 	}
-	b.h.releaseBcrypt()
+	select {
+	case <-b.h.bcryptSlot: // the test's check ends
+	default:
+		t.Fatal("the slot the test held was taken by the login")
+	}
 	if resp, _ := c.login(testUser, testPassword); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("login once free: got %d, want 303", resp.StatusCode)
 	}
@@ -319,6 +323,12 @@ func TestCopiedCookieDiesWithPasswordChange(t *testing.T) {
 	}
 	if n := count(t, b.pool, `SELECT count(*) FROM web_sessions WHERE revoked_why = 'password changed'`); n != 1 {
 		t.Errorf("sessions ended for the password change: %d, want 1", n)
+	}
+	// A process not yet restarted still takes the old password (it knows
+	// no other), but that session is refused where the new one is known.
+	late, _ := b.client(t).login(testUser, testPassword)
+	if got := getWith(t, restarted.URL, sessionOf(t, late)); got != http.StatusSeeOther {
+		t.Errorf("session of the old password, opened after the change: got %d on the restarted process, want 303", got)
 	}
 	// The new password opens a session on the restarted process.
 	nc := &client{t: t, base: restarted.URL, http: b.client(t).http}
