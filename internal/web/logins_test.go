@@ -1,9 +1,11 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -17,6 +19,24 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 )
+
+// lockedBuffer is a log the handlers write while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
 
 // clock is a time the test moves by hand, so no lock depends on how fast
 // the machine is.
@@ -79,7 +99,11 @@ func wantLocked(t *testing.T, what string, resp *http.Response, body, retryAfter
 func TestLoginLockoutPerUser(t *testing.T) {
 	t.Parallel()
 	clk := newClock()
-	b := setup(t, func(c *Config) { c.Now = clk.now })
+	var logs lockedBuffer
+	b := setup(t, func(c *Config) {
+		c.Now = clk.now
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
 	c := b.client(t)
 	for i := 1; i <= userLockAfter; i++ {
 		if resp, _ := c.login(testUser, "wrong password"); resp.StatusCode != http.StatusUnauthorized {
@@ -90,6 +114,17 @@ func TestLoginLockoutPerUser(t *testing.T) {
 	wantLocked(t, "right password while locked", resp, body, "2")
 	if n := failures(t, b, "user:"+testUser); n != userLockAfter {
 		t.Errorf("failures after a locked attempt: %d, want %d (a locked attempt is not counted)", n, userLockAfter)
+	}
+	// The operator's log names the user, the address and the counts, and
+	// the lock; never a password.
+	for _, want := range []string{`msg="web: login refused" user=anna remote=127.0.0.1 address_failures=5 user_failures=5`,
+		`msg="web: logins locked after repeated failures" key=user:anna failures=5 locked_for=2s`} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("no log line %q in:\n%s", want, logs.String())
+		}
+	}
+	if strings.Contains(logs.String(), "wrong password") || strings.Contains(logs.String(), testPassword) {
+		t.Errorf("a password is in the log:\n%s", logs.String())
 	}
 	// Another name from the same address is not locked (20 are needed there).
 	if resp, _ := c.login("per", "wrong password"); resp.StatusCode != http.StatusUnauthorized {
