@@ -232,7 +232,7 @@ func (h *Handler) revokeChangedPasswords(ctx context.Context) {
 	for user, hash := range h.users {
 		n, err := store.RevokeUserWebSessions(ctx, h.cfg.Pool, user, passwordPrint(hash), now, "password changed")
 		if err != nil {
-			h.logger.ErrorContext(ctx, "web: ending the sessions of changed passwords failed", "error", err)
+			h.logger.WarnContext(ctx, "web: ending the sessions of changed passwords failed; tried again at the next request", "error", err)
 			return
 		}
 		if n > 0 {
