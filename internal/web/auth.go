@@ -138,6 +138,7 @@ func (h *Handler) newSession(w http.ResponseWriter, r *http.Request, user string
 // is none, it is forged or expired, its user is no longer in WEB_USERS, or
 // its row in web_sessions is gone, revoked (logout) or of another password.
 func (h *Handler) currentSession(r *http.Request) (session, bool) {
+	h.revokeChangedPasswords(r.Context())
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
 		return session{}, false
@@ -181,10 +182,13 @@ func (h *Handler) currentSession(r *http.Request) (session, bool) {
 // updates it: one write a minute per session, not one per request.
 const sessionTouchEvery = time.Minute
 
+// keepExpiredSessions is how long a session's row outlives its expiry, so
+// the operator can still see why a cookie stopped working.
+const keepExpiredSessions = 7 * 24 * time.Hour
+
 // sessionLive checks the session's row. A database error refuses the
 // session (logged): a login that cannot be checked is no login.
 func (h *Handler) sessionLive(ctx context.Context, s session) bool {
-	h.revokeChangedPasswords(ctx)
 	row, found, err := store.WebSessionByID(ctx, h.cfg.Pool, s.idHash)
 	if err != nil {
 		h.logger.ErrorContext(ctx, "web: checking a session failed", "user", s.User, "error", err)
@@ -212,9 +216,9 @@ func (h *Handler) sessionLive(ctx context.Context, s session) bool {
 // revokeChangedPasswords ends, once per process, the sessions of every
 // user whose password (in this process's WEB_USERS) is not the one they
 // logged in with, so a worker restarted with a changed password ends the
-// old sessions for the processes not yet restarted too. It is done at the
-// first request rather than at start, when the database may still be
-// down; after a failure the next request tries again.
+// old sessions for the processes not yet restarted too. New tries it at
+// start; the database may still be down then, so until it has succeeded
+// every request that reads a session tries again.
 func (h *Handler) revokeChangedPasswords(ctx context.Context) {
 	if h.passwordsSynced.Load() {
 		return
@@ -228,16 +232,12 @@ func (h *Handler) revokeChangedPasswords(ctx context.Context) {
 	for user, hash := range h.users {
 		n, err := store.RevokeUserWebSessions(ctx, h.cfg.Pool, user, passwordPrint(hash), now, "password changed")
 		if err != nil {
-			h.logger.ErrorContext(ctx, "web: ending the sessions of changed passwords failed", "error", err)
+			h.logger.WarnContext(ctx, "web: ending the sessions of changed passwords failed; tried again at the next request", "error", err)
 			return
 		}
 		if n > 0 {
 			h.logger.InfoContext(ctx, "web: sessions ended: the user's password changed", "user", user, "sessions", n)
 		}
-	}
-	// Rows of sessions long expired say nothing any more.
-	if _, err := store.DeleteWebSessionsBefore(ctx, h.cfg.Pool, now.Add(-7*24*time.Hour)); err != nil {
-		h.logger.WarnContext(ctx, "web: removing expired sessions failed", "error", err)
 	}
 	h.passwordsSynced.Store(true)
 }

@@ -1,9 +1,11 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -17,6 +19,24 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 )
+
+// lockedBuffer is a log the handlers write while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
 
 // clock is a time the test moves by hand, so no lock depends on how fast
 // the machine is.
@@ -79,7 +99,11 @@ func wantLocked(t *testing.T, what string, resp *http.Response, body, retryAfter
 func TestLoginLockoutPerUser(t *testing.T) {
 	t.Parallel()
 	clk := newClock()
-	b := setup(t, func(c *Config) { c.Now = clk.now })
+	var logs lockedBuffer
+	b := setup(t, func(c *Config) {
+		c.Now = clk.now
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
 	c := b.client(t)
 	for i := 1; i <= userLockAfter; i++ {
 		if resp, _ := c.login(testUser, "wrong password"); resp.StatusCode != http.StatusUnauthorized {
@@ -90,6 +114,17 @@ func TestLoginLockoutPerUser(t *testing.T) {
 	wantLocked(t, "right password while locked", resp, body, "2")
 	if n := failures(t, b, "user:"+testUser); n != userLockAfter {
 		t.Errorf("failures after a locked attempt: %d, want %d (a locked attempt is not counted)", n, userLockAfter)
+	}
+	// The operator's log names the user, the address and the counts, and
+	// the lock; never a password.
+	for _, want := range []string{`msg="web: login refused" user=anna remote=127.0.0.1 address_failures=5 user_failures=5`,
+		`msg="web: logins locked after repeated failures" key=user:anna failures=5 locked_for=2s`} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("no log line %q in:\n%s", want, logs.String())
+		}
+	}
+	if strings.Contains(logs.String(), "wrong password") || strings.Contains(logs.String(), testPassword) {
+		t.Errorf("a password is in the log:\n%s", logs.String())
 	}
 	// Another name from the same address is not locked (20 are needed there).
 	if resp, _ := c.login("per", "wrong password"); resp.StatusCode != http.StatusUnauthorized {
@@ -202,7 +237,11 @@ func TestLoginBusy(t *testing.T) {
 	if n := count(t, b.pool, `SELECT count(*) FROM web_login_failures`); n != 0 {
 		t.Errorf("failure rows after a busy refusal: %d, want 0", n)
 	}
-	b.h.releaseBcrypt()
+	select {
+	case <-b.h.bcryptSlot: // the test's check ends
+	default:
+		t.Fatal("the slot the test held was taken by the login")
+	}
 	if resp, _ := c.login(testUser, testPassword); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("login once free: got %d, want 303", resp.StatusCode)
 	}
@@ -305,20 +344,27 @@ func TestCopiedCookieDiesWithPasswordChange(t *testing.T) {
 		t.Fatal(err)
 	}
 	restarted := b.second(t, map[string][]byte{testUser: newHash})
-	// Its first request (any: here the login page, no cookie) ends them.
+	// It ends them as it starts (or, were the database away then, at its
+	// first request: here the login page, no cookie).
 	if resp, err := http.Get(restarted.URL + "/web/login"); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("login page of the restarted process: %v %v", resp, err)
 	} else {
 		resp.Body.Close()
 	}
-	if got := getWith(t, restarted.URL, stolen); got != http.StatusSeeOther {
-		t.Errorf("old session on the process with the new password: got %d, want 303", got)
-	}
 	if got := getWith(t, b.srv.URL, stolen); got != http.StatusSeeOther {
 		t.Errorf("old session on the process with the old WEB_USERS: got %d, want 303", got)
 	}
+	if got := getWith(t, restarted.URL, stolen); got != http.StatusSeeOther {
+		t.Errorf("old session on the process with the new password: got %d, want 303", got)
+	}
 	if n := count(t, b.pool, `SELECT count(*) FROM web_sessions WHERE revoked_why = 'password changed'`); n != 1 {
 		t.Errorf("sessions ended for the password change: %d, want 1", n)
+	}
+	// A process not yet restarted still takes the old password (it knows
+	// no other), but that session is refused where the new one is known.
+	late, _ := b.client(t).login(testUser, testPassword)
+	if got := getWith(t, restarted.URL, sessionOf(t, late)); got != http.StatusSeeOther {
+		t.Errorf("session of the old password, opened after the change: got %d on the restarted process, want 303", got)
 	}
 	// The new password opens a session on the restarted process.
 	nc := &client{t: t, base: restarted.URL, http: b.client(t).http}

@@ -100,6 +100,11 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.clearCookie(w, r, loginCookie)
+	// Rows of sessions long expired say nothing any more; logins are few,
+	// so each one sweeps.
+	if _, err := store.DeleteWebSessionsBefore(ctx, h.cfg.Pool, h.now().Add(-keepExpiredSessions)); err != nil {
+		h.logger.WarnContext(ctx, "web: removing expired sessions failed", "error", err)
+	}
 	h.logger.InfoContext(ctx, "web: logged in", "user", name, "remote", addr.String())
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }

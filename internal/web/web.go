@@ -12,6 +12,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"errors"
 	"fmt"
@@ -137,6 +138,11 @@ func New(cfg Config) (*Handler, error) {
 		h.bcryptWait = defaultBcryptWait
 	}
 	h.routes()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		h.revokeChangedPasswords(ctx)
+	}()
 	return h, nil
 }
 
