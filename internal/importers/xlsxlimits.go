@@ -286,7 +286,11 @@ func (s *xmlScan) tag() error {
 		case string(name) == "row" && closing:
 			s.inRow = false
 		case string(name) == "c" && !closing:
-			s.cols++
+			// An empty self-closing cell (<c r="Z2" s="1"/>: formatting
+			// over a range) holds nothing; RowBytes bounds how many.
+			if !selfClosing {
+				s.cols++
+			}
 			s.colRef = ""
 			if r, ok := attr(h[end:], "r"); ok {
 				s.colRef = strings.TrimRight(r, "0123456789")
