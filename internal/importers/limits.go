@@ -34,7 +34,8 @@ type Limits struct {
 	// header and blank rows included: Excel's own maximum. The data rows are
 	// also bounded by Options.MaxRows.
 	Rows int
-	// Columns bounds the cells of one row (XLSX) or the fields of one record
+	// Columns bounds the cells of one row (XLSX; empty self-closing cells,
+	// which formatting leaves, are not counted) or the fields of one record
 	// (CSV). A row is held whole, and a shared-string cell is a few bytes
 	// of XML that stand for up to CellBytes: Columns × CellBytes is what
 	// one row can cost.

@@ -114,3 +114,24 @@ func TestLimitsLetOrdinaryFilesThrough(t *testing.T) {
 		}
 	}
 }
+
+// TestLyingSizeRefused: a part that declares a small size but inflates to
+// 1.1 GB is refused as damaged once it passes what it declared; the
+// declared size lets nothing more through.
+func TestLyingSizeRefused(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	honest := filepath.Join(dir, "honest.xlsx")
+	if err := bombtest.CellXLSX(honest, 1100<<20); err != nil {
+		t.Fatal(err)
+	}
+	liar := filepath.Join(dir, "liar.xlsx")
+	if err := bombtest.Relabel(honest, liar, "xl/worksheets/sheet1.xml", 10<<10); err != nil {
+		t.Fatal(err)
+	}
+	err := readAll(liar, importers.Options{})
+	var fe *importers.FileError
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "liar.xlsx: not a valid XLSX workbook (the zip archive is damaged)") {
+		t.Errorf("got %v, want the damaged-archive error", err)
+	}
+}

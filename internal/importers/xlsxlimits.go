@@ -163,7 +163,7 @@ type xmlScan struct {
 
 	rows, cols  int // <row> elements; <c> elements in the current row
 	rowRef      int // the current row's number (its r, or the count)
-	colRef      string
+	colRef      []byte
 	rowLen      int
 	inRow       bool
 	inCell      bool
@@ -274,7 +274,7 @@ func (s *xmlScan) tag() error {
 			s.rows++
 			s.rowRef = s.rows
 			if r, ok := attr(h[end:], "r"); ok {
-				if n, err := strconv.Atoi(r); err == nil {
+				if n, err := strconv.Atoi(string(r)); err == nil {
 					s.rowRef = n
 				}
 			}
@@ -286,10 +286,19 @@ func (s *xmlScan) tag() error {
 		case string(name) == "row" && closing:
 			s.inRow = false
 		case string(name) == "c" && !closing:
-			s.cols++
-			s.colRef = ""
+			// An empty self-closing cell (<c r="Z2" s="1"/>: formatting
+			// over a range) holds nothing; RowBytes bounds how many.
+			if !selfClosing {
+				s.cols++
+			}
+			// Kept as bytes: a string per cell would cost an allocation
+			// on each of a large file's millions of cells.
+			s.colRef = s.colRef[:0]
 			if r, ok := attr(h[end:], "r"); ok {
-				s.colRef = strings.TrimRight(r, "0123456789")
+				for len(r) > 0 && r[len(r)-1] >= '0' && r[len(r)-1] <= '9' {
+					r = r[:len(r)-1]
+				}
+				s.colRef = append(s.colRef, r...)
 			}
 			if s.cols > s.lim.Columns {
 				return limitError(s.file, s.rowRef, "", "Columns", fmt.Sprintf(
@@ -324,7 +333,7 @@ func (s *xmlScan) tooLarge() error {
 		return limitError(s.file, 0, "", "CellBytes", fmt.Sprintf(
 			"tekst nr. %d i tabellen over delte tekster er over grensen på %s for en celle: en ordrefil har korte celler; er filen laget for å skade?", s.strings, size(int64(s.lim.CellBytes))))
 	case s.inCell:
-		col := s.colRef
+		col := string(s.colRef)
 		if col == "" {
 			col = columnName(s.cols)
 		}
@@ -340,7 +349,7 @@ func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\
 
 // attr finds name="value" (or '…') among a tag's attributes; only the first
 // headKeep bytes of the tag are looked at, where excelize and Excel put r.
-func attr(b []byte, name string) (string, bool) {
+func attr(b []byte, name string) ([]byte, bool) {
 	for i := 0; i < len(b); i++ {
 		if !isSpace(b[i]) {
 			continue
@@ -349,19 +358,28 @@ func attr(b []byte, name string) (string, bool) {
 		if !bytes.HasPrefix(rest, []byte(name)) {
 			continue
 		}
-		rest = bytes.TrimLeft(rest[len(name):], " \t\r\n")
+		rest = skipSpace(rest[len(name):])
 		if len(rest) < 2 || rest[0] != '=' {
 			continue
 		}
-		rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+		rest = skipSpace(rest[1:])
 		if len(rest) == 0 || (rest[0] != '"' && rest[0] != '\'') {
 			continue
 		}
 		q := rest[0]
 		if j := bytes.IndexByte(rest[1:], q); j >= 0 {
-			return string(rest[1 : 1+j]), true
+			return rest[1 : 1+j], true
 		}
-		return "", false
+		return nil, false
 	}
-	return "", false
+	return nil, false
+}
+
+// skipSpace is bytes.TrimLeft for XML white space, without building a
+// cutset on each of millions of calls.
+func skipSpace(b []byte) []byte {
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	return b
 }

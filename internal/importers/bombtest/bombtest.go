@@ -235,3 +235,40 @@ func text(s string) func(io.Writer) error {
 		return err
 	}
 }
+
+// Relabel copies the workbook at src to dst with part's declared unpacked
+// size set to size: a zip that lies about what it holds.
+func Relabel(src, dst, part string, size uint64) error {
+	zr, err := zip.OpenReader(src)
+	if err != nil {
+		return err
+	}
+	defer zr.Close()
+	f, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	zw := zip.NewWriter(f)
+	for _, zf := range zr.File {
+		h := zf.FileHeader
+		if h.Name == part {
+			h.UncompressedSize64 = size
+		}
+		raw, err := zf.OpenRaw()
+		if err == nil {
+			var w io.Writer
+			if w, err = zw.CreateRaw(&h); err == nil {
+				_, err = io.Copy(w, raw)
+			}
+		}
+		if err != nil {
+			f.Close()
+			return err
+		}
+	}
+	err = zw.Close()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
