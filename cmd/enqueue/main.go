@@ -78,9 +78,9 @@ const ImportMemoryLimit = 128 << 20
 
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	progress := logging.IsTerminal(stdout)
-	stdout, flushOut := maskUnlessTerminal(stdout)
+	stdout, flushOut := logging.MaskUnlessTerminal(stdout)
 	defer flushOut()
-	stderr, flushErr := maskUnlessTerminal(stderr)
+	stderr, flushErr := logging.MaskUnlessTerminal(stderr)
 	defer flushErr()
 	cleanTempDirs(stderr)
 	fs := flag.NewFlagSet("enqueue", flag.ContinueOnError)

@@ -66,8 +66,12 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	}
 
 	// The simulator plays FP: every order gets a callback, some are paid.
+	// The simulator and the worker share a checksum key, as FP and a
+	// production worker should (without one each callback would be
+	// confirmed with FP first: docs/keyless.md).
 	const token = "demo-token"
-	sim := fpfake.New(fpfake.Config{Token: token, CallbackDelay: 300 * time.Millisecond, Plan: demoPlan, Logger: logger})
+	cfg.ChecksumKey = randomSecret()
+	sim := fpfake.New(fpfake.Config{Token: token, ChecksumKey: cfg.ChecksumKey, CallbackDelay: 300 * time.Millisecond, Plan: demoPlan, Logger: logger})
 	simURL, err := sim.Start("127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("starting the FP simulator: %w", err)

@@ -30,8 +30,14 @@ var errUsage = errors.New("usage")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	// Rejected rows name their values (a personal number, say): masked
+	// when the output goes to a file or a journal rather than a person.
+	stdout, flushOut := logging.MaskUnlessTerminal(os.Stdout)
+	stderr, flushErr := logging.MaskUnlessTerminal(os.Stderr)
+	err := run(ctx, os.Args[1:], os.Getenv, stdout, stderr)
 	stop()
+	flushOut()
+	flushErr()
 	if err != nil {
 		if !errors.Is(err, errUsage) {
 			// One line per problem (loadConfig names each bad setting on
