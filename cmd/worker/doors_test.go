@@ -217,7 +217,7 @@ func waitReady(t *testing.T, base string) {
 }
 
 // webLogin logs kari in through the web page's own form and returns the
-// session cookie it set.
+// session cookie it set, as the browser would send it to the report.
 func webLogin(t *testing.T, base string) *http.Cookie {
 	t.Helper()
 	jar, _ := cookiejar.New(nil)
@@ -241,13 +241,15 @@ func webLogin(t *testing.T, base string) *http.Cookie {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login: HTTP %d", resp.StatusCode)
 	}
-	u, _ := url.Parse(base + "/web/")
+	// The cookie a browser sends to the report, not only to the page: a
+	// logged-in accountant opens /reports/reconciliation in the same browser.
+	u, _ := url.Parse(base + "/reports/reconciliation")
 	for _, c := range jar.Cookies(u) {
 		if c.Name == "fpx_session" {
 			return c
 		}
 	}
-	t.Fatal("login set no session cookie")
+	t.Fatal("login set no session cookie that a browser would send to /reports/reconciliation")
 	return nil
 }
 

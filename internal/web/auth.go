@@ -137,13 +137,26 @@ func (h *Handler) newSession(w http.ResponseWriter, r *http.Request, user string
 // currentSession reads and verifies the session cookie; ok false when there
 // is none, it is forged or expired, its user is no longer in WEB_USERS, or
 // its row in web_sessions is gone, revoked (logout) or of another password.
+//
+// The browser may send two session cookies: one on / and one on /web/ left
+// by an older version (the cookie was scoped to /web/ before the report
+// accepted page sessions); either may be the valid one.
 func (h *Handler) currentSession(r *http.Request) (session, bool) {
 	h.revokeChangedPasswords(r.Context())
-	c, err := r.Cookie(sessionCookie)
-	if err != nil {
-		return session{}, false
+	for _, c := range r.Cookies() {
+		if c.Name != sessionCookie {
+			continue
+		}
+		if s, ok := h.sessionFromCookie(r, c.Value); ok {
+			return s, true
+		}
 	}
-	enc, mac, ok := strings.Cut(c.Value, ".")
+	return session{}, false
+}
+
+// sessionFromCookie verifies one session cookie's value.
+func (h *Handler) sessionFromCookie(r *http.Request, value string) (session, bool) {
+	enc, mac, ok := strings.Cut(value, ".")
 	if !ok {
 		return session{}, false
 	}
@@ -269,15 +282,33 @@ func checkCSRF(got, want string) error {
 	return nil
 }
 
-// setCookie sets an HttpOnly, SameSite=Lax cookie on /web/. It is Secure
-// when WEB_COOKIE_SECURE says so or the request came over HTTPS (directly
-// or, as a proxy says, X-Forwarded-Proto: https).
+// setCookie sets an HttpOnly, SameSite=Lax cookie on /web/, the session's
+// on / so that the browser also sends it to /reports/reconciliation (which
+// takes a page session as well as a report token). It is Secure when
+// WEB_COOKIE_SECURE says so or the request came over HTTPS (directly or, as
+// a proxy says, X-Forwarded-Proto: https).
 func (h *Handler) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge time.Duration) {
+	h.setCookieOn(w, r, cookiePath(name), name, value, maxAge)
+}
+
+func cookiePath(name string) string {
+	if name == sessionCookie {
+		return "/"
+	}
+	return Prefix
+}
+
+func (h *Handler) setCookieOn(w http.ResponseWriter, r *http.Request, path, name, value string, maxAge time.Duration) {
 	secure := h.secureCookie || r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
-	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: Prefix, MaxAge: int(maxAge.Seconds()),
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: path, MaxAge: int(maxAge.Seconds()),
 		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
 }
 
+// clearCookie removes the cookie, and a session cookie an older version
+// left on /web/.
 func (h *Handler) clearCookie(w http.ResponseWriter, r *http.Request, name string) {
+	if name == sessionCookie {
+		h.setCookieOn(w, r, Prefix, name, "", -time.Second)
+	}
 	h.setCookie(w, r, name, "", -time.Second)
 }
