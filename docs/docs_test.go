@@ -201,3 +201,33 @@ func TestNamedThingsExist(t *testing.T) {
 		}
 	}
 }
+
+var testName = regexp.MustCompile("`(Test[A-Z][A-Za-z0-9_]*)`")
+
+// TestNamedTestsExist: every test a page names (fp-contract.md pins each
+// reading of FP's documents to one) is a test function of the repository.
+func TestNamedTestsExist(t *testing.T) {
+	var tests strings.Builder
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && path != root && strings.HasPrefix(d.Name(), ".") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(path, "_test.go") {
+			tests.WriteString(read(t, path))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, page := range pages(t) {
+		for _, m := range testName.FindAllStringSubmatch(read(t, page), -1) {
+			if !strings.Contains(tests.String(), "func "+m[1]+"(") {
+				t.Errorf("%s names %s, which no test file declares", page, m[1])
+			}
+		}
+	}
+}
