@@ -195,7 +195,9 @@ func TestFPBudgetSlowsDown(t *testing.T) {
 	ctx := context.Background()
 	remaining := func() int {
 		var r int
-		pool.QueryRow(ctx, `SELECT fp_remaining FROM fp_throttle`).Scan(&r)
+		if err := pool.QueryRow(ctx, `SELECT fp_remaining FROM fp_throttle`).Scan(&r); err != nil {
+			t.Fatal(err)
+		}
 		return r
 	}
 	th.Observe(fpclient.RateLimit{Limit: 240, Remaining: 0})
@@ -213,7 +215,9 @@ func TestFPBudgetSlowsDown(t *testing.T) {
 	}
 	s1.Release()
 	var gap float64
-	pool.QueryRow(ctx, `SELECT extract(epoch FROM next_send_at - clock_timestamp())::float8 FROM fp_throttle`).Scan(&gap)
+	if err := pool.QueryRow(ctx, `SELECT extract(epoch FROM next_send_at - clock_timestamp())::float8 FROM fp_throttle`).Scan(&gap); err != nil {
+		t.Fatal(err)
+	}
 	if gap < 1.5 {
 		t.Fatalf("next send in %.2f s; with 30 requests left for a minute it should be ~2 s", gap)
 	}
