@@ -30,7 +30,7 @@ var allowed = map[string][]string{
 
 	// Leaves and helpers.
 	"internal/logging":             {"internal/pii"},
-	"internal/report":              {"internal/pii"},
+	"internal/report":              {"internal/money", "internal/pii"},
 	"internal/fpfake":              {"internal/fpclient"},
 	"internal/metrics/metricstest": {},
 	"internal/importers/bombtest":  {},
@@ -50,7 +50,7 @@ var allowed = map[string][]string{
 
 	// HTTP.
 	"internal/httpapi": {"internal/callbackurl", "internal/fpclient", "internal/jobs", "internal/report", "internal/store", "internal/throttle"},
-	"internal/web":     {"internal/fpclient", "internal/httpapi", "internal/importers", "internal/intake", "internal/mapping", "internal/report", "internal/store"},
+	"internal/web":     {"internal/fpclient", "internal/httpapi", "internal/importers", "internal/intake", "internal/mapping", "internal/money", "internal/report", "internal/store"},
 
 	// Commands: they wire; nothing imports them.
 	"cmd/enqueue": {"internal/erp", "internal/fpclient", "internal/importers", "internal/inbox", "internal/intake", "internal/logging", "internal/mapping", "internal/store"},
