@@ -54,7 +54,7 @@ func WriteJSON(w io.Writer, r *Report) error {
 			Kind:     s.Kind,
 			Status:   s.Status,
 			Orders:   s.Orders,
-			Total:    money.Amount(s.Total),
+			Total:    jsonNOK(s.Total),
 			TotalOre: s.Total,
 		})
 	}
@@ -71,7 +71,7 @@ func WriteJSON(w io.Writer, r *Report) error {
 			Kind:           o.Kind,
 			CustomerName:   o.CustomerName,
 			PersonalNumber: pii.MaskPersonalNumber(o.PersonalNumber),
-			GrandTotal:     money.Amount(o.GrandTotal),
+			GrandTotal:     jsonNOK(o.GrandTotal),
 			GrandTotalOre:  o.GrandTotal,
 			FPOrderUUID:    o.FPOrderUUID,
 			Status:         o.Status,
@@ -114,7 +114,7 @@ func WriteJSON(w io.Writer, r *Report) error {
 			Rejected:   b.Rejected,
 			Submitted:  b.Submitted,
 			Paid:       b.Paid,
-			Total:      money.Amount(b.Total),
+			Total:      jsonNOK(b.Total),
 			TotalOre:   b.Total,
 		})
 	}
@@ -180,6 +180,12 @@ func (j *jsonWriter) timePtr(t *time.Time) jsonTime {
 	return j.time(*t)
 }
 
+// jsonNOK is øre written as a JSON number of kroner with two decimals,
+// exactly: 10010 → 100.10 (money.Amount's JSON, as FP's payloads). Decoders
+// that want exactness can read the number's text (json.Number) or use the
+// *_ore field next to it.
+type jsonNOK = money.Amount
+
 // jsonTime is an RFC 3339 time with its offset, or null when zero.
 type jsonTime struct{ t time.Time }
 
@@ -194,11 +200,11 @@ func (t jsonTime) MarshalJSON() ([]byte, error) {
 }
 
 type jsonSummaryRow struct {
-	Kind     string       `json:"kind"`
-	Status   string       `json:"status"`
-	Orders   int          `json:"orders"`
-	Total    money.Amount `json:"total"`
-	TotalOre int64        `json:"total_ore"`
+	Kind     string  `json:"kind"`
+	Status   string  `json:"status"`
+	Orders   int     `json:"orders"`
+	Total    jsonNOK `json:"total"`
+	TotalOre int64   `json:"total_ore"`
 }
 
 type jsonOrder struct {
@@ -209,19 +215,19 @@ type jsonOrder struct {
 	Kind         string `json:"kind"`
 	CustomerName string `json:"customer_name"`
 	// PersonalNumber is masked (pii.MaskPersonalNumber); "" when none.
-	PersonalNumber string       `json:"personal_number"`
-	GrandTotal     money.Amount `json:"grand_total"`
-	GrandTotalOre  int64        `json:"grand_total_ore"`
-	FPOrderUUID    string       `json:"fp_order_uuid"`
-	Status         string       `json:"status"`
-	FPStatus       string       `json:"fp_status"`
-	StatusAt       jsonTime     `json:"status_at"`
-	ImportedAt     jsonTime     `json:"imported_at"`
-	SubmittedAt    jsonTime     `json:"submitted_at"`
-	Attempts       int          `json:"attempts"`
-	LastError      string       `json:"last_error"`
-	Exception      string       `json:"exception"`
-	PaymentURL     string       `json:"payment_url"`
+	PersonalNumber string   `json:"personal_number"`
+	GrandTotal     jsonNOK  `json:"grand_total"`
+	GrandTotalOre  int64    `json:"grand_total_ore"`
+	FPOrderUUID    string   `json:"fp_order_uuid"`
+	Status         string   `json:"status"`
+	FPStatus       string   `json:"fp_status"`
+	StatusAt       jsonTime `json:"status_at"`
+	ImportedAt     jsonTime `json:"imported_at"`
+	SubmittedAt    jsonTime `json:"submitted_at"`
+	Attempts       int      `json:"attempts"`
+	LastError      string   `json:"last_error"`
+	Exception      string   `json:"exception"`
+	PaymentURL     string   `json:"payment_url"`
 }
 
 // jsonException has Exception's fields; the conversion keeps them in step.
@@ -235,15 +241,15 @@ type jsonException struct {
 }
 
 type jsonBatch struct {
-	ID         int64        `json:"id"`
-	Source     string       `json:"source"`
-	SHA256     string       `json:"sha256"`
-	ImportedAt jsonTime     `json:"imported_at"`
-	Rows       int          `json:"rows"`
-	Orders     int          `json:"orders"`
-	Rejected   int          `json:"rejected"`
-	Submitted  int          `json:"submitted"`
-	Paid       int          `json:"paid"`
-	Total      money.Amount `json:"total"`
-	TotalOre   int64        `json:"total_ore"`
+	ID         int64    `json:"id"`
+	Source     string   `json:"source"`
+	SHA256     string   `json:"sha256"`
+	ImportedAt jsonTime `json:"imported_at"`
+	Rows       int      `json:"rows"`
+	Orders     int      `json:"orders"`
+	Rejected   int      `json:"rejected"`
+	Submitted  int      `json:"submitted"`
+	Paid       int      `json:"paid"`
+	Total      jsonNOK  `json:"total"`
+	TotalOre   int64    `json:"total_ore"`
 }
