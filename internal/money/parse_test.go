@@ -127,7 +127,8 @@ func TestParseQuantity(t *testing.T) {
 }
 
 // FuzzParseAmount: never panics; an accepted amount formats back (NOK with
-// a dot) to text that parses to the same value.
+// a dot, or grouped as the page shows it) to text that parses to the same
+// value.
 func FuzzParseAmount(f *testing.F) {
 	for _, s := range []string{"1234.50", "1 234,50", "1.234,50", "1,234.50", "kr 1 234,50",
 		"NOK 1234", "0.30000000000000004", "4499.999999999999", "12.345", "-5", ",5", "1 234,-"} {
@@ -141,6 +142,13 @@ func FuzzParseAmount(f *testing.F) {
 		back, err := ParseAmount(a.NOK())
 		if err != nil || back != a {
 			t.Fatalf("ParseAmount(%q) = %d; ParseAmount(%q) = %d, %v", s, a, a.NOK(), back, err)
+		}
+		// So does what the page shows, in either language.
+		for _, lang := range []string{"no", "en"} {
+			shown := a.Display(lang)
+			if back, err := ParseAmount(shown); err != nil || back != a {
+				t.Fatalf("ParseAmount(%q) = %d; ParseAmount(%q) = %d, %v", s, a, shown, back, err)
+			}
 		}
 	})
 }
