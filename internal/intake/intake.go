@@ -28,6 +28,7 @@ import (
 	"github.com/frontpayment/fpexport/internal/importers"
 	"github.com/frontpayment/fpexport/internal/jobs"
 	"github.com/frontpayment/fpexport/internal/mapping"
+	"github.com/frontpayment/fpexport/internal/orders"
 	"github.com/frontpayment/fpexport/internal/store"
 )
 
@@ -499,7 +500,7 @@ func writeChunk(ctx context.Context, tx pgx.Tx, inserter *river.Client[pgx.Tx], 
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{store.StagingTable}, store.StagingColumns, pgx.CopyFromRows(known)); err != nil {
 			return err
 		}
-		part, err := store.MergeStaged(ctx, tx, out.BatchID, len(known))
+		part, err := orders.MergeStaged(ctx, tx, out.BatchID, len(known))
 		if errors.Is(err, store.ErrSplitOrder) {
 			return errNotGrouped
 		}
