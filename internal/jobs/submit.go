@@ -135,8 +135,9 @@ func (w *SubmitOrderWorker) Work(ctx context.Context, job *river.Job[SubmitOrder
 	payload, err := w.payload(order, fpgo)
 	if err != nil {
 		// Our stored order cannot be built into a request: a bug or a
-		// change of rules, not FP's fault. Settle it for a human.
-		return w.finish(ctx, job, order, attemptID, attempt, "rejected", 0, err.Error(), orderstate.ProviderRejected, log)
+		// change of rules, not FP's refusal (nothing was sent). Settle it
+		// for a human under its own status and outcome.
+		return w.finish(ctx, job, order, attemptID, attempt, "invalid_payload", 0, err.Error(), orderstate.InvalidPayload, log)
 	}
 	if err := slot.Go(ctx); err != nil {
 		// Stopped while waiting for a place: the attempt is known unsent.

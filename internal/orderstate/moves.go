@@ -22,7 +22,7 @@ const (
 var Actors = []Actor{FP, SubmitJob, Person, Import}
 
 // beforeFP are the states FP has not spoken about yet.
-var beforeFP = []Status{Queued, Submitting, Submitted, ProviderRejected, NeedsReview, Failed}
+var beforeFP = []Status{Queued, Submitting, Submitted, ProviderRejected, InvalidPayload, NeedsReview, Failed}
 
 // move is one row of the table: by may move an order from any of from to
 // any of to.
@@ -54,7 +54,7 @@ var table = []move{
 	// ends unsent or retryable and the order waits for the next run
 	// (queued). Once FP's word or a person moved the order on, the job's
 	// verdict is dropped: it has no row from any later state.
-	{SubmitJob, []Status{Queued, Submitting}, []Status{Queued, Submitting, Submitted, ProviderRejected, NeedsReview, Failed}},
+	{SubmitJob, []Status{Queued, Submitting}, []Status{Queued, Submitting, Submitted, ProviderRejected, InvalidPayload, NeedsReview, Failed}},
 
 	// A person. Out of needs_review (`worker review`): no order found at
 	// FP, or found and to be updated → queued (a step backwards, allowed
@@ -65,9 +65,10 @@ var table = []move{
 	{Person, []Status{Failed}, []Status{Queued}},
 
 	// A re-import with changed data, while a change is still safe: before
-	// it was sent, after FP refused it or it failed, or once FP has it (the
+	// it was sent, after FP refused it, it could not be built or it failed,
+	// or once FP has it (the
 	// next request carries fpgoUuid and updates FP's order).
-	{Import, []Status{Queued, ProviderRejected, Failed, Submitted, Sent}, []Status{Queued}},
+	{Import, []Status{Queued, ProviderRejected, InvalidPayload, Failed, Submitted, Sent}, []Status{Queued}},
 }
 
 // Allowed reports whether by may move an order from one state to another.

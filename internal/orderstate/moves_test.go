@@ -19,17 +19,17 @@ func TestAllowedEveryPair(t *testing.T) {
 			}
 		}
 	}
-	pre := []Status{Queued, Submitting, Submitted, ProviderRejected, NeedsReview, Failed}
+	pre := []Status{Queued, Submitting, Submitted, ProviderRejected, InvalidPayload, NeedsReview, Failed}
 	allow(FP, pre, Sent, Reserved, PaymentFailed, Paid, PartlyRefunded, Refunded, Cancelled, Expired)
 	allow(FP, []Status{Sent}, Reserved, PaymentFailed, Paid, PartlyRefunded, Refunded, Cancelled, Expired)
 	allow(FP, []Status{Reserved}, PaymentFailed, Paid, PartlyRefunded, Refunded, Cancelled, Expired)
 	allow(FP, []Status{PaymentFailed}, Reserved, Paid, Cancelled, Expired)
 	allow(FP, []Status{Paid}, PartlyRefunded, Refunded)
 	allow(FP, []Status{PartlyRefunded}, PartlyRefunded, Refunded)
-	allow(SubmitJob, []Status{Queued, Submitting}, Queued, Submitting, Submitted, ProviderRejected, NeedsReview, Failed)
+	allow(SubmitJob, []Status{Queued, Submitting}, Queued, Submitting, Submitted, ProviderRejected, InvalidPayload, NeedsReview, Failed)
 	allow(Person, []Status{NeedsReview}, Queued, Submitted)
 	allow(Person, []Status{Failed}, Queued)
-	allow(Import, []Status{Queued, ProviderRejected, Failed, Submitted, Sent}, Queued)
+	allow(Import, []Status{Queued, ProviderRejected, InvalidPayload, Failed, Submitted, Sent}, Queued)
 
 	n := 0
 	for _, by := range Actors {

@@ -14,21 +14,25 @@ const (
 	Submitting       Status = "submitting"        // an attempt is (or may be) in flight
 	Submitted        Status = "submitted"         // FP answered 2xx
 	ProviderRejected Status = "provider_rejected" // FP refused it (417/400): fix and re-import
-	NeedsReview      Status = "needs_review"      // a request may have reached FP unanswered
-	Failed           Status = "failed"            // every submit attempt failed transiently
-	Sent             Status = "sent"              // FP sent it to the customer (SENT, INVOICED, …)
-	Reserved         Status = "reserved"          // amount reserved, not yet captured
-	Paid             Status = "paid"              // PAID, CAPTURED, CHARGED
-	PartlyRefunded   Status = "partially_refunded"
-	Refunded         Status = "refunded"
-	PaymentFailed    Status = "payment_failed" // FP's FAILED: the payer's payment failed
-	Cancelled        Status = "cancelled"
-	Expired          Status = "expired"
+	// InvalidPayload: our stored order could not be built into a request,
+	// so nothing was sent (a bug, or a rule changed since the import). Our
+	// fault, not FP's refusal: fix and re-import.
+	InvalidPayload Status = "invalid_payload"
+	NeedsReview    Status = "needs_review" // a request may have reached FP unanswered
+	Failed         Status = "failed"       // every submit attempt failed transiently
+	Sent           Status = "sent"         // FP sent it to the customer (SENT, INVOICED, …)
+	Reserved       Status = "reserved"     // amount reserved, not yet captured
+	Paid           Status = "paid"         // PAID, CAPTURED, CHARGED
+	PartlyRefunded Status = "partially_refunded"
+	Refunded       Status = "refunded"
+	PaymentFailed  Status = "payment_failed" // FP's FAILED: the payer's payment failed
+	Cancelled      Status = "cancelled"
+	Expired        Status = "expired"
 )
 
 // All lists every status in lifecycle order (reports use this order).
 var All = []Status{
-	Queued, Submitting, Submitted, ProviderRejected, NeedsReview, Failed,
+	Queued, Submitting, Submitted, ProviderRejected, InvalidPayload, NeedsReview, Failed,
 	Sent, Reserved, PaymentFailed, Paid, PartlyRefunded, Refunded, Cancelled, Expired,
 }
 
@@ -85,7 +89,7 @@ func CanDecide(from, to Status) bool {
 // Final reports whether nothing more is expected for the order.
 func Final(s Status) bool {
 	switch s {
-	case Paid, Refunded, Cancelled, Expired, ProviderRejected, Failed:
+	case Paid, Refunded, Cancelled, Expired, ProviderRejected, InvalidPayload, Failed:
 		return true
 	}
 	return false
