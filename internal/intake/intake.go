@@ -462,7 +462,7 @@ func writeChunk(ctx context.Context, tx pgx.Tx, inserter *river.Client[pgx.Tx], 
 	// Orders not yet known go straight into orders; only the others (a
 	// re-import, a correction) take the staging table and the set-wise
 	// merge. A key twice in the chunk (here), or one this batch already has
-	// (MergeStaged), means the file's order lines are not grouped.
+	// (orders.MergeStaged), means the file's order lines are not grouped.
 	keys := make([]store.OrderKey, len(chunk))
 	seen := make(map[store.OrderKey]bool, len(chunk))
 	for i, r := range chunk {

@@ -39,7 +39,7 @@ type BatchOut struct {
 	BatchID int64
 	Counts  map[Outcome]int
 	// Jobs are the order versions that need a submit job, inserted by the
-	// caller in the same transaction (MergeStaged's result, one chunk).
+	// caller in the same transaction (orders.MergeStaged's result, one chunk).
 	Jobs []JobRef
 	// JobsQueued counts the submit jobs queued for the whole batch.
 	JobsQueued int
@@ -59,7 +59,7 @@ const StagingTable = "import_orders"
 var StagingColumns = []string{"kind", "order_ref", "source", "source_rows", "customer_name", "grand_total_ore", "order_data", "fingerprint"}
 
 // BeginBatch records a batch and prepares an empty staging table for its
-// orders (COPY them into StagingTable, then call MergeStaged).
+// orders (COPY them into StagingTable, then call orders.MergeStaged).
 func BeginBatch(ctx context.Context, tx pgx.Tx, source, sha256, defaultKind string) (int64, error) {
 	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS import_orders (
 			kind text NOT NULL, order_ref text NOT NULL, source text NOT NULL, source_rows int[] NOT NULL,
@@ -142,7 +142,7 @@ func AddEvent(ctx context.Context, db DB, orderID int64, typ, status string, att
 type OrderKey struct{ Kind, Ref string }
 
 // ExistingOrders returns which of the keys are orders already (of any batch;
-// one of this very batch is found by MergeStaged as a scattered order).
+// one of this very batch is found by orders.MergeStaged as a scattered order).
 func ExistingOrders(ctx context.Context, tx pgx.Tx, keys []OrderKey) (map[OrderKey]bool, error) {
 	kinds := make([]string, len(keys))
 	refs := make([]string, len(keys))

@@ -31,7 +31,7 @@ type RetryDecision struct {
 	BatchID int64
 }
 
-// Retried is what RetryFailed did.
+// Retried is what orders.RetryFailed did.
 type Retried struct {
 	Order     OrderRef
 	Version   int    // the order's new version: the submit job's unique key

@@ -211,7 +211,7 @@ type Resubmit struct {
 	KnownFpgo bool
 }
 
-// Resubmitted is what ResubmitReviewed did.
+// Resubmitted is what orders.ResubmitReviewed did.
 type Resubmitted struct {
 	Order    OrderRef
 	Version  int    // the order's new version: the submit job's unique key
