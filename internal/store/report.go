@@ -197,17 +197,14 @@ const DefaultStaleAfter = 72 * time.Hour
 
 // awaitingFPExcluded are the statuses in which no callback is awaited:
 // settled at FP or never accepted by it, or still with the submit job. The
-// predicate of the index orders_awaiting_fp_idx (migration 0005) lists the
+// predicate of the index orders_awaiting_fp_idx (migrations 0005, 0010) lists the
 // same.
-// invalid_payload (never sent) came after that index: the planner still
-// uses it, the statement excluding more than the index does.
 const awaitingFPExcluded = `'paid', 'partially_refunded', 'refunded', 'cancelled', 'expired', 'provider_rejected',
                            'failed', 'queued', 'submitting', 'invalid_payload'`
 
-// exceptionCol is reconciliation_orders' exception, with invalid_payload,
-// which came after the view (migration 0005) and is an exception like
-// provider_rejected. It belongs in the view at its next migration.
-const exceptionCol = `coalesce(exception, CASE WHEN status = 'invalid_payload' THEN status END)`
+// exceptionCol is reconciliation_orders' exception (invalid_payload
+// included since migration 0010).
+const exceptionCol = `exception`
 
 // loadOtherExceptions adds untrusted callbacks, overdue payment links and
 // orders without a callback to r.Other. raw_query is never read: it holds
