@@ -441,10 +441,11 @@ func TestDefaultKind(t *testing.T) {
 	}
 }
 
-// The query in the README is the one these tests run.
-func TestREADMEQuery(t *testing.T) {
+// The query in the docs (docs/input-format.md, The ERP table) is the one
+// these tests run.
+func TestDocumentedQuery(t *testing.T) {
 	t.Parallel()
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../../docs/input-format.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -453,7 +454,7 @@ func TestREADMEQuery(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(readme), strings.TrimSpace(string(query))) {
-		t.Error("README.md does not show internal/erp/testdata/example_query.sql as the example ERP query")
+		t.Error("docs/input-format.md does not show internal/erp/testdata/example_query.sql as the example ERP query")
 	}
 }
 
