@@ -26,7 +26,7 @@ import (
 
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/importers"
-	"github.com/frontpayment/fpexport/internal/jobs"
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/mapping"
 	"github.com/frontpayment/fpexport/internal/store"
 )
@@ -517,7 +517,7 @@ func writeChunk(ctx context.Context, tx pgx.Tx, inserter *river.Client[pgx.Tx], 
 	}
 	params := make([]river.InsertManyParams, len(jobRefs))
 	for i, j := range jobRefs {
-		params[i] = river.InsertManyParams{Args: jobs.SubmitOrderArgs{OrderID: j.OrderID, Version: j.Version}}
+		params[i] = river.InsertManyParams{Args: jobargs.SubmitOrderArgs{OrderID: j.OrderID, Version: j.Version}}
 	}
 	// Fast (COPY) insert: every (order, version) here is new, so no unique
 	// conflict can abort it.
