@@ -3,8 +3,9 @@
 // (mapping), and copies the valid orders into the database, recording the
 // batch, its orders, its rejected rows and the submit jobs in one
 // transaction (store, River). Memory holds the order being read, not the
-// file. It is shared by the enqueue command, the worker's demo and the
-// nightly imports, so all of them import alike.
+// file. It is shared by the enqueue command, the worker's demo, the
+// scheduled imports (inbox, ERP) and the web page's upload, so all of them
+// import alike; each states what it was told as one Settings (settings.go).
 package intake
 
 import (
