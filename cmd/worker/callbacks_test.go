@@ -41,7 +41,10 @@ func (s *stack) waitCallbacksApplied(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var pending int
-		s.pool.QueryRow(context.Background(), `SELECT count(*) FROM callbacks WHERE verdict = 'accepted' AND result IS NULL`).Scan(&pending)
+		// A failing query fails the test: a zero it never read must not end the wait.
+		if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM callbacks WHERE verdict = 'accepted' AND result IS NULL`).Scan(&pending); err != nil {
+			t.Fatal(err)
+		}
 		if pending == 0 {
 			return
 		}
@@ -82,7 +85,9 @@ func TestCallbackReplayOrderAndDuplicate(t *testing.T) {
 	s.sendCallback(t, id, uuid, "PAID", t0+10)
 	s.waitCallbacksApplied(t)
 	var events int
-	s.pool.QueryRow(context.Background(), `SELECT count(*) FROM order_events WHERE order_id = $1 AND type = 'callback'`, id).Scan(&events)
+	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM order_events WHERE order_id = $1 AND type = 'callback'`, id).Scan(&events); err != nil {
+		t.Fatal(err)
+	}
 	if st, fp, _ := s.orderState(t, id); st != "paid" || fp != "PAID" || events != 3 {
 		t.Errorf("after a replay: %s/%s, %d callback events; want paid/PAID, 3", st, fp, events)
 	}
@@ -101,7 +106,9 @@ func TestCallbackReplayOrderAndDuplicate(t *testing.T) {
 		t.Errorf("duplicate: status %s, possible_duplicate %q", st, dup)
 	}
 	var exception string
-	s.pool.QueryRow(context.Background(), `SELECT exception FROM reconciliation_orders WHERE order_id = $1`, id).Scan(&exception)
+	if err := s.pool.QueryRow(context.Background(), `SELECT exception FROM reconciliation_orders WHERE order_id = $1`, id).Scan(&exception); err != nil {
+		t.Fatal(err)
+	}
 	if exception != "possible_duplicate" {
 		t.Errorf("exception = %q, want possible_duplicate", exception)
 	}
@@ -260,7 +267,9 @@ func TestOrphanCallback(t *testing.T) {
 		t.Errorf("stored orphan: %+v", c)
 	}
 	var jobs int
-	s.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'apply_callback'`).Scan(&jobs)
+	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'apply_callback'`).Scan(&jobs); err != nil {
+		t.Fatal(err)
+	}
 	if st, fp, _ := s.orderState(t, id); st != "submitted" || fp != "" || jobs != 0 {
 		t.Errorf("after an orphan: order %s/%q, %d apply jobs; want submitted, no FP status, no job", st, fp, jobs)
 	}
@@ -303,7 +312,9 @@ func TestEveryCallbackIsStored(t *testing.T) {
 		t.Errorf("NUL and invalid UTF-8 stored as %q", c.FPUUID)
 	}
 	var stored int
-	s.pool.QueryRow(context.Background(), `SELECT count(*) FROM callbacks`).Scan(&stored)
+	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM callbacks`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
 	if st, _, _ := s.orderState(t, id); st != "submitted" || stored != 6 {
 		t.Errorf("order %s, %d callbacks stored; want submitted, 6", st, stored)
 	}
@@ -419,7 +430,9 @@ func TestApplyCallbackJobRunAgain(t *testing.T) {
 	}
 	var events int
 	var statusAtAfter time.Time
-	s.pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM order_events WHERE type = 'callback'), status_at FROM orders WHERE id = $1`, id).Scan(&events, &statusAtAfter)
+	if err := s.pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM order_events WHERE type = 'callback'), status_at FROM orders WHERE id = $1`, id).Scan(&events, &statusAtAfter); err != nil {
+		t.Fatal(err)
+	}
 	if st, fp, _ := s.orderState(t, id); st != "sent" || fp != "SENT" || events != 1 || !statusAtAfter.Equal(statusAt) {
 		t.Errorf("after a second run: %s/%s, %d callback events, status_at %s → %s; want sent/SENT, 1, unchanged", st, fp, events, statusAt, statusAtAfter)
 	}

@@ -43,6 +43,9 @@ func (s *stack) catchupJobs(t *testing.T) []string {
 		}
 		out = append(out, r)
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 	return out
 }
 

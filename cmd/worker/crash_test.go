@@ -238,7 +238,9 @@ var fpStatuses = map[string]bool{"sent": true, "reserved": true, "paid": true, "
 // or submitting), none duplicated (an invoice or payment link created at FP
 // more than once), every order FP accepted by our record created at FP, and
 // extra checkout sessions only for attempts whose answer was never recorded
-// (the one case DESIGN.md allows a checkout kind to be sent again).
+// (the one case a checkout kind may be sent again: it only creates a payment
+// URL and notifies no customer, so an unanswered attempt is retried instead
+// of waiting for review).
 func (pe *procEnv) verifyOrders(want int) outcome {
 	pe.t.Helper()
 	t := pe.t

@@ -454,7 +454,9 @@ func TestStartsBeforeTheDatabase(t *testing.T) {
 	waitReady(t, base)
 	waitFor(t, "sent to FP", func() bool {
 		var status string
-		_ = pool.QueryRow(context.Background(), `SELECT status FROM orders WHERE order_ref = 'WAIT-1'`).Scan(&status)
+		if err := pool.QueryRow(context.Background(), `SELECT status FROM orders WHERE order_ref = 'WAIT-1'`).Scan(&status); err != nil {
+			t.Fatal(err)
+		}
 		return status == "submitted" || status == "sent"
 	})
 	if n := len(sim.Orders()); n != 1 {

@@ -51,7 +51,9 @@ func TestFaultServerErrorsThenSuccess(t *testing.T) {
 		}
 	}
 	var attempts int
-	s.pool.QueryRow(context.Background(), `SELECT count(*) FROM submit_attempts`).Scan(&attempts)
+	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM submit_attempts`).Scan(&attempts); err != nil {
+		t.Fatal(err)
+	}
 	if attempts != 4+5 {
 		t.Errorf("attempts = %d, want 9 (4 orders + 5 refused requests)", attempts)
 	}
@@ -96,7 +98,9 @@ func TestFaultRateLimited(t *testing.T) {
 		}
 	}
 	var maxJobAttempt int
-	s.pool.QueryRow(context.Background(), `SELECT max(attempt) FROM river_job WHERE kind = 'submit_order'`).Scan(&maxJobAttempt)
+	if err := s.pool.QueryRow(context.Background(), `SELECT max(attempt) FROM river_job WHERE kind = 'submit_order'`).Scan(&maxJobAttempt); err != nil {
+		t.Fatal(err)
+	}
 	if maxJobAttempt != 1 {
 		t.Errorf("a job spent %d River attempts; snoozes must not spend any", maxJobAttempt)
 	}
@@ -159,8 +163,12 @@ func TestFaultAuthPausesSubmitting(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	refused := s.sim.Stats().ByStatus[http.StatusUnauthorized]
 	var notQueued, spent int
-	s.pool.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE status NOT IN ('queued', 'submitting')) FROM orders`).Scan(&notQueued)
-	s.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'submit_order' AND errors IS NOT NULL`).Scan(&spent)
+	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE status NOT IN ('queued', 'submitting')) FROM orders`).Scan(&notQueued); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'submit_order' AND errors IS NOT NULL`).Scan(&spent); err != nil {
+		t.Fatal(err)
+	}
 	if notQueued != 0 || spent != 0 {
 		t.Fatalf("while paused: %d orders left the queue, %d jobs spent an attempt", notQueued, spent)
 	}
@@ -197,7 +205,9 @@ func TestFaultValidationRejected(t *testing.T) {
 		}
 	}
 	var lastErr string
-	s.pool.QueryRow(context.Background(), `SELECT last_error FROM orders WHERE order_ref = 'F-CO'`).Scan(&lastErr)
+	if err := s.pool.QueryRow(context.Background(), `SELECT last_error FROM orders WHERE order_ref = 'F-CO'`).Scan(&lastErr); err != nil {
+		t.Fatal(err)
+	}
 	if !strings.Contains(lastErr, "417") || !strings.Contains(strings.ToLower(lastErr), "order date") {
 		t.Errorf("last_error = %q, want FP's 417 message", lastErr)
 	}

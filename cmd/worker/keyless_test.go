@@ -84,6 +84,9 @@ func (s *stack) waitVerdicts(t *testing.T, orderID int64) []verdictRow {
 		}
 		out = append(out, v)
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 	return out
 }
 
@@ -317,6 +320,9 @@ func TestKeylessEndToEnd(t *testing.T) {
 		}
 		verdicts = append(verdicts, v)
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 	if len(verdicts) != 2*len(s.view(t)) {
 		t.Errorf("%d callbacks stored, want two per order", len(verdicts))
 	}
@@ -356,7 +362,9 @@ func TestKeylessConfirmationWaitsForTheThrottle(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			var states string
-			s.pool.QueryRow(ctx, `SELECT string_agg(kind || ':' || state || ':' || metadata::text, ', ') FROM river_job`).Scan(&states)
+			if err := s.pool.QueryRow(ctx, `SELECT string_agg(kind || ':' || state || ':' || metadata::text, ', ') FROM river_job`).Scan(&states); err != nil {
+				states = err.Error()
+			}
 			t.Fatalf("the confirm job did not snooze while sending was paused: %s", states)
 		}
 		time.Sleep(10 * time.Millisecond)

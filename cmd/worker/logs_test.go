@@ -123,7 +123,9 @@ func TestLogsOfARealFlow(t *testing.T) {
 	deadline := time.Now().Add(time.Minute)
 	for {
 		var unpaid int
-		s.pool.QueryRow(context.Background(), `SELECT count(*) FROM orders WHERE status <> 'paid'`).Scan(&unpaid)
+		if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM orders WHERE status <> 'paid'`).Scan(&unpaid); err != nil {
+			t.Fatal(err)
+		}
 		if unpaid == 0 {
 			break
 		}

@@ -83,6 +83,9 @@ func TestOpenAttemptOfLiveSenderNotResent(t *testing.T) {
 			}
 			out[id] = at
 		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
 		return out
 	}
 	var first map[int64]time.Time

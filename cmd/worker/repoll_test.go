@@ -69,6 +69,9 @@ func (s *stack) repollEvents(t *testing.T, ref string) []repollEvent {
 		}
 		out = append(out, e)
 	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
 	return out
 }
 

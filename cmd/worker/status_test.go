@@ -94,8 +94,10 @@ func TestStatusAndRetry(t *testing.T) {
 		}
 	}
 	var events int
-	s.pool.QueryRow(context.Background(), `SELECT count(*) FROM order_events WHERE type = 'operator_retry'
-		AND detail->>'by' = 'kari' AND detail->>'note' = 'FP fixed their outage' AND (detail->>'batch_id')::bigint = $1`, batch).Scan(&events)
+	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM order_events WHERE type = 'operator_retry'
+		AND detail->>'by' = 'kari' AND detail->>'note' = 'FP fixed their outage' AND (detail->>'batch_id')::bigint = $1`, batch).Scan(&events); err != nil {
+		t.Fatal(err)
+	}
 	if events != 4 {
 		t.Errorf("%d operator_retry events, want 4", events)
 	}

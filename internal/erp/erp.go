@@ -10,7 +10,7 @@
 // (import_watermarks) in the same transaction as the batch, so rows and
 // watermark are recorded together, and an import that fails leaves the
 // watermark where it was. A changed order is read again whole and recorded as
-// a new version (store.SaveBatch); an order FP already has is sent again with
+// a new version (store.MergeStaged); an order FP already has is sent again with
 // fpgoUuid, updating FP's order.
 //
 // The ERP database is never written: the connection is opened with

@@ -265,7 +265,8 @@ func errorFromAnswer(status int, header http.Header, body []byte) *Error {
 }
 
 // Classify decides, from an HTTP answer alone, what may happen next. It is the
-// one place that encodes DESIGN.md's "Submitting without duplicates":
+// one place that encodes how an order is submitted without duplicates (FP
+// has no idempotency key; docs/design.md):
 //   - 429, and 503 that says when to come back: FP refused before doing
 //     anything; wait and retry.
 //   - 500/510 in FP's own envelope: FP says "please try again later".

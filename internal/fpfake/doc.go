@@ -1,5 +1,6 @@
 // Package fpfake is an in-process simulator of Front Payment's (FP) order API,
-// built from FP's published documentation (shared/seeds), not from what our
+// built from FP's published documentation (the "seeds": one document per
+// endpoint, summed up in docs/fp-contract.md), not from what our
 // own client sends: it is the only stand-in for FP in tests, in `worker demo`
 // and in benchmarks, and the project is also tried against a different
 // stand-in built from the same seeds. cmd/fpsim runs it standalone.
@@ -75,7 +76,7 @@
 //     entity. The checksum is the seeds' keyless formula unless a key is
 //     configured, then SHA-256(orderUuid + status + createdAt + key).
 //   - Answers the seeds do not show (401, 404, 400, 429, the status endpoint)
-//     follow DESIGN.md's record of FP's demo API.
+//     follow the shapes recorded from FP's demo API (docs/fp-contract.md).
 //   - A body that is not JSON, or not sent as application/json, reads as
 //     empty input, as Laravel reads it: a 417 listing every required field.
 //   - Unlike Laravel's default middleware, strings are not trimmed and

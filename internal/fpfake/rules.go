@@ -45,8 +45,8 @@ var productRules = []rule{
 
 // partnerRules: "orderFrom: Conditionally Required if fpgoUuid is present. If
 // provided, the value must be PARTNER." The payment-link seed does not list
-// these two fields; DESIGN.md updates every kind this way, so they apply to
-// all four endpoints.
+// these two fields; fpexport updates an order of every kind this way
+// (docs/fp-contract.md), so they apply to all four endpoints.
 var partnerRules = []rule{
 	requiredIf("orderFrom", whenPresent("fpgoUuid"), isString, in(fpclient.OrderFromPartner)),
 	optional("fpgoUuid", isString),

@@ -70,9 +70,15 @@ func TestImportBench(t *testing.T) {
 		}
 	})
 	rows = nil
-	inserter, _ := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	insertJobs := timeIt(func() {
-		tx, _ := pool.Begin(ctx)
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		defer tx.Rollback(ctx)
 		params := make([]river.InsertManyParams, 0, 5000)
 		for i := 0; i < n; i++ {

@@ -27,8 +27,8 @@ const (
 
 // ImportTimeout is the default time one scheduled import may take. It is
 // generous on purpose: River's stuck-job rescuer leaves a job alone until its
-// own timeout has passed (job_rescuer.go, makeRetryDecision), so a long import
-// is never started a second time while it still runs.
+// own timeout has passed (makeRetryDecision in River's job_rescuer.go), so a
+// long import is never started a second time while it still runs.
 const ImportTimeout = time.Hour
 
 // ImportArgs is one scheduled run of one import (jobargs.ImportArgs).
@@ -98,7 +98,8 @@ const DefaultScheduleZone = "Europe/Oslo"
 // hour, day of month, month, day of week) or a descriptor such as @daily or
 // @every 15m. Without a CRON_TZ= or TZ= prefix it is read in
 // DefaultScheduleZone, not in the process's zone (River calls the schedule
-// with the process-local time, RIVER.md §3): "0 2 * * *" is 02:00 in Oslo,
+// with time.Now() in the process's local zone, which would make a plain cron
+// line follow $TZ): "0 2 * * *" is 02:00 in Oslo,
 // summer and winter. It returns the spec as read, with the zone.
 func ParseSchedule(spec string) (river.PeriodicSchedule, string, error) {
 	spec = strings.TrimSpace(spec)
@@ -113,8 +114,8 @@ func ParseSchedule(spec string) (river.PeriodicSchedule, string, error) {
 }
 
 // slotMargin: River's enqueuer fires a periodic job up to 100 ms before its
-// time (periodic_job_enqueuer.go, nowWithMargin), so the slot being fired is
-// the last one at or before now plus a margin. It must stay well below the
+// time (nowWithMargin in River's periodic_job_enqueuer.go), so the slot being
+// fired is the last one at or before now plus a margin. It must stay well below the
 // shortest interval between two slots (a minute for five-field schedules).
 const slotMargin = 500 * time.Millisecond
 

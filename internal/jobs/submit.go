@@ -127,7 +127,7 @@ func (w *SubmitOrderWorker) Work(ctx context.Context, job *river.Job[SubmitOrder
 		return err
 	}
 	// Until this run ends the attempt is in this process's hand: another
-	// run of the job here must not take it for abandoned (hold.go).
+	// run of the job here must not take it for abandoned (internal/throttle hold.go).
 	defer w.Cfg.Throttle.Track(attemptID)()
 	log = log.With("order_ref", order.Ref, "kind", order.Kind, "attempt", attempt)
 
@@ -322,7 +322,8 @@ func (w *SubmitOrderWorker) succeed(ctx context.Context, job *river.Job[SubmitOr
 }
 
 // fail turns a classified error into the order's next state and River's
-// next step, in one switch (STYLE.md §4).
+// next step, in one switch, so each class is decided in one place (the
+// table of answers and classes is fpclient's package doc).
 func (w *SubmitOrderWorker) fail(ctx context.Context, job *river.Job[SubmitOrderArgs], o *store.Order, attemptID int64, attempt int, err error, probe bool, log *slog.Logger) error {
 	var fe *fpclient.Error
 	errors.As(err, &fe)

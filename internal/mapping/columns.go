@@ -101,7 +101,7 @@ func (h HeaderMap) Line(source string, row int, record []string) Line {
 	return Line{Source: source, Row: row, Fields: fields}
 }
 
-// Ref is the order reference of a record, as OrderRef of its Line: read
+// Ref is the order reference of a record (its order_ref cell, trimmed): read
 // straight from the cells, so a reader can group rows without building
 // their Lines.
 func (h HeaderMap) Ref(record []string) string {
@@ -111,8 +111,8 @@ func (h HeaderMap) Ref(record []string) string {
 	return ""
 }
 
-// Blank reports a record whose mapped cells are all empty, as Blank of its
-// Line.
+// Blank reports a record whose mapped cells are all empty or white space: a
+// blank row, which is skipped rather than reported.
 func (h HeaderMap) Blank(record []string) bool {
 	for _, pos := range h {
 		if pos < len(record) && strings.TrimSpace(record[pos]) != "" {

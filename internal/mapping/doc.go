@@ -40,9 +40,9 @@
 //
 // # Rules
 //
-// The FP documents in shared/seeds are the contract. Where they disagree
-// with each other, the code says which reading it takes and why, in a
-// comment beside the rule. The stricter reading wins whenever FP might
+// FP's published API documents are the contract (docs/fp-contract.md).
+// Where they disagree with each other, the code says which reading it takes
+// and why, in a comment beside the rule. The stricter reading wins whenever FP might
 // otherwise reject an order that we already accepted.
 //
 // Every problem found in a row becomes a RowError naming the file, the row as

@@ -10,8 +10,8 @@ import (
 )
 
 // Bounds that keep every product in the money math inside int64:
-// maxQuantity × maxRate = 10^9 × 10^9 = 10^18 < 9.2 × 10^18, and an order's
-// total is checked line by line against maxGrandTotal, so sums never wrap.
+// MaxQuantity × MaxRate = 10^9 × 10^9 = 10^18 < 9.2 × 10^18, and an order's
+// total is checked line by line against MaxGrandTotal, so sums never wrap.
 const (
 	// MaxRate is the largest unit price accepted: 10 000 000.00 NOK.
 	MaxRate fpclient.Amount = 10_000_000_00

@@ -186,7 +186,7 @@ func lookupSynonym(cell string) (col string, rank int, ok bool) {
 const discountPercentHint = "a discount in percent; discount is an amount in NOK off the line's total"
 
 // headerHints explain headers that look like a column but are not read as
-// one. Keys are headerKeys; col is the column the header is mistaken for.
+// one. Keys are made by headerKey; col is the column the header is mistaken for.
 var headerHints = func() map[string]struct{ col, text string } {
 	m := map[string]struct{ col, text string }{}
 	add := func(col, text string, names ...string) {

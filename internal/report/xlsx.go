@@ -35,7 +35,7 @@ type column struct {
 }
 
 // orderColumns are the columns of the Orders sheet and of the CSV, whose
-// rows are built by xlsxWriter.orders and csvRecord in this same order.
+// rows are built by xlsxWriter.orders and WriteCSV in this same order.
 var orderColumns = []column{
 	{"Batch", 8},
 	{"File", 28},
