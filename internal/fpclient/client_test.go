@@ -233,20 +233,6 @@ func TestAmountJSON(t *testing.T) {
 	}
 }
 
-func TestParseDecimalRefusesOddInput(t *testing.T) {
-	t.Parallel()
-	for _, in := range []string{"--5", "1.-5", "1.+5", "+5", "", ".", "-", "1e3", "100000000000000000", "1 000"} {
-		if v, err := parseDecimal(in, 2); err == nil {
-			t.Errorf("parseDecimal(%q) = %d, want an error", in, v)
-		}
-	}
-	for in, want := range map[string]int64{"0": 0, "-0.5": -50, ".5": 50, "5.": 500, "4017.86": 401786, "00012.10": 1210, "1.230": 123} {
-		if v, err := parseDecimal(in, 2); err != nil || v != want {
-			t.Errorf("parseDecimal(%q) = %d, %v; want %d", in, v, err, want)
-		}
-	}
-}
-
 func TestOrderStatus(t *testing.T) {
 	t.Parallel()
 	c := newClient(t, func(w http.ResponseWriter, r *http.Request) {

@@ -1,12 +1,9 @@
 package fpclient
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
-	"regexp"
-	"strconv"
 	"strings"
+
+	"github.com/frontpayment/fpexport/internal/money"
 )
 
 // Kind is one of the four ways fpexport hands an order to Front Payment. Each
@@ -65,118 +62,16 @@ func (k Kind) NotifiesCustomer() bool {
 // fpgoUuid is present ("Conditionally Required if fpgoUuid is present").
 const OrderFromPartner = "PARTNER"
 
-// Amount is money in øre (1/100 NOK). It marshals as a JSON number in NOK with
-// exactly two decimals (4017.86), never through a float. It unmarshals from a
-// JSON number or a numeric string, as Laravel's `numeric` rule accepts both
-// (the seeds' own examples send "40" and "0.00").
-type Amount int64
-
-// NOK formats the amount as "4017.86".
-func (a Amount) NOK() string {
-	sign := ""
-	v := int64(a)
-	if v < 0 {
-		sign, v = "-", -v
-	}
-	return fmt.Sprintf("%s%d.%02d", sign, v/100, v%100)
-}
-
-func (a Amount) MarshalJSON() ([]byte, error) { return []byte(a.NOK()), nil }
-
-func (a *Amount) UnmarshalJSON(b []byte) error {
-	s, err := numericText(b)
-	if err != nil {
-		return err
-	}
-	milli, err := parseDecimal(s, 2)
-	if err != nil {
-		return fmt.Errorf("amount %s: %w", s, err)
-	}
-	*a = Amount(milli)
-	return nil
-}
-
-// Quantity is a line's quantity in thousandths (1500 = 1.5), so hours and
-// kilos can be sent without floats. It marshals as a JSON number ("1", "1.5").
-type Quantity int64
+// Amount is money in øre (1/100 NOK), Quantity a quantity in thousandths:
+// the one money type of fpexport, named here too because FP's payloads are
+// made of them. See internal/money for how they are read and written.
+type (
+	Amount   = money.Amount
+	Quantity = money.Quantity
+)
 
 // QuantityUnit is one whole unit.
-const QuantityUnit Quantity = 1000
-
-func (q Quantity) String() string {
-	sign := ""
-	v := int64(q)
-	if v < 0 {
-		sign, v = "-", -v
-	}
-	s := fmt.Sprintf("%s%d", sign, v/1000)
-	if frac := v % 1000; frac != 0 {
-		s += strings.TrimRight(fmt.Sprintf(".%03d", frac), "0")
-	}
-	return s
-}
-
-func (q Quantity) MarshalJSON() ([]byte, error) { return []byte(q.String()), nil }
-
-func (q *Quantity) UnmarshalJSON(b []byte) error {
-	s, err := numericText(b)
-	if err != nil {
-		return err
-	}
-	v, err := parseDecimal(s, 3)
-	if err != nil {
-		return fmt.Errorf("quantity %s: %w", s, err)
-	}
-	*q = Quantity(v)
-	return nil
-}
-
-// numericText returns the text of a JSON number or numeric string.
-func numericText(b []byte) (string, error) {
-	b = bytes.TrimSpace(b)
-	if len(b) > 0 && b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
-			return "", err
-		}
-		return strings.TrimSpace(s), nil
-	}
-	return string(b), nil
-}
-
-// parseDecimal parses a plain decimal ("-12.5") into an integer scaled by
-// 10^scale, refusing more decimals than the scale holds, signs anywhere but
-// the front, and values that do not fit an int64.
-func parseDecimal(s string, scale int) (int64, error) {
-	if !plainDecimal.MatchString(s) {
-		return 0, fmt.Errorf("not a number")
-	}
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	whole, frac, _ := strings.Cut(s, ".")
-	if len(frac) > scale {
-		if strings.TrimRight(frac[scale:], "0") != "" {
-			return 0, fmt.Errorf("more than %d decimals", scale)
-		}
-		frac = frac[:scale]
-	}
-	digits := strings.TrimLeft(whole+frac+strings.Repeat("0", scale-len(frac)), "0")
-	if digits == "" {
-		return 0, nil
-	}
-	v, err := strconv.ParseInt(digits, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("too large")
-	}
-	if neg {
-		v = -v
-	}
-	return v, nil
-}
-
-// plainDecimal is an optional minus, digits, an optional point and digits,
-// with at least one digit somewhere.
-var plainDecimal = regexp.MustCompile(`^-?(\d+\.?\d*|\.\d+)$`)
+const QuantityUnit = money.QuantityUnit
 
 // Product is one order line as FP wants it. Rate and Amount are tax-inclusive.
 type Product struct {

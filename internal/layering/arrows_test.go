@@ -2,7 +2,7 @@
 // Every package's direct imports of the module's own packages are listed
 // here, once; an import not listed fails the test, so a new arrow is a
 // decision written down, not an accident. The pure core (mapping,
-// importers, fpclient, orderstate, pii, callbackurl) imports no database,
+// importers, fpclient, money, orderstate, pii, callbackurl) imports no database,
 // queue or HTTP server code at all.
 package layering
 
@@ -21,15 +21,16 @@ const module = "github.com/frontpayment/fpexport/"
 var allowed = map[string][]string{
 	// The pure core.
 	"internal/callbackurl": {},
-	"internal/fpclient":    {},
+	"internal/fpclient":    {"internal/money"},
 	"internal/importers":   {},
-	"internal/mapping":     {"internal/fpclient"},
+	"internal/mapping":     {"internal/fpclient", "internal/money"},
+	"internal/money":       {},
 	"internal/orderstate":  {},
 	"internal/pii":         {},
 
 	// Leaves and helpers.
 	"internal/logging":             {"internal/pii"},
-	"internal/report":              {"internal/pii"},
+	"internal/report":              {"internal/money", "internal/pii"},
 	"internal/fpfake":              {"internal/fpclient"},
 	"internal/metrics/metricstest": {},
 	"internal/importers/bombtest":  {},
@@ -51,7 +52,7 @@ var allowed = map[string][]string{
 
 	// HTTP.
 	"internal/httpapi": {"internal/callbackurl", "internal/fpclient", "internal/jobs", "internal/report", "internal/store", "internal/throttle"},
-	"internal/web":     {"internal/fpclient", "internal/httpapi", "internal/importers", "internal/intake", "internal/mapping", "internal/report", "internal/store"},
+	"internal/web":     {"internal/fpclient", "internal/httpapi", "internal/importers", "internal/intake", "internal/mapping", "internal/money", "internal/report", "internal/store"},
 
 	// Commands: they wire; nothing imports them.
 	"cmd/enqueue": {"internal/erp", "internal/importers", "internal/inbox", "internal/intake", "internal/logging", "internal/mapping", "internal/store"},
@@ -61,7 +62,7 @@ var allowed = map[string][]string{
 }
 
 // core packages may not import these (or anything under them), directly.
-var core = []string{"internal/callbackurl", "internal/fpclient", "internal/importers", "internal/mapping", "internal/orderstate", "internal/pii"}
+var core = []string{"internal/callbackurl", "internal/fpclient", "internal/importers", "internal/mapping", "internal/money", "internal/orderstate", "internal/pii"}
 
 var notInCore = []string{
 	"github.com/jackc/pgx",                // the database

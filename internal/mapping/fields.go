@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/frontpayment/fpexport/internal/fpclient"
+	"github.com/frontpayment/fpexport/internal/money"
 )
 
 // Text limits. FP documents no lengths; 255 is Laravel's usual string column
@@ -191,11 +192,11 @@ func ParseDueDays(raw string) (int, error) {
 			break
 		}
 	}
-	d, err := parseDecimalText(s)
-	if err != nil || d.neg {
+	d, err := money.ParseDecimal(s)
+	if err != nil || d.Neg {
 		return 0, fmt.Errorf("not a number of days (write e.g. 14)")
 	}
-	v, err := d.scaled(0)
+	v, err := d.Scaled(0)
 	if err != nil || v > MaxDueDays {
 		return 0, fmt.Errorf("not a number of days from 0 to %d", MaxDueDays)
 	}

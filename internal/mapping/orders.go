@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/frontpayment/fpexport/internal/fpclient"
+	"github.com/frontpayment/fpexport/internal/money"
 )
 
 // DefaultDueDays is how long a payment link (payment-link and
@@ -294,7 +295,7 @@ func checkOrderTotal(lines []Line, total fpclient.Amount, errs *errList) {
 		if raw == "" {
 			continue
 		}
-		v, err := ParseAmount(raw)
+		v, err := money.ParseAmount(raw)
 		if err != nil {
 			errs.addErr(*l, colOrderTotal, err)
 			continue
@@ -676,11 +677,11 @@ func (b *builder) canonical(col, v string) string {
 		out = formatDate(d)
 	case colRate, colDiscount, colLineTotal, colOrderTotal:
 		var a fpclient.Amount
-		a, err = ParseAmount(v)
+		a, err = money.ParseAmount(v)
 		out = a.NOK()
 	case colQuantity:
 		var q fpclient.Quantity
-		q, err = ParseQuantity(v)
+		q, err = money.ParseQuantity(v)
 		out = q.String()
 	case colTax:
 		var t int
@@ -725,7 +726,7 @@ func (b *builder) lines(lines []Line, o *Order, errs *errList) {
 		qOK, rOK := false, false
 		if raw := get(l, colQuantity); raw == "" {
 			errs.add(l, colQuantity, "required")
-		} else if q, err := ParseQuantity(raw); err != nil {
+		} else if q, err := money.ParseQuantity(raw); err != nil {
 			errs.addErr(l, colQuantity, err)
 		} else {
 			ol.Quantity, qOK = q, true
@@ -733,7 +734,7 @@ func (b *builder) lines(lines []Line, o *Order, errs *errList) {
 
 		if raw := get(l, colRate); raw == "" {
 			errs.add(l, colRate, "required (the price per unit, VAT included)")
-		} else if r, err := ParseAmount(raw); err != nil {
+		} else if r, err := money.ParseAmount(raw); err != nil {
 			errs.addErr(l, colRate, err)
 		} else if r < 0 {
 			errs.add(l, colRate, "negative; a credit or refund cannot be sent as an order")
@@ -753,7 +754,7 @@ func (b *builder) lines(lines []Line, o *Order, errs *errList) {
 
 		dOK := true
 		if raw := get(l, colDiscount); raw != "" {
-			d, err := ParseAmount(raw)
+			d, err := money.ParseAmount(raw)
 			dOK = false
 			switch {
 			case err != nil:
@@ -770,7 +771,7 @@ func (b *builder) lines(lines []Line, o *Order, errs *errList) {
 		// line_total is the sheet's own line amount (Norwegian "Beløp"),
 		// VAT included: it must be what we send, to the øre.
 		if raw := get(l, colLineTotal); raw != "" {
-			v, err := ParseAmount(raw)
+			v, err := money.ParseAmount(raw)
 			switch {
 			case err != nil:
 				errs.addErr(l, colLineTotal, err)

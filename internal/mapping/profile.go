@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/frontpayment/fpexport/internal/fpclient"
+	"github.com/frontpayment/fpexport/internal/money"
 )
 
 // Profile is a header mapping profile: how one sender's files name the
@@ -434,10 +435,10 @@ func checkProfileValue(col, v string, section map[string]string) error {
 	case colPreferredLanguage:
 		_, err = ParseLanguage(v)
 	case colQuantity:
-		_, err = ParseQuantity(v)
+		_, err = money.ParseQuantity(v)
 	case colRate, colDiscount:
 		var a fpclient.Amount
-		a, err = ParseAmount(v)
+		a, err = money.ParseAmount(v)
 		if err == nil && a < 0 {
 			err = errors.New("negative")
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/frontpayment/fpexport/internal/money"
 	"github.com/frontpayment/fpexport/internal/pii"
 )
 
@@ -53,9 +54,9 @@ func WriteCSV(w io.Writer, r *Report, comma rune) error {
 	if err := cw.Write(record); err != nil {
 		return fmt.Errorf("report: write csv: %w", err)
 	}
-	var money []byte
+	var nok []byte
 	err = r.eachOrder(func(o *Order) error {
-		money = appendNOK(money[:0], o.GrandTotal, decimalSep)
+		nok = money.Amount(o.GrandTotal).AppendNOK(nok[:0], decimalSep)
 		record[0] = strconv.FormatInt(o.BatchID, 10)
 		record[1] = csvText(o.Source)
 		record[2] = strconv.Itoa(o.SourceRow)
@@ -63,7 +64,7 @@ func WriteCSV(w io.Writer, r *Report, comma rune) error {
 		record[4] = csvText(o.Kind)
 		record[5] = csvText(o.CustomerName)
 		record[6] = pii.MaskPersonalNumber(o.PersonalNumber)
-		record[7] = string(money)
+		record[7] = string(nok)
 		record[8] = csvText(o.FPOrderUUID)
 		record[9] = csvText(o.Status)
 		record[10] = csvText(o.FPStatus)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/frontpayment/fpexport/internal/money"
 	"github.com/frontpayment/fpexport/internal/pii"
 )
 
@@ -180,13 +181,10 @@ func (j *jsonWriter) timePtr(t *time.Time) jsonTime {
 }
 
 // jsonNOK is øre written as a JSON number of kroner with two decimals,
-// exactly: 10010 → 100.10. Decoders that want exactness can read the
-// number's text (json.Number) or use the *_ore field next to it.
-type jsonNOK int64
-
-func (n jsonNOK) MarshalJSON() ([]byte, error) {
-	return appendNOK(nil, int64(n), '.'), nil
-}
+// exactly: 10010 → 100.10 (money.Amount's JSON, as FP's payloads). Decoders
+// that want exactness can read the number's text (json.Number) or use the
+// *_ore field next to it.
+type jsonNOK = money.Amount
 
 // jsonTime is an RFC 3339 time with its offset, or null when zero.
 type jsonTime struct{ t time.Time }

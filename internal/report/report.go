@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"maps"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
+
+	"github.com/frontpayment/fpexport/internal/money"
 )
 
 // Report is everything one reconciliation report shows. The caller loads it
@@ -330,21 +331,9 @@ func rejectedFirst(t string) int {
 }
 
 // NOK formats øre as kroner with exactly two decimals and a point, for
-// machines: 450000 → "4500.00", -5 → "-0.05". It is exact for every int64.
-func NOK(ore int64) string {
-	var b [24]byte
-	return string(appendNOK(b[:0], ore, '.'))
-}
-
-func appendNOK(dst []byte, ore int64, decimalSep byte) []byte {
-	u := uint64(ore)
-	if ore < 0 {
-		dst = append(dst, '-')
-		u = -u // two's complement: right for math.MinInt64 too
-	}
-	dst = strconv.AppendUint(dst, u/100, 10)
-	return append(dst, decimalSep, byte('0'+u%100/10), byte('0'+u%10))
-}
+// machines: 450000 → "4500.00", -5 → "-0.05" (money.Amount.NOK, for callers
+// that hold øre as int64).
+func NOK(ore int64) string { return money.Amount(ore).NOK() }
 
 // osloLocation is loaded once; renderings fail with a clear error rather
 // than silently falling back to UTC if the tz database is missing.

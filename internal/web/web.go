@@ -32,6 +32,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+
+	"github.com/frontpayment/fpexport/internal/money"
 )
 
 // Prefix is where the page is mounted.
@@ -276,7 +278,7 @@ func (p page) Time(t time.Time) string {
 }
 
 // NOK formats øre as kroner: "1 234,50" in Norwegian, "1,234.50" in English.
-func (p page) NOK(ore int64) string { return formatNOK(ore, p.Lang) }
+func (p page) NOK(ore int64) string { return money.Amount(ore).Display(p.Lang) }
 
 // LangURL is this page in another language.
 func (p page) LangURL(lang string) string {
@@ -288,26 +290,6 @@ func (p page) LangURL(lang string) string {
 	q.Set("lang", lang)
 	u.RawQuery = q.Encode()
 	return u.String()
-}
-
-func formatNOK(ore int64, lang string) string {
-	sign := ""
-	if ore < 0 {
-		sign, ore = "-", -ore
-	}
-	kr := fmt.Sprint(ore / 100)
-	group, dec := "\u00a0", "," // no-break space: the amount never wraps
-	if lang == "en" {
-		group, dec = ",", "."
-	}
-	var b strings.Builder
-	for i, c := range kr {
-		if i > 0 && (len(kr)-i)%3 == 0 {
-			b.WriteString(group)
-		}
-		b.WriteRune(c)
-	}
-	return fmt.Sprintf("%s%s%s%02d", sign, b.String(), dec, ore%100)
 }
 
 // parsePages parses each page with the layout around it.

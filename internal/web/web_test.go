@@ -629,21 +629,3 @@ func TestParseUsers(t *testing.T) {
 		t.Errorf("New without users: no error; the page must never be served without a login")
 	}
 }
-
-func TestFormatNOK(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		ore    int64
-		no, en string
-	}{
-		{0, "0,00", "0.00"}, {5, "0,05", "0.05"}, {123456, "1\u00a0234,56", "1,234.56"},
-		{-100000050, "-1\u00a0000\u00a0000,50", "-1,000,000.50"},
-	} {
-		if got := formatNOK(tc.ore, "no"); got != tc.no {
-			t.Errorf("%d no: got %q, want %q", tc.ore, got, tc.no)
-		}
-		if got := formatNOK(tc.ore, "en"); got != tc.en {
-			t.Errorf("%d en: got %q, want %q", tc.ore, got, tc.en)
-		}
-	}
-}
