@@ -20,6 +20,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/frontpayment/fpexport/internal/jobs"
+	"github.com/frontpayment/fpexport/internal/orders"
 	"github.com/frontpayment/fpexport/internal/report"
 	"github.com/frontpayment/fpexport/internal/store"
 )
@@ -138,19 +139,9 @@ func reviewResubmit(ctx context.Context, pool *pgxpool.Pool, spec string, r stor
 	}
 	var res *store.Resubmitted
 	var jobID int64
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if res, err = store.ResubmitReviewed(ctx, tx, ref.ID, r); err != nil {
-			return err
-		}
-		ins, err := inserter.InsertTx(ctx, tx, jobs.SubmitOrderArgs{OrderID: res.Order.ID, Version: res.Version}, nil)
-		if err != nil {
-			return fmt.Errorf("queueing the submit job: %w", err)
-		}
-		if ins.UniqueSkippedAsDuplicate { // cannot happen: the version is new
-			return fmt.Errorf("order %s version %d already has a submit job; nothing changed", res.Order, res.Version)
-		}
-		jobID = ins.Job.ID
-		return nil
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) (err error) {
+		res, jobID, err = orders.ResubmitReviewed(ctx, tx, jobs.SubmitQueue{Client: inserter}, ref.ID, r)
+		return err
 	})
 	if err != nil {
 		return err
@@ -169,7 +160,7 @@ func reviewConfirm(ctx context.Context, pool *pgxpool.Pool, spec, orderUUID stri
 		return err
 	}
 	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		ref, err = store.ConfirmReviewed(ctx, tx, ref.ID, orderUUID, d)
+		ref, err = orders.ConfirmReviewed(ctx, tx, ref.ID, orderUUID, d)
 		return err
 	})
 	if err != nil {

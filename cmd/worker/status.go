@@ -21,6 +21,7 @@ import (
 
 	"github.com/frontpayment/fpexport/internal/jobs"
 	"github.com/frontpayment/fpexport/internal/logging"
+	"github.com/frontpayment/fpexport/internal/orders"
 	"github.com/frontpayment/fpexport/internal/orderstate"
 	"github.com/frontpayment/fpexport/internal/report"
 	"github.com/frontpayment/fpexport/internal/store"
@@ -406,20 +407,9 @@ func cmdRetry(ctx context.Context, args []string, getenv func(string) string, st
 func retryOne(ctx context.Context, pool *pgxpool.Pool, inserter *river.Client[pgx.Tx], orderID int64, d store.RetryDecision) (*store.Retried, int64, error) {
 	var r *store.Retried
 	var jobID int64
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		var err error
-		if r, err = store.RetryFailed(ctx, tx, orderID, d); err != nil {
-			return err
-		}
-		ins, err := inserter.InsertTx(ctx, tx, jobs.SubmitOrderArgs{OrderID: r.Order.ID, Version: r.Version}, nil)
-		if err != nil {
-			return fmt.Errorf("queueing the submit job: %w", err)
-		}
-		if ins.UniqueSkippedAsDuplicate { // cannot happen: the version is new
-			return fmt.Errorf("version %d already has a submit job; nothing changed", r.Version)
-		}
-		jobID = ins.Job.ID
-		return nil
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) (err error) {
+		r, jobID, err = orders.RetryFailed(ctx, tx, jobs.SubmitQueue{Client: inserter}, orderID, d)
+		return err
 	})
 	return r, jobID, err
 }

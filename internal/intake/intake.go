@@ -29,6 +29,7 @@ import (
 	"github.com/frontpayment/fpexport/internal/importers"
 	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/mapping"
+	"github.com/frontpayment/fpexport/internal/orders"
 	"github.com/frontpayment/fpexport/internal/store"
 )
 
@@ -462,7 +463,7 @@ func writeChunk(ctx context.Context, tx pgx.Tx, inserter *river.Client[pgx.Tx], 
 	// Orders not yet known go straight into orders; only the others (a
 	// re-import, a correction) take the staging table and the set-wise
 	// merge. A key twice in the chunk (here), or one this batch already has
-	// (MergeStaged), means the file's order lines are not grouped.
+	// (orders.MergeStaged), means the file's order lines are not grouped.
 	keys := make([]store.OrderKey, len(chunk))
 	seen := make(map[store.OrderKey]bool, len(chunk))
 	for i, r := range chunk {
@@ -500,7 +501,7 @@ func writeChunk(ctx context.Context, tx pgx.Tx, inserter *river.Client[pgx.Tx], 
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{store.StagingTable}, store.StagingColumns, pgx.CopyFromRows(known)); err != nil {
 			return err
 		}
-		part, err := store.MergeStaged(ctx, tx, out.BatchID, len(known))
+		part, err := orders.MergeStaged(ctx, tx, out.BatchID, len(known))
 		if errors.Is(err, store.ErrSplitOrder) {
 			return errNotGrouped
 		}

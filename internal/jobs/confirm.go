@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/frontpayment/fpexport/internal/fpclient"
+	"github.com/frontpayment/fpexport/internal/orders"
 	"github.com/frontpayment/fpexport/internal/orderstate"
 	"github.com/frontpayment/fpexport/internal/store"
 	"github.com/frontpayment/fpexport/internal/throttle"
@@ -128,8 +129,8 @@ func (w *ConfirmCallbacksWorker) Work(ctx context.Context, job *river.Job[Confir
 	}
 	var applied string
 	if st != nil {
-		word := fpWord{OrderUUID: o.FPOrderUUID, Status: st.Status, CreatedAt: asked.Unix()}
-		if applied, err = applyFPWord(ctx, tx, o, word, log); err != nil {
+		word := orders.FPWord{OrderUUID: o.FPOrderUUID, Status: st.Status, CreatedAt: asked.Unix()}
+		if applied, err = orders.ApplyFPWord(ctx, tx, o, word, log); err != nil {
 			return err
 		}
 	}

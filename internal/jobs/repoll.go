@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/frontpayment/fpexport/internal/fpclient"
+	"github.com/frontpayment/fpexport/internal/orders"
 	"github.com/frontpayment/fpexport/internal/orderstate"
 	"github.com/frontpayment/fpexport/internal/store"
 	"github.com/frontpayment/fpexport/internal/throttle"
@@ -72,7 +73,7 @@ type StatusPoller interface {
 // about for After (a callback lost on the way must not become a lost
 // outcome), oldest first, at most Batch a run. Each request takes a slot of
 // the shared throttle, like a submission. What FP answers is applied as a
-// callback is (applyFPWord: the transition table, never backwards, unknown
+// callback is (orders.ApplyFPWord: the transition table, never backwards, unknown
 // statuses kept) and recorded as a `callback` event with source "repoll";
 // an order FP does not know gets a `repoll_not_found` event and is left for
 // a human.
@@ -138,7 +139,7 @@ func (w *RepollWorker) poll(ctx context.Context, o store.RepollOrder, log *slog.
 	st, asked, err := askFP(ctx, w.FP, w.Throttle, o.FPOrderUUID, log)
 	switch {
 	case err == nil:
-		return true, w.apply(ctx, o, fpWord{OrderUUID: o.FPOrderUUID, Status: st.Status, CreatedAt: asked.Unix()}, log)
+		return true, w.apply(ctx, o, orders.FPWord{OrderUUID: o.FPOrderUUID, Status: st.Status, CreatedAt: asked.Unix()}, log)
 	case errors.Is(err, fpclient.ErrOrderNotFound):
 		return true, w.notFound(ctx, o, err, log)
 	}
@@ -186,12 +187,12 @@ func askFP(ctx context.Context, fp StatusPoller, thr *throttle.Throttle, orderUU
 
 // apply moves the order on FP's answer, with its event, as a callback
 // would.
-func (w *RepollWorker) apply(ctx context.Context, ro store.RepollOrder, word fpWord, log *slog.Logger) error {
+func (w *RepollWorker) apply(ctx context.Context, ro store.RepollOrder, word orders.FPWord, log *slog.Logger) error {
 	var result string
 	done, err := w.inUnchanged(ctx, ro, func(tx pgx.Tx, o *store.Order) error {
 		log = log.With("order_ref", o.Ref, "kind", o.Kind, "fp_status", word.Status)
 		var err error
-		if result, err = applyFPWord(ctx, tx, o, word, log); err != nil {
+		if result, err = orders.ApplyFPWord(ctx, tx, o, word, log); err != nil {
 			return err
 		}
 		detail := map[string]any{"fp_status": word.Status, "fp_order_uuid": word.OrderUUID, "created_at": fmt.Sprint(word.CreatedAt), "result": result, "source": "repoll"}

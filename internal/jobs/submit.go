@@ -16,6 +16,7 @@ import (
 	"github.com/frontpayment/fpexport/internal/callbackurl"
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/mapping"
+	"github.com/frontpayment/fpexport/internal/orders"
 	"github.com/frontpayment/fpexport/internal/orderstate"
 	"github.com/frontpayment/fpexport/internal/store"
 	"github.com/frontpayment/fpexport/internal/throttle"
@@ -134,8 +135,9 @@ func (w *SubmitOrderWorker) Work(ctx context.Context, job *river.Job[SubmitOrder
 	payload, err := w.payload(order, fpgo)
 	if err != nil {
 		// Our stored order cannot be built into a request: a bug or a
-		// change of rules, not FP's fault. Settle it for a human.
-		return w.finish(ctx, job, order, attemptID, attempt, "rejected", 0, err.Error(), orderstate.ProviderRejected, log)
+		// change of rules, not FP's refusal (nothing was sent). Settle it
+		// for a human under its own status and outcome.
+		return w.finish(ctx, job, order, attemptID, attempt, "invalid_payload", 0, err.Error(), orderstate.InvalidPayload, log)
 	}
 	if err := slot.Go(ctx); err != nil {
 		// Stopped while waiting for a place: the attempt is known unsent.
@@ -199,7 +201,7 @@ func (w *SubmitOrderWorker) begin(ctx context.Context, job *river.Job[SubmitOrde
 	// Nearly always the order is simply waiting: one statement starts the
 	// attempt. Anything else is looked at in a transaction below.
 	sender := w.Cfg.Throttle.ID()
-	o, attemptID, attempt, ok, err := store.StartSubmit(ctx, w.Pool, job.Args.OrderID, job.ID, job.Attempt, sender)
+	o, attemptID, attempt, ok, err := orders.StartSubmit(ctx, w.Pool, job.Args.OrderID, job.ID, job.Attempt, sender)
 	if err != nil {
 		return nil, 0, 0, "", false, err
 	}
@@ -269,7 +271,7 @@ func (w *SubmitOrderWorker) begin(ctx context.Context, job *river.Job[SubmitOrde
 	}
 
 	fpgo = o.FPOrderUUID
-	attemptID, attempt, err = store.StartAttempt(ctx, tx, o, job.ID, job.Attempt, fpgo, sender)
+	attemptID, attempt, err = orders.StartAttempt(ctx, tx, o, job.ID, job.Attempt, fpgo, sender)
 	if err != nil {
 		return nil, 0, 0, "", false, err
 	}
@@ -305,8 +307,8 @@ func (w *SubmitOrderWorker) succeed(ctx context.Context, job *river.Job[SubmitOr
 	a := answer(o, attemptID, attempt, "created", c.HTTPStatus)
 	a.FPOrderUUID = c.OrderUUID
 	err := w.persist(ctx, log, a, func(ctx context.Context) error {
-		recorded, err := store.RecordCreated(ctx, w.Pool, o.ID, attemptID, attempt, c.HTTPStatus, msg,
-			store.Created{OrderUUID: c.OrderUUID, CustomerUUID: c.CustomerUUID, PaymentURL: c.PaymentURL, BankIDURL: c.BankIDURL},
+		recorded, err := orders.RecordCreated(ctx, w.Pool, o.ID, attemptID, attempt, c.HTTPStatus, msg,
+			orders.Created{OrderUUID: c.OrderUUID, CustomerUUID: c.CustomerUUID, PaymentURL: c.PaymentURL, BankIDURL: c.BankIDURL},
 			map[string]any{"http_status": c.HTTPStatus, "message": c.Message, "fp_order_uuid": c.OrderUUID,
 				"customer_uuid": c.CustomerUUID, "ratelimit_remaining": c.RateLimit.Remaining})
 		if err == nil && !recorded {
@@ -389,10 +391,9 @@ func (w *SubmitOrderWorker) record(ctx context.Context, o *store.Order, attemptI
 		if err := finishAttempt(ctx, tx, attemptID, outcome, httpStatus, msg); err != nil {
 			return err
 		}
-		if _, err := store.SetStatus(ctx, tx, orderID, s, msg); err != nil {
-			return err
-		}
-		return store.AddEvent(ctx, tx, orderID, "submit_"+outcome, string(s), attempt, map[string]any{"http_status": httpStatus, "message": msg})
+		_, err := orders.Settle(ctx, tx, orderID, orders.Verdict{Status: s, Reason: msg, Event: "submit_" + outcome, Attempt: attempt,
+			Detail: map[string]any{"http_status": httpStatus, "message": msg}, StatusIfDropped: true})
+		return err
 	}))
 }
 
@@ -406,17 +407,10 @@ func (w *SubmitOrderWorker) finish(ctx context.Context, job *river.Job[SubmitOrd
 			return err
 		}
 		var err error
-		if applied, err = store.SetStatus(ctx, tx, o.ID, s, msg); err != nil {
-			return err
-		}
-		st := s
-		if !applied { // FP's callback came first: FP has the order
-			st = ""
-		}
-		if err := store.AddEvent(ctx, tx, o.ID, "submit_"+outcome, string(st), attempt, map[string]any{"http_status": httpStatus, "message": msg}); err != nil {
-			return err
-		}
-		return nil
+		// Dropped when FP's callback came first: FP has the order.
+		applied, err = orders.Settle(ctx, tx, o.ID, orders.Verdict{Status: s, Reason: msg, Event: "submit_" + outcome, Attempt: attempt,
+			Detail: map[string]any{"http_status": httpStatus, "message": msg}})
+		return err
 	}))
 	if err != nil {
 		return err
@@ -430,10 +424,9 @@ func (w *SubmitOrderWorker) finish(ctx context.Context, job *river.Job[SubmitOrd
 }
 
 func (w *SubmitOrderWorker) settle(ctx context.Context, tx pgx.Tx, orderID int64, s orderstate.Status, reason string, attempt int) error {
-	if _, err := store.SetStatus(ctx, tx, orderID, s, reason); err != nil {
-		return err
-	}
-	return store.AddEvent(ctx, tx, orderID, "status", string(s), attempt, map[string]any{"reason": reason})
+	_, err := orders.Settle(ctx, tx, orderID, orders.Verdict{Status: s, Reason: reason, Event: "status", Attempt: attempt,
+		Detail: map[string]any{"reason": reason}, StatusIfDropped: true})
+	return err
 }
 
 // inTx runs fn in a transaction of its own.

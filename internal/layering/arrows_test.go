@@ -43,10 +43,13 @@ var allowed = map[string][]string{
 	"internal/throttle": {"internal/fpclient"},
 	"internal/metrics":  {"internal/orderstate", "internal/store"},
 
+	// The owner of an order's status: every move of orders.status.
+	"internal/orders": {"internal/orderstate", "internal/store"},
+
 	// Jobs and the paths that feed them.
 	"internal/jobs": {"internal/callbackurl", "internal/erp", "internal/fpclient", "internal/inbox", "internal/intake", "internal/jobargs", "internal/mapping",
-		"internal/orderstate", "internal/report", "internal/store", "internal/throttle"},
-	"internal/intake": {"internal/fpclient", "internal/importers", "internal/jobargs", "internal/mapping", "internal/store"},
+		"internal/orders", "internal/orderstate", "internal/report", "internal/store", "internal/throttle"},
+	"internal/intake": {"internal/fpclient", "internal/importers", "internal/jobargs", "internal/mapping", "internal/orders", "internal/store"},
 	"internal/inbox":  {"internal/importers", "internal/intake", "internal/mapping", "internal/store"},
 	"internal/erp":    {"internal/importers", "internal/intake", "internal/mapping", "internal/store"},
 
@@ -58,7 +61,7 @@ var allowed = map[string][]string{
 	"cmd/enqueue": {"internal/erp", "internal/importers", "internal/inbox", "internal/intake", "internal/logging", "internal/mapping", "internal/store"},
 	"cmd/fpsim":   {"internal/fpfake"},
 	"cmd/worker": {"internal/erp", "internal/fpclient", "internal/fpfake", "internal/httpapi", "internal/importers", "internal/inbox", "internal/intake", "internal/jobs",
-		"internal/logging", "internal/mapping", "internal/metrics", "internal/orderstate", "internal/report", "internal/store", "internal/throttle", "internal/web"},
+		"internal/logging", "internal/mapping", "internal/metrics", "internal/orders", "internal/orderstate", "internal/report", "internal/store", "internal/throttle", "internal/web"},
 }
 
 // core packages may not import these (or anything under them), directly.

@@ -40,7 +40,7 @@ func New() *Metrics {
 		reg: prometheus.NewRegistry(),
 		submissions: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "fpexport_submissions_total",
-			Help: "Submit attempts by outcome: created, rejected, retryable, ambiguous, auth, not_sent, failed.",
+			Help: "Submit attempts by outcome: created, rejected, invalid_payload, retryable, ambiguous, auth, not_sent, failed.",
 		}, []string{"outcome"}),
 		fpLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "fpexport_fp_request_duration_seconds",

@@ -1,6 +1,6 @@
 // Package orderstate names the states an order passes through and decides,
-// in one table for FP's word and one for an operator's review decisions,
-// which moves are allowed. Status never moves backwards on FP's word: a late
+// in one transition table (moves.go), which moves are allowed and who may
+// make each: FP's word, the submit job, a person, an import. Status never moves backwards on FP's word: a late
 // or replayed callback that would undo a later state is recorded and ignored.
 package orderstate
 
@@ -14,21 +14,25 @@ const (
 	Submitting       Status = "submitting"        // an attempt is (or may be) in flight
 	Submitted        Status = "submitted"         // FP answered 2xx
 	ProviderRejected Status = "provider_rejected" // FP refused it (417/400): fix and re-import
-	NeedsReview      Status = "needs_review"      // a request may have reached FP unanswered
-	Failed           Status = "failed"            // every submit attempt failed transiently
-	Sent             Status = "sent"              // FP sent it to the customer (SENT, INVOICED, …)
-	Reserved         Status = "reserved"          // amount reserved, not yet captured
-	Paid             Status = "paid"              // PAID, CAPTURED, CHARGED
-	PartlyRefunded   Status = "partially_refunded"
-	Refunded         Status = "refunded"
-	PaymentFailed    Status = "payment_failed" // FP's FAILED: the payer's payment failed
-	Cancelled        Status = "cancelled"
-	Expired          Status = "expired"
+	// InvalidPayload: our stored order could not be built into a request,
+	// so nothing was sent (a bug, or a rule changed since the import). Our
+	// fault, not FP's refusal: fix and re-import.
+	InvalidPayload Status = "invalid_payload"
+	NeedsReview    Status = "needs_review" // a request may have reached FP unanswered
+	Failed         Status = "failed"       // every submit attempt failed transiently
+	Sent           Status = "sent"         // FP sent it to the customer (SENT, INVOICED, …)
+	Reserved       Status = "reserved"     // amount reserved, not yet captured
+	Paid           Status = "paid"         // PAID, CAPTURED, CHARGED
+	PartlyRefunded Status = "partially_refunded"
+	Refunded       Status = "refunded"
+	PaymentFailed  Status = "payment_failed" // FP's FAILED: the payer's payment failed
+	Cancelled      Status = "cancelled"
+	Expired        Status = "expired"
 )
 
 // All lists every status in lifecycle order (reports use this order).
 var All = []Status{
-	Queued, Submitting, Submitted, ProviderRejected, NeedsReview, Failed,
+	Queued, Submitting, Submitted, ProviderRejected, InvalidPayload, NeedsReview, Failed,
 	Sent, Reserved, PaymentFailed, Paid, PartlyRefunded, Refunded, Cancelled, Expired,
 }
 
@@ -60,33 +64,9 @@ func FromFP(fpStatus string) (s Status, ok bool) {
 // fpStates are the states only FP's word (a callback or a status poll) sets.
 var fpStates = []Status{Sent, Reserved, PaymentFailed, Paid, PartlyRefunded, Refunded, Cancelled, Expired}
 
-// moves is the transition table for FP's word. A state not listed as a key
-// moves nowhere on FP's word. Before FP has spoken (queued … failed) any FP
-// state is accepted: FP's callback proves FP has the order, whatever we
-// believed (this is how a lost answer is found).
-var moves = map[Status][]Status{
-	Sent:           {Reserved, PaymentFailed, Paid, PartlyRefunded, Refunded, Cancelled, Expired},
-	Reserved:       {PaymentFailed, Paid, PartlyRefunded, Refunded, Cancelled, Expired},
-	PaymentFailed:  {Reserved, Paid, Cancelled, Expired},
-	Paid:           {PartlyRefunded, Refunded},
-	PartlyRefunded: {PartlyRefunded, Refunded},
-}
-
-func init() {
-	for _, from := range []Status{Queued, Submitting, Submitted, ProviderRejected, NeedsReview, Failed} {
-		moves[from] = fpStates
-	}
-}
-
-// CanMove reports whether FP's word may move an order from one state to another.
-func CanMove(from, to Status) bool {
-	for _, s := range moves[from] {
-		if s == to {
-			return true
-		}
-	}
-	return false
-}
+// CanMove reports whether FP's word may move an order from one state to
+// another (the table's FP rows, moves.go).
+func CanMove(from, to Status) bool { return Allowed(from, to, FP) }
 
 // CanMoveLate reports whether FP's word that arrives after a newer one was
 // applied (older by FP's createdAt, then by arrival) may still move an
@@ -98,34 +78,18 @@ func CanMoveLate(from, to Status) bool {
 	return CanMove(from, to) && !CanMove(to, from)
 }
 
-// reviewMoves are the decisions an operator may take with `worker review` on
-// an order whose outcome was unknown. They are not FP's word, so CanMove does
-// not list them, and they are the only moves a human makes:
-//   - needs_review → queued: the operator checked FP's portal and found no
-//     order (send it again as a new one), or found it and wants it updated
-//     (sent again with fpgoUuid). Back to queued is a step backwards on the
-//     lifecycle; it is allowed only here, because a human has looked.
-//   - needs_review → submitted: the operator found the order at FP; FP's
-//     callbacks take it on from there.
-var reviewMoves = map[Status][]Status{
-	NeedsReview: {Queued, Submitted},
-}
-
-// CanDecide reports whether an operator's review decision may move an order
-// from one state to another.
+// CanDecide reports whether an operator's review decision (`worker review`)
+// may move an order from one state to another: a person's move out of
+// needs_review. A person's other move, failed → queued (`worker retry`), is
+// not a review decision.
 func CanDecide(from, to Status) bool {
-	for _, s := range reviewMoves[from] {
-		if s == to {
-			return true
-		}
-	}
-	return false
+	return from == NeedsReview && Allowed(from, to, Person)
 }
 
 // Final reports whether nothing more is expected for the order.
 func Final(s Status) bool {
 	switch s {
-	case Paid, Refunded, Cancelled, Expired, ProviderRejected, Failed:
+	case Paid, Refunded, Cancelled, Expired, ProviderRejected, InvalidPayload, Failed:
 		return true
 	}
 	return false

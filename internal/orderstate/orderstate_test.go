@@ -24,7 +24,7 @@ func TestFromFP(t *testing.T) {
 func TestCanMoveEveryPair(t *testing.T) {
 	t.Parallel()
 	allowed := map[[2]Status]bool{}
-	for _, from := range []Status{Queued, Submitting, Submitted, ProviderRejected, NeedsReview, Failed} {
+	for _, from := range []Status{Queued, Submitting, Submitted, ProviderRejected, InvalidPayload, NeedsReview, Failed} {
 		for _, to := range fpStates {
 			allowed[[2]Status{from, to}] = true
 		}

@@ -53,7 +53,8 @@ type Order struct {
 	GrandTotal     int64  // øre
 	FPOrderUUID    string // "" until FP has answered
 	// Status is ours: queued, submitting, submitted, sent, paid, cancelled,
-	// expired, refunded, failed, provider_rejected, needs_review.
+	// expired, refunded, failed, provider_rejected, invalid_payload,
+	// needs_review.
 	Status string
 	// FPStatus is FP's last status as FP wrote it (e.g. "PARTIAL REFUNDED"),
 	// possibly one we do not know; it is shown, never interpreted, here.
@@ -64,7 +65,8 @@ type Order struct {
 	Attempts    int
 	LastError   string
 	// Exception is "" or the type of problem a human must look at, such as
-	// needs_review, provider_rejected, failed or possible_duplicate.
+	// needs_review, provider_rejected, invalid_payload, failed or
+	// possible_duplicate.
 	Exception  string
 	PaymentURL string
 }
@@ -146,7 +148,7 @@ var kindOrder = []string{"invoice", "payment-link", "hosted-checkout", "checkout
 var statusOrder = []string{
 	"queued", "submitting", "submitted", "sent", "paid",
 	"cancelled", "expired", "refunded",
-	"failed", "provider_rejected", "needs_review",
+	"failed", "provider_rejected", "invalid_payload", "needs_review",
 }
 
 func rank(known []string, s string) int {

@@ -39,7 +39,7 @@ type BatchOut struct {
 	BatchID int64
 	Counts  map[Outcome]int
 	// Jobs are the order versions that need a submit job, inserted by the
-	// caller in the same transaction (MergeStaged's result, one chunk).
+	// caller in the same transaction (orders.MergeStaged's result, one chunk).
 	Jobs []JobRef
 	// JobsQueued counts the submit jobs queued for the whole batch.
 	JobsQueued int
@@ -59,7 +59,7 @@ const StagingTable = "import_orders"
 var StagingColumns = []string{"kind", "order_ref", "source", "source_rows", "customer_name", "grand_total_ore", "order_data", "fingerprint"}
 
 // BeginBatch records a batch and prepares an empty staging table for its
-// orders (COPY them into StagingTable, then call MergeStaged).
+// orders (COPY them into StagingTable, then call orders.MergeStaged).
 func BeginBatch(ctx context.Context, tx pgx.Tx, source, sha256, defaultKind string) (int64, error) {
 	if _, err := tx.Exec(ctx, `CREATE TEMP TABLE IF NOT EXISTS import_orders (
 			kind text NOT NULL, order_ref text NOT NULL, source text NOT NULL, source_rows int[] NOT NULL,
@@ -85,137 +85,6 @@ func BeginBatch(ctx context.Context, tx pgx.Tx, source, sha256, defaultKind stri
 func ClearStaging(ctx context.Context, tx pgx.Tx) error {
 	_, err := tx.Exec(ctx, `TRUNCATE import_orders`)
 	return err
-}
-
-// MergeStaged turns the staged orders (one chunk of a file) into orders of
-// the batch, set-wise. Call FinishBatch when the file is done.
-//
-// An order is identified by (kind, order_ref). A new one is inserted. One
-// imported again unchanged (same fingerprint) is left alone. A changed one
-// is updated when that is still safe: before it was sent, after FP refused
-// it, or after FP accepted it (the next request carries fpgoUuid and
-// updates FP's order). While an attempt may be in flight, while it needs
-// review, or once FP reports it final (paid, cancelled, …) the change is
-// refused with a reason on each of its rows.
-func MergeStaged(ctx context.Context, tx pgx.Tx, batchID int64, staged int) (BatchOut, error) {
-	out := BatchOut{BatchID: batchID, Counts: map[Outcome]int{}}
-
-	// New orders. The staging table holds them in file order, so ids follow the file.
-	rows, err := tx.Query(ctx, `INSERT INTO orders (kind, order_ref, batch_id, source, source_row, customer_name,
-			grand_total_ore, order_data, fingerprint)
-		SELECT kind, order_ref, $1, source, source_rows[1], customer_name, grand_total_ore, order_data, fingerprint
-		FROM import_orders
-		ON CONFLICT (kind, order_ref) DO NOTHING
-		RETURNING id, version`, batchID)
-	if err != nil {
-		return out, fmt.Errorf("inserting orders: %w", err)
-	}
-	for rows.Next() {
-		var j JobRef
-		if err := rows.Scan(&j.OrderID, &j.Version); err != nil {
-			rows.Close()
-			return out, err
-		}
-		out.Jobs = append(out.Jobs, j)
-	}
-	if err := rows.Err(); err != nil {
-		return out, fmt.Errorf("inserting orders: %w", err)
-	}
-	out.Counts[OrderNew] = len(out.Jobs)
-	if out.Counts[OrderNew] == staged {
-		return out, nil // all new: nothing changed, unchanged or refused (the common case)
-	}
-	// An order this very batch already has means its lines were not next to
-	// each other in the file: the caller reads the file again, grouping by
-	// reference.
-	var inBatch int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM import_orders i JOIN orders o
-		ON o.kind = i.kind AND o.order_ref = i.order_ref WHERE o.batch_id = $1`, batchID).Scan(&inBatch); err != nil {
-		return out, err
-	}
-	split := inBatch > out.Counts[OrderNew] // more staged rows than this chunk's new orders match the batch
-	if split {
-		return out, ErrSplitOrder
-	}
-	// No 'imported' event per order: the batch and orders.batch_id record
-	// the import (an event each would double its cost); changes, attempts
-	// and callbacks are events.
-
-	// Changed orders that may still change. Their status before the change
-	// decides whether a job is needed: a queued order's job is waiting and
-	// reads the new data at send time.
-	rows, err = tx.Query(ctx, `WITH cand AS (
-			SELECT o.id, o.status AS old_status, o.fp_order_uuid, i.*
-			FROM import_orders i JOIN orders o ON o.kind = i.kind AND o.order_ref = i.order_ref
-			WHERE o.batch_id <> $1 AND o.fingerprint <> i.fingerprint
-			  AND o.status IN ('queued', 'provider_rejected', 'failed', 'submitted', 'sent')
-			FOR NO KEY UPDATE OF o
-		), upd AS (
-			UPDATE orders o SET batch_id = $1, source = c.source, source_row = c.source_rows[1],
-				customer_name = c.customer_name, grand_total_ore = c.grand_total_ore, order_data = c.order_data,
-				fingerprint = c.fingerprint, version = o.version + 1, status = 'queued', status_at = now(),
-				last_error = NULL, updated_at = now()
-			FROM cand c WHERE o.id = c.id
-			RETURNING o.id, o.version, c.old_status, c.fp_order_uuid
-		), ev AS (
-			INSERT INTO order_events (order_id, type, status, detail)
-			SELECT id, 'changed', 'queued', jsonb_build_object('batch_id', $1::bigint, 'previous_status', old_status,
-				'version', version, 'fpgo_uuid', fp_order_uuid) FROM upd
-		)
-		SELECT id, version, old_status = 'queued' FROM upd`, batchID)
-	if err != nil {
-		return out, fmt.Errorf("updating changed orders: %w", err)
-	}
-	for rows.Next() {
-		var j JobRef
-		var jobWaiting bool
-		if err := rows.Scan(&j.OrderID, &j.Version, &jobWaiting); err != nil {
-			rows.Close()
-			return out, err
-		}
-		out.Counts[OrderChanged]++
-		if !jobWaiting {
-			out.Jobs = append(out.Jobs, j)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return out, fmt.Errorf("updating changed orders: %w", err)
-	}
-
-	// Changes that cannot be taken now.
-	rows, err = tx.Query(ctx, `SELECT i.source, i.order_ref, i.source_rows, o.status
-		FROM import_orders i JOIN orders o ON o.kind = i.kind AND o.order_ref = i.order_ref
-		WHERE o.batch_id <> $1 AND o.fingerprint <> i.fingerprint ORDER BY i.source_rows[1]`, batchID)
-	if err != nil {
-		return out, err
-	}
-	for rows.Next() {
-		var source, ref, status string
-		var srcRows []int32
-		if err := rows.Scan(&source, &ref, &srcRows, &status); err != nil {
-			rows.Close()
-			return out, err
-		}
-		reason := fmt.Sprintf("order %s changed, but FP reports it %s; a change can no longer be sent", ref, status)
-		if status == "submitting" || status == "needs_review" {
-			reason = fmt.Sprintf("order %s changed, but it is %s; import the change again once it is settled", ref, status)
-		}
-		out.Counts[OrderRefused]++
-		for _, r := range srcRows {
-			out.Refused = append(out.Refused, RejectedRow{Source: source, Row: int(r), Column: "order_ref", Value: ref, Reason: reason})
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return out, err
-	}
-	var unchanged int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM import_orders i JOIN orders o ON o.kind = i.kind AND o.order_ref = i.order_ref
-		WHERE o.batch_id <> $1 AND o.fingerprint = i.fingerprint`, batchID).Scan(&unchanged); err != nil {
-		return out, err
-	}
-	out.Counts[OrderUnchanged] = unchanged
-
-	return out, nil
 }
 
 // FinishBatch records a file's rejected rows (its own and the refused
@@ -273,7 +142,7 @@ func AddEvent(ctx context.Context, db DB, orderID int64, typ, status string, att
 type OrderKey struct{ Kind, Ref string }
 
 // ExistingOrders returns which of the keys are orders already (of any batch;
-// one of this very batch is found by MergeStaged as a scattered order).
+// one of this very batch is found by orders.MergeStaged as a scattered order).
 func ExistingOrders(ctx context.Context, tx pgx.Tx, keys []OrderKey) (map[OrderKey]bool, error) {
 	kinds := make([]string, len(keys))
 	refs := make([]string, len(keys))

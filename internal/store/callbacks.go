@@ -154,23 +154,6 @@ func SetCallbackResult(ctx context.Context, db DB, id int64, result string) erro
 	return err
 }
 
-// ApplyFPStatus stores FP's word on an order: the raw status, its createdAt
-// and callback id (0 for a status poll: stored as NULL) when latest (newer
-// than what is stored), our status when moved.
-func ApplyFPStatus(ctx context.Context, tx pgx.Tx, orderID int64, fpUUID, fpStatus string, createdAt, callbackID int64, to orderstate.Status, moved, latest bool) error {
-	_, err := tx.Exec(ctx, `UPDATE orders SET
-			fp_order_uuid = coalesce(fp_order_uuid, nullif($2, '')),
-			fp_status = CASE WHEN $8 THEN $3 ELSE fp_status END,
-			fp_status_created_at = CASE WHEN $8 THEN $4 ELSE fp_status_created_at END,
-			fp_status_callback_id = CASE WHEN $8 THEN nullif($7::bigint, 0) ELSE fp_status_callback_id END,
-			status = CASE WHEN $6 THEN $5 ELSE status END,
-			status_at = CASE WHEN $6 THEN now() ELSE status_at END,
-			review_reason = CASE WHEN $6 THEN NULL ELSE review_reason END,
-			updated_at = now()
-		WHERE id = $1`, orderID, fpUUID, fpStatus, createdAt, to, moved, callbackID, latest)
-	return err
-}
-
 // MarkPossibleDuplicate notes a second FP order for one of ours.
 func MarkPossibleDuplicate(ctx context.Context, tx pgx.Tx, orderID int64, otherUUID string) error {
 	_, err := tx.Exec(ctx, `UPDATE orders SET possible_duplicate = $2, updated_at = now() WHERE id = $1`, orderID, otherUUID)

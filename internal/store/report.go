@@ -75,10 +75,10 @@ func WithReport(ctx context.Context, db TxBeginner, from, to string, now time.Ti
 // exception, in report order, with only what an Exception shows: a scan of
 // the period without reading every order's customer (order_data).
 func eachFlaggedOrder(ctx context.Context, db DB, from, to string, fn func(*report.Order) error) error {
-	rows, err := db.Query(ctx, `SELECT batch_id, source, source_row, order_ref, exception,
+	rows, err := db.Query(ctx, `SELECT batch_id, source, source_row, order_ref, `+exceptionCol+`,
 			coalesce(last_error, ''), coalesce(fp_status, '')
 		FROM reconciliation_orders
-		WHERE imported_on BETWEEN $1::date AND $2::date AND exception IS NOT NULL
+		WHERE imported_on BETWEEN $1::date AND $2::date AND `+exceptionCol+` IS NOT NULL
 		ORDER BY imported_on, batch_id, source_row, order_id`, from, to)
 	if err != nil {
 		return err
@@ -102,7 +102,7 @@ func eachFlaggedOrder(ctx context.Context, db DB, from, to string, fn func(*repo
 func eachReportOrder(ctx context.Context, db DB, from, to string, fn func(*report.Order) error) error {
 	rows, err := db.Query(ctx, `SELECT batch_id, source, source_row, order_ref, kind, customer_name, personal_number,
 			grand_total_ore, coalesce(fp_order_uuid, ''), status, coalesce(fp_status, ''), status_at, imported_at, submitted_at,
-			attempts, coalesce(last_error, ''), coalesce(exception, ''), coalesce(payment_url, '')
+			attempts, coalesce(last_error, ''), coalesce(`+exceptionCol+`, ''), coalesce(payment_url, '')
 		FROM reconciliation_orders
 		WHERE imported_on BETWEEN $1::date AND $2::date
 		ORDER BY imported_on, batch_id, source_row, order_id`, from, to)
@@ -197,10 +197,14 @@ const DefaultStaleAfter = 72 * time.Hour
 
 // awaitingFPExcluded are the statuses in which no callback is awaited:
 // settled at FP or never accepted by it, or still with the submit job. The
-// predicate of the index orders_awaiting_fp_idx (migration 0005) lists the
+// predicate of the index orders_awaiting_fp_idx (migrations 0005, 0010) lists the
 // same.
 const awaitingFPExcluded = `'paid', 'partially_refunded', 'refunded', 'cancelled', 'expired', 'provider_rejected',
-                           'failed', 'queued', 'submitting'`
+                           'failed', 'queued', 'submitting', 'invalid_payload'`
+
+// exceptionCol is reconciliation_orders' exception (invalid_payload
+// included since migration 0010).
+const exceptionCol = `exception`
 
 // loadOtherExceptions adds untrusted callbacks, overdue payment links and
 // orders without a callback to r.Other. raw_query is never read: it holds

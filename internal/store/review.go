@@ -145,40 +145,39 @@ func (e *NotInReviewError) Error() string {
 	return fmt.Sprintf("order %s is %s, not needs_review; nothing changed", e.Order, e.Status)
 }
 
-// reviewed is an order locked for a review decision.
-type reviewed struct {
+// Reviewed is an order locked for a person's decision.
+type Reviewed struct {
 	OrderRef
 	Status            orderstate.Status
 	FPOrderUUID       string
 	PossibleDuplicate string
 	ReviewReason      string
+	LastError         string
 	Version           int
 }
 
-// lockForDecision locks the order and checks that the decision may move it
-// to `to` (orderstate.CanDecide): a concurrent decision waits for the lock
-// and then finds the order already decided.
-func lockForDecision(ctx context.Context, tx pgx.Tx, id int64, to orderstate.Status) (*reviewed, error) {
-	var o reviewed
+// LockForDecision locks the order for a person's decision
+// (internal/orders checks the move against the transition table): a
+// concurrent decision waits for the lock and then finds the order already
+// decided.
+func LockForDecision(ctx context.Context, tx pgx.Tx, id int64) (*Reviewed, error) {
+	var o Reviewed
 	err := tx.QueryRow(ctx, `SELECT id, kind, order_ref, status, coalesce(fp_order_uuid, ''), coalesce(possible_duplicate, ''),
-			coalesce(review_reason, ''), version
+			coalesce(review_reason, ''), coalesce(last_error, ''), version
 		FROM orders WHERE id = $1 FOR NO KEY UPDATE`, id).
-		Scan(&o.ID, &o.Kind, &o.Ref, &o.Status, &o.FPOrderUUID, &o.PossibleDuplicate, &o.ReviewReason, &o.Version)
+		Scan(&o.ID, &o.Kind, &o.Ref, &o.Status, &o.FPOrderUUID, &o.PossibleDuplicate, &o.ReviewReason, &o.LastError, &o.Version)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, fmt.Errorf("order %d: %w", id, ErrNotFound)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if !orderstate.CanDecide(o.Status, to) {
-		return nil, &NotInReviewError{Order: o.OrderRef, Status: o.Status}
-	}
 	return &o, nil
 }
 
-// checkFPOrderFree refuses an FP order id that another of our orders holds:
+// CheckFPOrderFree refuses an FP order id that another of our orders holds:
 // updating or claiming it would mix two orders up (most likely a typo).
-func checkFPOrderFree(ctx context.Context, tx pgx.Tx, o *reviewed, uuid string) error {
+func CheckFPOrderFree(ctx context.Context, tx pgx.Tx, o *Reviewed, uuid string) error {
 	var other OrderRef
 	err := tx.QueryRow(ctx, `SELECT id, kind, order_ref FROM orders WHERE fp_order_uuid = $1 AND id <> $2 LIMIT 1`, uuid, o.ID).
 		Scan(&other.ID, &other.Kind, &other.Ref)
@@ -191,10 +190,10 @@ func checkFPOrderFree(ctx context.Context, tx pgx.Tx, o *reviewed, uuid string) 
 	return fmt.Errorf("FP order %s belongs to order %s, not to order %s; nothing changed", uuid, other, o.OrderRef)
 }
 
-// closeOpenAttempts settles an attempt still without outcome: the operator
+// CloseOpenAttempts settles an attempt still without outcome: the operator
 // has looked at what it did, and the next submit job must not take it for a
 // request sent but unanswered (that would put the order back in review).
-func closeOpenAttempts(ctx context.Context, tx pgx.Tx, orderID int64) error {
+func CloseOpenAttempts(ctx context.Context, tx pgx.Tx, orderID int64) error {
 	_, err := tx.Exec(ctx, `UPDATE submit_attempts SET outcome = 'abandoned', finished_at = now(),
 			message = 'closed by an operator''s review decision'
 		WHERE order_id = $1 AND outcome IS NULL`, orderID)
@@ -212,111 +211,9 @@ type Resubmit struct {
 	KnownFpgo bool
 }
 
-// Resubmitted is what ResubmitReviewed did.
+// Resubmitted is what orders.ResubmitReviewed did.
 type Resubmitted struct {
 	Order    OrderRef
 	Version  int    // the order's new version: the submit job's unique key
 	FpgoUUID string // the FP order updated; "" for a new FP order
-}
-
-// ResubmitReviewed moves an order from needs_review back to queued, to be
-// sent again, and records the decision as a review_resubmit event. The
-// caller inserts the submit job for (Order.ID, Version) in the same
-// transaction.
-//
-// The version goes up by one: submit jobs are unique by (order, version)
-// and the version that went to review already had its (completed) job, so
-// without a new version River would take the new job for a duplicate.
-//
-// Without an fpgoUuid the order's fp_order_uuid is cleared (the next answer
-// brings FP's new id); the previous one stays in the event.
-func ResubmitReviewed(ctx context.Context, tx pgx.Tx, orderID int64, r Resubmit) (*Resubmitted, error) {
-	o, err := lockForDecision(ctx, tx, orderID, orderstate.Queued)
-	if err != nil {
-		return nil, err
-	}
-	fpgo := r.FpgoUUID
-	if r.KnownFpgo {
-		fpgo = o.FPOrderUUID
-		if fpgo == "" {
-			fpgo = o.PossibleDuplicate
-		}
-		if fpgo == "" {
-			return nil, fmt.Errorf("order %s has no known FP order (no fp_order_uuid, no possible_duplicate): give --fpgo-uuid UUID, or resubmit it as a new order; nothing changed", o.OrderRef)
-		}
-	}
-	if fpgo != "" {
-		if err := checkFPOrderFree(ctx, tx, o, fpgo); err != nil {
-			return nil, err
-		}
-	}
-	if err := closeOpenAttempts(ctx, tx, o.ID); err != nil {
-		return nil, err
-	}
-	// The FP order now named is no longer a "possible duplicate"; the one
-	// held before takes its place if it differs.
-	var version int
-	err = tx.QueryRow(ctx, `UPDATE orders SET status = 'queued', status_at = now(), version = version + 1,
-			fp_order_uuid = nullif($2, ''),
-			possible_duplicate = CASE WHEN possible_duplicate = $2 THEN nullif(fp_order_uuid, $2) ELSE possible_duplicate END,
-			last_error = NULL, review_reason = NULL, updated_at = now()
-		WHERE id = $1 RETURNING version`, o.ID, fpgo).Scan(&version)
-	if err != nil {
-		return nil, fmt.Errorf("resubmitting order %s: %w", o.OrderRef, err)
-	}
-	detail := reviewDetail(r.ReviewDecision, o)
-	detail["fpgo_uuid"] = nullable(fpgo)
-	detail["version"] = version
-	if err := AddEvent(ctx, tx, o.ID, "review_resubmit", string(orderstate.Queued), 0, detail); err != nil {
-		return nil, err
-	}
-	return &Resubmitted{Order: o.OrderRef, Version: version, FpgoUUID: fpgo}, nil
-}
-
-// ConfirmReviewed records an operator's finding that FP has the order as
-// orderUUID: the order is submitted with that id (FP's callbacks take it on
-// from there), and the decision is a review_confirmed event. Nothing is sent.
-func ConfirmReviewed(ctx context.Context, tx pgx.Tx, orderID int64, orderUUID string, d ReviewDecision) (OrderRef, error) {
-	o, err := lockForDecision(ctx, tx, orderID, orderstate.Submitted)
-	if err != nil {
-		return OrderRef{}, err
-	}
-	if err := checkFPOrderFree(ctx, tx, o, orderUUID); err != nil {
-		return OrderRef{}, err
-	}
-	if err := closeOpenAttempts(ctx, tx, o.ID); err != nil {
-		return OrderRef{}, err
-	}
-	_, err = tx.Exec(ctx, `UPDATE orders SET status = 'submitted', status_at = now(), fp_order_uuid = $2,
-			possible_duplicate = CASE WHEN possible_duplicate = $2 THEN nullif(fp_order_uuid, $2) ELSE possible_duplicate END,
-			submitted_at = coalesce(submitted_at, now()), last_error = NULL, review_reason = NULL, updated_at = now()
-		WHERE id = $1`, o.ID, orderUUID)
-	if err != nil {
-		return OrderRef{}, fmt.Errorf("confirming order %s: %w", o.OrderRef, err)
-	}
-	detail := reviewDetail(d, o)
-	detail["order_uuid"] = orderUUID
-	if err := AddEvent(ctx, tx, o.ID, "review_confirmed", string(orderstate.Submitted), 0, detail); err != nil {
-		return OrderRef{}, err
-	}
-	return o.OrderRef, nil
-}
-
-// reviewDetail is what every decision's event records besides its own
-// choice: who, why, and what the order held before.
-func reviewDetail(d ReviewDecision, o *reviewed) map[string]any {
-	return map[string]any{
-		"by":                          d.By,
-		"note":                        d.Note,
-		"previous_fp_order_uuid":      nullable(o.FPOrderUUID),
-		"previous_possible_duplicate": nullable(o.PossibleDuplicate),
-		"review_reason":               o.ReviewReason,
-	}
-}
-
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
 }

@@ -116,6 +116,7 @@ var labels = map[string]map[string]string{
 		"status.expired":            "Utløpt",
 		"status.needs_review":       "Må sjekkes",
 		"status.provider_rejected":  "Avvist av FP",
+		"status.invalid_payload":    "Ikke sendt: feil i ordren",
 		"status.failed":             "Feilet",
 	},
 	"en": {
@@ -225,6 +226,7 @@ var labels = map[string]map[string]string{
 		"status.expired":            "Expired",
 		"status.needs_review":       "Needs review",
 		"status.provider_rejected":  "Rejected by FP",
+		"status.invalid_payload":    "Not sent: order invalid",
 		"status.failed":             "Failed",
 	},
 }
