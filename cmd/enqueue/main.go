@@ -35,7 +35,6 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
-	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/importers"
 	"github.com/frontpayment/fpexport/internal/inbox"
 	"github.com/frontpayment/fpexport/internal/intake"
@@ -117,14 +116,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fs.Usage()
 		return exitFatal
 	}
-	var defaultKind fpclient.Kind
-	if *kindFlag != "" {
-		k, ok := fpclient.ParseKind(*kindFlag)
-		if !ok {
-			fmt.Fprintf(stderr, "enqueue: --kind %q: must be invoice, payment-link, hosted-checkout or checkout\n", *kindFlag)
-			return exitFatal
-		}
-		defaultKind = k
+	defaultKind, ok := intake.ParseKind(*kindFlag)
+	if !ok {
+		fmt.Fprintf(stderr, "enqueue: --kind %q: must be invoice, payment-link, hosted-checkout or checkout\n", *kindFlag)
+		return exitFatal
 	}
 	if *errorsOut != "" {
 		if ext := strings.ToLower(filepath.Ext(*errorsOut)); ext != ".csv" && ext != ".xlsx" {
@@ -138,16 +133,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitFatal
 	}
 
-	opt := intake.Options{Sheet: *sheet, Mapping: mapping.Options{DefaultKind: defaultKind, Now: time.Now(), Location: loc,
-		AllowSyntheticPersonalNumbers: *allowTestIDs}}
+	settings := intake.Settings{Kind: defaultKind, Sheet: *sheet, AllowTestIDs: *allowTestIDs, Location: loc}
 	if *profilePath != "" {
 		p, err := intake.LoadProfile(*profilePath)
 		if err != nil {
 			fmt.Fprintln(stderr, "enqueue:", err)
 			return exitFatal
 		}
-		opt.Mapping.Profile = p
+		settings.Profile = p
 	}
+	opt := settings.Options(time.Now())
 	if progress {
 		opt.Progress = func(file string, rows int) { fmt.Fprintf(stdout, "\r%s: %d rows read…", file, rows) }
 	}

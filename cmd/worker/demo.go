@@ -22,7 +22,6 @@ import (
 	"github.com/frontpayment/fpexport/internal/fpfake"
 	"github.com/frontpayment/fpexport/internal/intake"
 	"github.com/frontpayment/fpexport/internal/logging"
-	"github.com/frontpayment/fpexport/internal/mapping"
 	"github.com/frontpayment/fpexport/internal/orderstate"
 	"github.com/frontpayment/fpexport/internal/report"
 	"github.com/frontpayment/fpexport/internal/store"
@@ -99,7 +98,8 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	oslo := cfg.Location
 	// The samples use synthetic test personal numbers, and each may have a
 	// profile beside it (faktura-norsk.xlsx → faktura-norsk.profile.json).
-	opt := intake.Options{Mapping: mapping.Options{Now: time.Now(), Location: oslo, AllowSyntheticPersonalNumbers: true}}
+	settings := intake.Settings{Location: oslo, AllowTestIDs: true}
+	now := time.Now()
 	var opened []*intake.File
 	defer func() { // any a failure left open
 		for _, f := range opened {
@@ -107,13 +107,13 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 		}
 	}()
 	for _, path := range files {
-		fileOpt := opt
+		fileSettings := settings
 		profile, err := intake.ProfileBeside(path)
 		if err != nil {
 			return err
 		}
-		fileOpt.Mapping.Profile = profile
-		f, err := intake.Open(path, fileOpt)
+		fileSettings.Profile = profile
+		f, err := intake.Open(path, fileSettings.Options(now))
 		if err != nil {
 			return err
 		}

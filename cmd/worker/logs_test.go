@@ -113,7 +113,8 @@ func TestLogsOfARealFlow(t *testing.T) {
 	s.cfg.InboxDir = dir
 	start := time.Now()
 	logger := logging.New("json", &out)
-	err := importInbox(s.cfg, s.pool, logger)(context.Background(), s.d.river, jobs.ImportArgs{Source: "inbox", Slot: start})
+	imports := jobs.Imports{Pool: s.pool, Logger: logger, InboxDir: dir, InboxMinAge: s.cfg.InboxMinAge, Settings: importSettings(s.cfg)}
+	err := imports.RunInbox(context.Background(), s.d.river, jobs.ImportArgs{Source: "inbox", Slot: start})
 	if err != nil {
 		t.Fatal(err)
 	}

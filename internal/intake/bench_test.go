@@ -24,7 +24,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/frontpayment/fpexport/internal/fpclient"
-	"github.com/frontpayment/fpexport/internal/jobs"
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/mapping"
 	"github.com/frontpayment/fpexport/internal/testdb"
 )
@@ -82,7 +82,7 @@ func TestImportBench(t *testing.T) {
 		defer tx.Rollback(ctx)
 		params := make([]river.InsertManyParams, 0, 5000)
 		for i := 0; i < n; i++ {
-			params = append(params, river.InsertManyParams{Args: jobs.SubmitOrderArgs{OrderID: int64(1_000_000_000 + i), Version: 1}})
+			params = append(params, river.InsertManyParams{Args: jobargs.SubmitOrderArgs{OrderID: int64(1_000_000_000 + i), Version: 1}})
 			if len(params) == cap(params) || i == n-1 {
 				if _, err := inserter.InsertManyFastTx(ctx, tx, params); err != nil {
 					t.Fatal(err)

@@ -3,8 +3,9 @@
 // (mapping), and copies the valid orders into the database, recording the
 // batch, its orders, its rejected rows and the submit jobs in one
 // transaction (store, River). Memory holds the order being read, not the
-// file. It is shared by the enqueue command, the worker's demo and the
-// nightly imports, so all of them import alike.
+// file. It is shared by the enqueue command, the worker's demo, the
+// scheduled imports (inbox, ERP) and the web page's upload, so all of them
+// import alike; each states what it was told as one Settings (settings.go).
 package intake
 
 import (
@@ -26,7 +27,7 @@ import (
 
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/importers"
-	"github.com/frontpayment/fpexport/internal/jobs"
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/mapping"
 	"github.com/frontpayment/fpexport/internal/orders"
 	"github.com/frontpayment/fpexport/internal/store"
@@ -518,7 +519,7 @@ func writeChunk(ctx context.Context, tx pgx.Tx, inserter *river.Client[pgx.Tx], 
 	}
 	params := make([]river.InsertManyParams, len(jobRefs))
 	for i, j := range jobRefs {
-		params[i] = river.InsertManyParams{Args: jobs.SubmitOrderArgs{OrderID: j.OrderID, Version: j.Version}}
+		params[i] = river.InsertManyParams{Args: jobargs.SubmitOrderArgs{OrderID: j.OrderID, Version: j.Version}}
 	}
 	// Fast (COPY) insert: every (order, version) here is new, so no unique
 	// conflict can abort it.

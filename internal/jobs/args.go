@@ -8,46 +8,22 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+
+	"github.com/frontpayment/fpexport/internal/jobargs"
 )
 
-// Queues.
+// The args and queues live in jobargs, which imports nothing of ours; these
+// names keep the jobs package's own spelling of them.
 const (
-	QueueSubmit    = "submit"
-	QueueCallbacks = "callbacks"
+	QueueSubmit       = jobargs.QueueSubmit
+	QueueCallbacks    = jobargs.QueueCallbacks
+	SubmitMaxAttempts = jobargs.SubmitMaxAttempts
 )
 
-// SubmitMaxAttempts bounds the retries of transient failures; after the last
-// one the order is `failed` with its last error.
-const SubmitMaxAttempts = 10
-
-// SubmitOrderArgs submits one version of one order. Unique by both fields,
-// so importing the same change twice does not queue two jobs, while a later
-// change of an order FP already has gets a job of its own.
-type SubmitOrderArgs struct {
-	OrderID int64 `json:"order_id" river:"unique"`
-	Version int   `json:"version" river:"unique"`
-}
-
-func (SubmitOrderArgs) Kind() string { return "submit_order" }
-
-func (SubmitOrderArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{
-		Queue:       QueueSubmit,
-		MaxAttempts: SubmitMaxAttempts,
-		UniqueOpts:  river.UniqueOpts{ByArgs: true},
-	}
-}
-
-// ApplyCallbackArgs applies one stored, verified callback to its order.
-type ApplyCallbackArgs struct {
-	CallbackID int64 `json:"callback_id" river:"unique"`
-}
-
-func (ApplyCallbackArgs) Kind() string { return "apply_callback" }
-
-func (ApplyCallbackArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueCallbacks, MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true}}
-}
+type (
+	SubmitOrderArgs   = jobargs.SubmitOrderArgs
+	ApplyCallbackArgs = jobargs.ApplyCallbackArgs
+)
 
 // Queues returns the River queue configuration. FetchCooldown is lowered from
 // River's 100 ms so a queue of short HTTP jobs is not limited by fetching (on

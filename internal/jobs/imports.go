@@ -3,21 +3,26 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/robfig/cron/v3"
+
+	"github.com/frontpayment/fpexport/internal/erp"
+	"github.com/frontpayment/fpexport/internal/intake"
+	"github.com/frontpayment/fpexport/internal/jobargs"
 )
 
-// QueueImports runs scheduled imports, one at a time per worker process.
-const QueueImports = "imports"
-
-// Sources of scheduled imports.
+// Scheduled imports' queue and sources (jobargs holds them).
 const (
-	ImportInbox = "inbox" // every new file in INBOX_DIR (package inbox)
-	ImportERP   = "erp"   // new and changed rows of the ERP table (package erp)
+	QueueImports = jobargs.QueueImports
+	ImportInbox  = jobargs.ImportInbox
+	ImportERP    = jobargs.ImportERP
 )
 
 // ImportTimeout is the default time one scheduled import may take. It is
@@ -26,48 +31,38 @@ const (
 // long import is never started a second time while it still runs.
 const ImportTimeout = time.Hour
 
-// ImportMaxAttempts: an import that failed (database or ERP unreachable) is
-// tried again with River's default backoff (1 s, 16 s, 81 s, 256 s). A retry
-// never imports twice: every file or ERP read is one transaction, an inbox
-// file is moved only after its batch committed and a file whose bytes were
-// imported before is recognised by its SHA-256 and only moved; the ERP
-// watermark moves in the same transaction as the rows it covers.
-const ImportMaxAttempts = 5
+// ImportArgs is one scheduled run of one import (jobargs.ImportArgs).
+type ImportArgs = jobargs.ImportArgs
 
-// ImportArgs is one scheduled run of one import. Unique by both fields: the
-// slot is the schedule's time this run belongs to, so however many worker
-// processes there are, and however River's leadership moves between them, a
-// slot is inserted once (River inserts periodic jobs on the leader only; a
-// new leader or an overlap between two is what the unique key covers).
-type ImportArgs struct {
-	Source string    `json:"source" river:"unique"`
-	Slot   time.Time `json:"slot" river:"unique"`
+// Imports are the scheduled imports this worker process can run, with the
+// settings they run with: built once from the worker's configuration
+// (IMPORT_*, INBOX_*, ERP_*). They run inbox.Import and erp.Import, the
+// same functions `enqueue --inbox` / `--erp` call.
+type Imports struct {
+	Pool        *pgxpool.Pool
+	Logger      *slog.Logger
+	InboxDir    string        // "": no inbox import here
+	InboxMinAge time.Duration // a file modified more recently waits for the next run
+	ERP         *erp.Config   // nil: no ERP import here
+	Settings    intake.Settings
 }
 
-func (ImportArgs) Kind() string { return "scheduled_import" }
-
-func (ImportArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{
-		Queue:       QueueImports,
-		MaxAttempts: ImportMaxAttempts,
-		// The default states: a slot's job blocks another for the same slot
-		// while it waits, runs or has completed (River deletes completed
-		// jobs after 24 h, long after their slot has passed).
-		UniqueOpts: river.UniqueOpts{ByArgs: true},
+// Sources lists the sources configured here, sorted.
+func (im Imports) Sources() []string {
+	var out []string
+	if im.ERP != nil {
+		out = append(out, ImportERP)
 	}
+	if im.InboxDir != "" {
+		out = append(out, ImportInbox)
+	}
+	return out
 }
-
-// ImportFunc runs one import; inserter is the worker's River client, which
-// queues the submit jobs inside the import's transaction. It is the same
-// function `enqueue --inbox` / `enqueue --erp` call (inbox.Import, erp.Import),
-// wired by cmd/worker: this package cannot import them (intake imports jobs).
-type ImportFunc func(ctx context.Context, inserter *river.Client[pgx.Tx], args ImportArgs) error
 
 // ImportWorker runs scheduled imports.
 type ImportWorker struct {
 	river.WorkerDefaults[ImportArgs]
-	// Imports holds the import of each source configured in this process.
-	Imports map[string]ImportFunc
+	Imports Imports
 	// JobTimeout overrides ImportTimeout (0 = ImportTimeout).
 	JobTimeout time.Duration
 }
@@ -80,8 +75,7 @@ func (w *ImportWorker) Timeout(*river.Job[ImportArgs]) time.Duration {
 }
 
 func (w *ImportWorker) Work(ctx context.Context, job *river.Job[ImportArgs]) error {
-	run := w.Imports[job.Args.Source]
-	if run == nil {
+	if !slices.Contains(w.Imports.Sources(), job.Args.Source) {
 		// Every worker process must carry the same import settings (River's
 		// leader inserts the jobs, any process may run them); retrying here
 		// would not help.
@@ -91,7 +85,10 @@ func (w *ImportWorker) Work(ctx context.Context, job *river.Job[ImportArgs]) err
 	if err != nil {
 		return err
 	}
-	return run(ctx, client, job.Args)
+	if job.Args.Source == ImportERP {
+		return w.Imports.RunERP(ctx, client, job.Args)
+	}
+	return w.Imports.RunInbox(ctx, client, job.Args)
 }
 
 // DefaultScheduleZone is the time zone of a schedule that names none.

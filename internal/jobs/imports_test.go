@@ -1,10 +1,18 @@
 package jobs
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/frontpayment/fpexport/internal/erp"
 )
 
 func mustTime(t *testing.T, s string) time.Time {
@@ -99,5 +107,25 @@ func TestImportArgsEncodeTheSlot(t *testing.T) {
 	var args ImportArgs
 	if opts := args.InsertOpts(); !strings.Contains(args.Kind(), "import") || opts.Queue != QueueImports || !opts.UniqueOpts.ByArgs {
 		t.Error("import jobs must go to the imports queue, unique by args")
+	}
+}
+
+// A source this process has no settings for is cancelled, not retried: a
+// retry on the same process would fail the same way. Configured sources
+// are listed sorted, as the worker logs and schedules them.
+func TestImportWorkerUnconfiguredSource(t *testing.T) {
+	t.Parallel()
+	w := &ImportWorker{Imports: Imports{InboxDir: t.TempDir()}}
+	if got := w.Imports.Sources(); !slices.Equal(got, []string{ImportInbox}) {
+		t.Errorf("Sources = %v, want [inbox]", got)
+	}
+	err := w.Work(context.Background(), &river.Job[ImportArgs]{Args: ImportArgs{Source: ImportERP}})
+	var cancel *rivertype.JobCancelError
+	if !errors.As(err, &cancel) || !strings.Contains(err.Error(), "no erp import is configured") {
+		t.Errorf("Work(erp) = %v, want a JobCancel saying no erp import is configured", err)
+	}
+	w.Imports.ERP = &erp.Config{}
+	if got := w.Imports.Sources(); !slices.Equal(got, []string{ImportERP, ImportInbox}) {
+		t.Errorf("Sources = %v, want [erp inbox]", got)
 	}
 }

@@ -3,12 +3,18 @@
 // bodies. It does no I/O: no context, no database, no HTTP, no clock except
 // the one the caller passes in.
 //
-// The flow is
+// It is one step of an import, which flows
 //
-//	ParseProfile        profile JSON          → *Profile (optional)
-//	MapHeaderProfile    header cells, profile → canonical columns (HeaderMap)
-//	BuildOrders         []Line (one file)     → Result{Orders, Errors, RejectedRows}
-//	BuildPayload        Order + callback URLs → *fpclient.CheckoutRequest, …
+//	file (CSV, XLSX) or ERP rows    importers: header and rows, streamed
+//	  → intake.Open / FromSheet     MapHeaderProfile: header cells, profile → HeaderMap
+//	  → intake (engine.go)          groups each order's lines (HeaderMap.Ref, order_ref)
+//	      OrderBuilder.Build        one order's []Line → Order, or its RowErrors
+//	  → intake.Commit, store        one transaction: batch, orders, rejected rows, submit jobs
+//	  → the submit job (jobs)       BuildPayload: Order + callback URLs → FP request body
+//
+// ParseProfile reads a profile's JSON (*Profile, optional). This package
+// does the mapping and validation steps only: reading files is importers',
+// grouping lines into orders and recording them is intake's.
 //
 // # Headers and profiles
 //

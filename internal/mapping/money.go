@@ -30,7 +30,7 @@ type Totals struct {
 
 // Totals computes the order's amounts. It assumes a validated order (rates,
 // quantities and the order total within MaxRate, MaxQuantity and
-// MaxGrandTotal, as BuildOrders and BuildPayload ensure), so nothing
+// MaxGrandTotal, as OrderBuilder and BuildPayload ensure), so nothing
 // overflows.
 func (o Order) Totals() Totals {
 	t := Totals{Lines: make([]LineTotals, len(o.Lines))}

@@ -1,7 +1,6 @@
 package mapping
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -28,7 +27,7 @@ type Line struct {
 	origin map[string]string // column → where a value not in the file came from
 }
 
-// Options steer BuildOrders.
+// Options steer OrderBuilder.
 type Options struct {
 	// Profile is the header mapping profile of the file, or nil.
 	Profile *Profile
@@ -83,17 +82,6 @@ func (e RowError) Error() string {
 	b.WriteString(": ")
 	b.WriteString(e.Reason)
 	return b.String()
-}
-
-// Result is what BuildOrders makes of a file.
-type Result struct {
-	// Orders are the valid orders, in the order of their first rows.
-	Orders []Order
-	// Errors are all problems found, sorted by row and column.
-	Errors []RowError
-	// RejectedRows holds every row of every rejected order (keyed by row
-	// number, so call BuildOrders once per file).
-	RejectedRows map[int]bool
 }
 
 // Customer is the order's customer, normalised.
@@ -153,42 +141,6 @@ type OrderLine struct {
 	TaxPercent int               `json:"tax_percent"`
 }
 
-// BuildOrders groups the lines of one file into orders by order_ref (in row
-// order) and validates everything. Blank lines are skipped. Columns other
-// than product_id, product_name, quantity, rate, discount and tax belong to
-// the order and are taken from its first row; later rows may leave them
-// empty but must not contradict them. If any row of an order has an error,
-// the whole order is rejected and each of its other rows says so.
-func BuildOrders(lines []Line, opt Options) Result {
-	ob := NewOrderBuilder(opt)
-	res := Result{RejectedRows: map[int]bool{}}
-	for _, g := range groupLines(lines) {
-		o, errs, rejected := ob.Build(g)
-		if len(errs) == 0 {
-			res.Orders = append(res.Orders, o)
-			continue
-		}
-		for _, r := range rejected {
-			res.RejectedRows[r] = true
-		}
-		res.Errors = append(res.Errors, errs...)
-	}
-	sourceRank := map[string]int{}
-	for _, l := range lines {
-		if _, ok := sourceRank[l.Source]; !ok {
-			sourceRank[l.Source] = len(sourceRank)
-		}
-	}
-	slices.SortStableFunc(res.Errors, func(a, b RowError) int {
-		return cmp.Or(
-			cmp.Compare(sourceRank[a.Source], sourceRank[b.Source]),
-			cmp.Compare(a.Row, b.Row),
-			cmp.Compare(colRank(a.Column), colRank(b.Column)),
-		)
-	})
-	return res
-}
-
 func colRank(c string) int {
 	if i, ok := columnIndex[c]; ok {
 		return i
@@ -205,46 +157,6 @@ func rowsHaveErrors(rows []int) string {
 		s[i] = fmt.Sprint(r)
 	}
 	return fmt.Sprintf("rows %s and %s have errors", strings.Join(s[:len(s)-1], ", "), s[len(s)-1])
-}
-
-// groupLines puts the lines of one order together, each group in row order
-// and the groups in the order of their first rows. A line without an
-// order_ref is a group of its own (and an error).
-func groupLines(lines []Line) [][]Line {
-	type key struct{ source, ref string }
-	index := map[key]int{}
-	var groups [][]Line
-	for _, l := range lines {
-		if blank(l) {
-			continue
-		}
-		ref := strings.TrimSpace(l.Fields[colOrderRef])
-		if ref == "" {
-			groups = append(groups, []Line{l})
-			continue
-		}
-		k := key{l.Source, ref}
-		if i, ok := index[k]; ok {
-			groups[i] = append(groups[i], l)
-			continue
-		}
-		index[k] = len(groups)
-		groups = append(groups, []Line{l})
-	}
-	for _, g := range groups {
-		slices.SortStableFunc(g, func(a, b Line) int { return cmp.Compare(a.Row, b.Row) })
-	}
-	slices.SortStableFunc(groups, func(a, b []Line) int { return cmp.Compare(a[0].Row, b[0].Row) })
-	return groups
-}
-
-func blank(l Line) bool {
-	for _, v := range l.Fields {
-		if strings.TrimSpace(v) != "" {
-			return false
-		}
-	}
-	return true
 }
 
 type builder struct {

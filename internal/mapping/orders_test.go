@@ -53,12 +53,12 @@ func line(row int, base map[string]string, kv ...string) Line {
 	return Line{Source: "orders.csv", Row: row, Fields: f}
 }
 
-func TestBuildOrdersValid(t *testing.T) {
+func TestOrderBuilderValid(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	for _, kind := range fpclient.Kinds {
 		for _, ct := range []string{"private", "corporate"} {
-			res := BuildOrders([]Line{line(2, validFields(kind, ct))}, b.opt)
+			res := buildOrders([]Line{line(2, validFields(kind, ct))}, b.opt)
 			if len(res.Errors) != 0 || len(res.Orders) != 1 {
 				t.Errorf("%s %s: got %d orders, errors %v; want 1 order, no errors", kind, ct, len(res.Orders), res.Errors)
 				continue
@@ -82,88 +82,7 @@ func TestBuildOrdersValid(t *testing.T) {
 	}
 }
 
-func TestBuildOrdersGrouping(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
-	a := validFields(fpclient.KindInvoice, "private")
-	c := validFields(fpclient.KindInvoice, "corporate")
-	c["order_ref"] = "A-1002"
-	lines := []Line{
-		line(5, a, "product_name", "Third", "customer_name", "", "email", ""),
-		line(2, a),
-		line(3, c),
-		line(4, a, "product_name", "Second", "rate", "100,10", "email", "KARI@nordmann.no", "country_code", "0047"),
-		line(6, map[string]string{"order_ref": " ", "rate": ""}), // blank: skipped
-	}
-	res := BuildOrders(lines, b.opt)
-	if len(res.Errors) != 0 {
-		t.Fatalf("got errors %v, want none", res.Errors)
-	}
-	if len(res.Orders) != 2 {
-		t.Fatalf("got %d orders, want 2", len(res.Orders))
-	}
-	o := res.Orders[0]
-	if o.Ref != "A-1001" || !slices.Equal(o.Rows, []int{2, 4, 5}) || o.FirstRow != 2 {
-		t.Errorf("first order: got ref %s rows %v first %d, want A-1001 [2 4 5] 2", o.Ref, o.Rows, o.FirstRow)
-	}
-	var names []string
-	for _, l := range o.Lines {
-		names = append(names, l.Name)
-	}
-	if want := []string{"Test Product", "Second", "Third"}; !slices.Equal(names, want) {
-		t.Errorf("lines: got %v, want %v", names, want)
-	}
-	if got := o.Totals().GrandTotal; got != 450000+10010+450000 {
-		t.Errorf("grand total: got %s, want 9010.10", got.NOK())
-	}
-	if res.Orders[1].Ref != "A-1002" {
-		t.Errorf("second order: got %s, want A-1002", res.Orders[1].Ref)
-	}
-	if len(res.RejectedRows) != 0 {
-		t.Errorf("RejectedRows: got %v, want none", res.RejectedRows)
-	}
-}
-
-func TestBuildOrdersRejectsWholeOrder(t *testing.T) {
-	t.Parallel()
-	b := setup(t)
-	a := validFields(fpclient.KindInvoice, "private")
-	c := validFields(fpclient.KindInvoice, "private")
-	c["order_ref"] = "A-1002"
-	lines := []Line{
-		line(2, a),
-		line(3, a, "rate", "12.345", "tax", "0.25", "email", "kari@"), // three errors in one row
-		line(4, c),
-		line(5, a, "email", "ola@nordmann.no"), // differs from row 2
-		line(6, a),
-	}
-	res := BuildOrders(lines, b.opt)
-	got := make([]string, len(res.Errors))
-	for i, e := range res.Errors {
-		got[i] = e.Error()
-	}
-	want := []string{
-		`orders.csv row 2, column order_ref ("A-1001"): order A-1001 is rejected because rows 3 and 5 have errors`,
-		`orders.csv row 3, column rate ("12.345"): more than 2 decimals; if "12.345" means 12345, write it without the separator`,
-		`orders.csv row 3, column tax ("0.25"): looks like a fraction; write the rate in percent, e.g. 25 for 25 %`,
-		`orders.csv row 5, column email ("ola@nordmann.no"): differs from row 2 ("kari@nordmann.no"); columns other than the product columns belong to the order: repeat the first row's value or leave it empty`,
-		`orders.csv row 6, column order_ref ("A-1001"): order A-1001 is rejected because rows 3 and 5 have errors`,
-	}
-	// Row 3's e-mail differs from row 2 as well; both are reported.
-	want = slices.Insert(want, 1, `orders.csv row 3, column email ("kari@"): differs from row 2 ("kari@nordmann.no"); columns other than the product columns belong to the order: repeat the first row's value or leave it empty`)
-	if !slices.Equal(got, want) {
-		t.Errorf("errors:\ngot  %s\nwant %s", strings.Join(got, "\n     "), strings.Join(want, "\n     "))
-	}
-	if len(res.Orders) != 1 || res.Orders[0].Ref != "A-1002" {
-		t.Errorf("orders: got %d, want only A-1002", len(res.Orders))
-	}
-	wantRejected := map[int]bool{2: true, 3: true, 5: true, 6: true}
-	if !maps.Equal(res.RejectedRows, wantRejected) {
-		t.Errorf("RejectedRows: got %v, want %v", res.RejectedRows, wantRejected)
-	}
-}
-
-func TestBuildOrdersSingleRowRules(t *testing.T) {
+func TestOrderBuilderSingleRowRules(t *testing.T) {
 	t.Parallel()
 	inv := func() map[string]string { return validFields(fpclient.KindInvoice, "private") }
 	pl := func() map[string]string { return validFields(fpclient.KindPaymentLink, "private") }
@@ -269,7 +188,7 @@ func TestBuildOrdersSingleRowRules(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
-			res := BuildOrders([]Line{line(2, tt.base(), tt.kv...)}, b.opt)
+			res := buildOrders([]Line{line(2, tt.base(), tt.kv...)}, b.opt)
 			if tt.col == "" && tt.reason == "" {
 				if len(res.Errors) != 0 || len(res.Orders) != 1 {
 					t.Errorf("got errors %v, want a valid order", res.Errors)
@@ -289,30 +208,30 @@ func TestBuildOrdersSingleRowRules(t *testing.T) {
 	}
 }
 
-func TestBuildOrdersDefaultKind(t *testing.T) {
+func TestOrderBuilderDefaultKind(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	f := validFields(fpclient.KindPaymentLink, "private")
 	f["kind"] = ""
 	b.opt.DefaultKind = fpclient.KindPaymentLink
-	res := BuildOrders([]Line{line(2, f)}, b.opt)
+	res := buildOrders([]Line{line(2, f)}, b.opt)
 	if len(res.Orders) != 1 || res.Orders[0].Kind != fpclient.KindPaymentLink {
 		t.Fatalf("got %v, %v; want one payment-link order", res.Orders, res.Errors)
 	}
 	// A column value wins over the default.
 	f["kind"] = "invoice"
-	if res := BuildOrders([]Line{line(2, f)}, b.opt); len(res.Orders) != 1 || res.Orders[0].Kind != fpclient.KindInvoice {
+	if res := buildOrders([]Line{line(2, f)}, b.opt); len(res.Orders) != 1 || res.Orders[0].Kind != fpclient.KindInvoice {
 		t.Errorf("got %v, %v; want one invoice order", res.Orders, res.Errors)
 	}
 	f["kind"] = ""
 	b.opt.DefaultKind = "sms"
-	res = BuildOrders([]Line{line(2, f)}, b.opt)
+	res = buildOrders([]Line{line(2, f)}, b.opt)
 	if len(res.Errors) != 1 || res.Errors[0].Column != "kind" || !strings.Contains(res.Errors[0].Reason, `default kind "sms"`) {
 		t.Errorf("got %v, want one kind error naming the default", res.Errors)
 	}
 }
 
-func TestBuildOrdersOrderLevelColumns(t *testing.T) {
+func TestOrderBuilderOrderLevelColumns(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	a := validFields(fpclient.KindPaymentLink, "private")
@@ -323,27 +242,27 @@ func TestBuildOrdersOrderLevelColumns(t *testing.T) {
 	same := line(3, a, "kind", "Payment Link", "customer_name", " Kari  Nordmann ", "email", "Kari@Nordmann.no",
 		"country_code", "0047", "msisdn", "46567468", "personal_number", "280387 12383", "country", "no",
 		"send_sms", "yes", "order_date", "25.11.2026", "street", "", "zip", "", "city", "")
-	res := BuildOrders([]Line{line(2, a), same}, b.opt)
+	res := buildOrders([]Line{line(2, a), same}, b.opt)
 	if len(res.Errors) != 0 {
 		t.Fatalf("got errors %v, want none", res.Errors)
 	}
 	// A value where the first row has none differs too.
-	res = BuildOrders([]Line{line(2, a), line(3, a, "customer_reference", "X")}, b.opt)
+	res = buildOrders([]Line{line(2, a), line(3, a, "customer_reference", "X")}, b.opt)
 	if len(res.Errors) != 2 || res.Errors[1].Reason[:25] != "differs from row 2 (empty" {
 		t.Errorf("got %v, want row 3 customer_reference differs from row 2 (empty)", res.Errors)
 	}
 	// Product columns may differ.
-	res = BuildOrders([]Line{line(2, a), line(3, a, "product_id", "9", "product_name", "Other", "quantity", "2", "rate", "1", "tax", "25", "discount", "1")}, b.opt)
+	res = buildOrders([]Line{line(2, a), line(3, a, "product_id", "9", "product_name", "Other", "quantity", "2", "rate", "1", "tax", "25", "discount", "1")}, b.opt)
 	if len(res.Errors) != 0 {
 		t.Errorf("got errors %v, want none", res.Errors)
 	}
 }
 
-func TestBuildOrdersErrorsSortedAndComplete(t *testing.T) {
+func TestOrderBuilderErrorsSortedAndComplete(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	f := validFields(fpclient.KindInvoice, "private")
-	res := BuildOrders([]Line{line(2, f, "tax", "7", "email", "x", "rate", "abc", "zip", "12", "quantity", "-1")}, b.opt)
+	res := buildOrders([]Line{line(2, f, "tax", "7", "email", "x", "rate", "abc", "zip", "12", "quantity", "-1")}, b.opt)
 	var cols []string
 	for _, e := range res.Errors {
 		cols = append(cols, e.Column)
@@ -353,12 +272,12 @@ func TestBuildOrdersErrorsSortedAndComplete(t *testing.T) {
 	}
 }
 
-func TestBuildOrdersTodayInOslo(t *testing.T) {
+func TestOrderBuilderTodayInOslo(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	// 23:30 UTC on 20 November is already 21 November in Oslo.
 	b.opt.Now = time.Date(2026, 11, 20, 23, 30, 0, 0, time.UTC)
-	res := BuildOrders([]Line{line(2, validFields(fpclient.KindCheckout, "private"), "order_date", "2026-11-20")}, b.opt)
+	res := buildOrders([]Line{line(2, validFields(fpclient.KindCheckout, "private"), "order_date", "2026-11-20")}, b.opt)
 	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Reason, "today is 2026-11-21") {
 		t.Errorf("got %v, want order_date in the past (today is 2026-11-21)", res.Errors)
 	}
@@ -388,14 +307,14 @@ func TestFingerprint(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	f := validFields(fpclient.KindInvoice, "private")
-	one := BuildOrders([]Line{line(2, f)}, b.opt).Orders[0]
+	one := buildOrders([]Line{line(2, f)}, b.opt).Orders[0]
 
 	// Same content from another file, other rows and another day.
 	b2 := b
 	b2.opt.Now = testNow.AddDate(0, 0, 3)
 	l := line(40, f, "rate", "4 500,00", "msisdn", "46567468", "tax", "12 %")
 	l.Source = "other.xlsx"
-	two := BuildOrders([]Line{l}, b2.opt).Orders[0]
+	two := buildOrders([]Line{l}, b2.opt).Orders[0]
 	if one.Fingerprint() != two.Fingerprint() {
 		t.Errorf("same content: fingerprints differ:\n%+v\n%+v", one, two)
 	}
@@ -421,7 +340,7 @@ func TestFingerprint(t *testing.T) {
 		{"rate", "4500,01"}, {"email", "ola@nordmann.no"}, {"kind", "payment-link"}, {"order_ref", "A-1002"},
 		{"due_date", "2026-12-31"}, {"invoice_fee", "nei"}, {"quantity", "2"}, {"tax", "25"},
 	} {
-		res := BuildOrders([]Line{line(2, f, kv...)}, b.opt)
+		res := buildOrders([]Line{line(2, f, kv...)}, b.opt)
 		if len(res.Orders) != 1 {
 			t.Fatalf("%v: %v", kv, res.Errors)
 		}
@@ -429,60 +348,4 @@ func TestFingerprint(t *testing.T) {
 			t.Errorf("%v: fingerprint unchanged", kv)
 		}
 	}
-}
-
-// FuzzBuildOrders: whatever the cells hold, nothing panics, every non-blank
-// row is either in exactly one order or rejected, every accepted order keeps
-// the money invariant and BuildPayload accepts it.
-func FuzzBuildOrders(f *testing.F) {
-	f.Add("invoice", "4500", "1", "12", "", "", "0", "465 67 468")
-	f.Add("payment-link", "1 234,50", "1,5", "25%", "30.11.2026", "", "10", "+47 46567468")
-	f.Add("checkout", "0,30000000000000004", "3", "15", "", "20.11.2026", "0,10", "46567468")
-	f.Add("hosted-checkout", "kr 99", "0,001", "0", "46360", "", "", "4656 7468")
-	f.Add("invoice", "-1", "0", "0.25", "x", "y", "z", "")
-	f.Fuzz(func(t *testing.T, kind, rate, qty, tax, due, orderDate, discount, msisdn string) {
-		opt := Options{Now: testNow, Location: oslo()}
-		base := validFields(fpclient.KindInvoice, "private")
-		base["kind"] = kind
-		if k, err := ParseKindCell(kind); err == nil {
-			base = validFields(k, "private")
-			base["kind"] = kind
-		}
-		lines := []Line{
-			line(2, base, "rate", rate, "quantity", qty, "tax", tax, "due_date", due, "order_date", orderDate, "discount", discount, "msisdn", msisdn),
-			line(3, base, "rate", rate, "quantity", qty, "msisdn", msisdn),
-		}
-		res := BuildOrders(lines, opt)
-		seen := map[int]int{}
-		for _, o := range res.Orders {
-			for _, r := range o.Rows {
-				seen[r]++
-			}
-			tot := o.Totals()
-			if tot.SubTotal+tot.TotalTax-tot.TotalDiscount != tot.GrandTotal || tot.GrandTotal <= 0 {
-				t.Fatalf("order %+v: totals %+v", o, tot)
-			}
-			if _, err := BuildPayload(o, PayloadOptions{CallbackURL: "https://x.example/cb", SuccessURL: "https://x.example/s",
-				FailureURL: "https://x.example/f", Now: testNow, Location: oslo()}); err != nil {
-				t.Fatalf("BuildPayload(%+v): %v", o, err)
-			}
-		}
-		for _, l := range lines {
-			if seen[l.Row]+btoi(res.RejectedRows[l.Row]) != 1 {
-				t.Fatalf("row %d: in %d orders, rejected %v", l.Row, seen[l.Row], res.RejectedRows[l.Row])
-			}
-		}
-		for _, e := range res.Errors {
-			if !res.RejectedRows[e.Row] {
-				t.Fatalf("error %v on a row that is not rejected", e)
-			}
-		}
-	})
-}
-
-func btoi(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }

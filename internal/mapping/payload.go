@@ -190,7 +190,7 @@ func BuildPayload(o Order, p PayloadOptions) (any, error) {
 }
 
 // checkForPayload re-checks what an order read back from the database must
-// hold before anything is sent: BuildOrders checked it all at import, but a
+// hold before anything is sent: OrderBuilder checked it all at import, but a
 // payment request is no place to trust a stored row blindly.
 func checkForPayload(o Order, p PayloadOptions) error {
 	if k, ok := fpclient.ParseKind(string(o.Kind)); !ok || k != o.Kind {

@@ -92,9 +92,9 @@ func TestBuildPayloadGolden(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			b := setup(t)
-			res := BuildOrders(tt.lines, b.opt)
+			res := buildOrders(tt.lines, b.opt)
 			if len(res.Errors) != 0 || len(res.Orders) != 1 {
-				t.Fatalf("BuildOrders: got %d orders, errors %v", len(res.Orders), res.Errors)
+				t.Fatalf("build: got %d orders, errors %v", len(res.Orders), res.Errors)
 			}
 			p := payloadOptions()
 			if tt.opts != nil {
@@ -117,7 +117,7 @@ func TestBuildPayloadTypes(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	for _, kind := range fpclient.Kinds {
-		o := BuildOrders([]Line{line(2, validFields(kind, "private"))}, b.opt).Orders[0]
+		o := buildOrders([]Line{line(2, validFields(kind, "private"))}, b.opt).Orders[0]
 		v, err := BuildPayload(o, payloadOptions())
 		if err != nil {
 			t.Fatalf("%s: %v", kind, err)
@@ -142,7 +142,7 @@ func TestBuildPayloadTypes(t *testing.T) {
 func TestBuildPayloadSeedSummary(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	o := BuildOrders([]Line{line(2, validFields(fpclient.KindCheckout, "private"))}, b.opt).Orders[0]
+	o := buildOrders([]Line{line(2, validFields(fpclient.KindCheckout, "private"))}, b.opt).Orders[0]
 	v, err := BuildPayload(o, payloadOptions())
 	if err != nil {
 		t.Fatal(err)
@@ -244,7 +244,7 @@ func TestBuildPayloadInvoiceMaturity(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	f := validFields(fpclient.KindInvoice, "private")
-	o := BuildOrders([]Line{line(2, f, "due_date", "04.12.2026")}, b.opt).Orders[0]
+	o := buildOrders([]Line{line(2, f, "due_date", "04.12.2026")}, b.opt).Orders[0]
 	for _, tt := range []struct {
 		now  time.Time
 		want int
@@ -271,7 +271,7 @@ func TestBuildPayloadInvoiceMaturity(t *testing.T) {
 		}
 	}
 	// Without a due date invoiceMaturity is left out.
-	o = BuildOrders([]Line{line(2, f)}, b.opt).Orders[0]
+	o = buildOrders([]Line{line(2, f)}, b.opt).Orders[0]
 	v, _ := BuildPayload(o, payloadOptions())
 	if m := v.(*fpclient.InvoiceRequest).InvoiceMaturity; m != nil {
 		t.Errorf("got invoiceMaturity %d, want it omitted", *m)
@@ -283,7 +283,7 @@ func TestBuildPayloadErrors(t *testing.T) {
 	b := setup(t)
 	valid := map[fpclient.Kind]Order{}
 	for _, k := range fpclient.Kinds {
-		valid[k] = BuildOrders([]Line{line(2, validFields(k, "private"))}, b.opt).Orders[0]
+		valid[k] = buildOrders([]Line{line(2, validFields(k, "private"))}, b.opt).Orders[0]
 	}
 	tests := []struct {
 		name string
@@ -324,7 +324,7 @@ func TestBuildPayloadUpdate(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	for _, k := range fpclient.Kinds {
-		o := BuildOrders([]Line{line(2, validFields(k, "private"))}, b.opt).Orders[0]
+		o := buildOrders([]Line{line(2, validFields(k, "private"))}, b.opt).Orders[0]
 		p := payloadOptions()
 		p.FpgoUUID = "ODR123"
 		v, err := BuildPayload(o, p)

@@ -157,7 +157,7 @@ func TestProfileFixed(t *testing.T) {
 	b := setup(t)
 	b.opt.Profile = mustProfile(t, `{"fixed": {"kind": "invoice", "preferred_language": "en"}}`)
 	lines, _ := profileLines(t, b.opt.Profile, norskHeader, norskRow("F-1"), norskRow("F-2"))
-	res := BuildOrders(lines, b.opt)
+	res := buildOrders(lines, b.opt)
 	if len(res.Errors) != 0 || len(res.Orders) != 2 {
 		t.Fatalf("got %v", res.Errors)
 	}
@@ -168,13 +168,13 @@ func TestProfileFixed(t *testing.T) {
 	}
 	// The caller's lines are not changed.
 	if _, ok := lines[0].Fields["kind"]; ok {
-		t.Errorf("BuildOrders changed the caller's line: %v", lines[0].Fields)
+		t.Errorf("Build changed the caller's line: %v", lines[0].Fields)
 	}
 
 	// A file column of the same name may repeat the value, in any spelling;
 	// a different value is an error on that row.
 	header := append(slices.Clone(norskHeader), "Ordretype")
-	res = BuildOrders(func() []Line {
+	res = buildOrders(func() []Line {
 		l, _ := profileLines(t, b.opt.Profile, header,
 			append(norskRow("F-1"), "Faktura"), append(norskRow("F-2"), ""), append(norskRow("F-3"), "payment-link"))
 		return l
@@ -191,7 +191,7 @@ func TestProfileFixed(t *testing.T) {
 	// A profile value that does not suit the row says where it came from.
 	b.opt.Profile = mustProfile(t, `{"fixed": {"invoice_fee": "ja"}}`)
 	l := line(2, validFields(fpclient.KindCheckout, "private"))
-	res = BuildOrders([]Line{l}, b.opt)
+	res = buildOrders([]Line{l}, b.opt)
 	if len(res.Errors) != 1 || res.Errors[0].Reason != "used only by invoice orders; leave it empty for checkout orders (the value is the profile's fixed value)" {
 		t.Errorf("got %v", res.Errors)
 	}
@@ -235,7 +235,7 @@ func TestProfileRequiredColumns(t *testing.T) {
 	}
 	row := norskRow("F-1", "Fødselsnummer", "", "Organisasjonsnummer", "923 609 016")
 	row = slices.Delete(row, 1, 2) // no Kundetype
-	res := BuildOrders([]Line{hm.Line("s.csv", 2, row)}, Options{Now: testNow, Profile: p})
+	res := buildOrders([]Line{hm.Line("s.csv", 2, row)}, Options{Now: testNow, Profile: p})
 	if len(res.Orders) != 1 || res.Orders[0].Customer.Type != "corporate" {
 		t.Errorf("got %v, %v", res.Orders, res.Errors)
 	}
@@ -260,7 +260,7 @@ func TestProfileDefaults(t *testing.T) {
 		line(4, pl, "tax", "", "send_email", "ja"),
 		line(5, ho),
 	}
-	res := BuildOrders(lines, b.opt)
+	res := buildOrders(lines, b.opt)
 	if len(res.Errors) != 0 || len(res.Orders) != 3 {
 		t.Fatalf("got %v", res.Errors)
 	}
@@ -280,7 +280,7 @@ func TestProfileDefaults(t *testing.T) {
 
 	// Order-level defaults fill only an order whose rows all leave the
 	// column empty: a value on a later row is still an error.
-	res = BuildOrders([]Line{line(2, inv, "preferred_language", ""), line(3, inv, "preferred_language", "sv")}, b.opt)
+	res = buildOrders([]Line{line(2, inv, "preferred_language", ""), line(3, inv, "preferred_language", "sv")}, b.opt)
 	if len(res.Errors) != 2 || !strings.HasPrefix(res.Errors[1].Reason, "differs from row 2 (empty)") {
 		t.Errorf("got %v", res.Errors)
 	}
@@ -292,14 +292,14 @@ func TestProfileDefaultKind(t *testing.T) {
 	b.opt.Profile = mustProfile(t, `{"defaults": {"*": {"kind": "payment-link"}}}`)
 	f := validFields(fpclient.KindPaymentLink, "private")
 	f["kind"] = ""
-	res := BuildOrders([]Line{line(2, f)}, b.opt)
+	res := buildOrders([]Line{line(2, f)}, b.opt)
 	if len(res.Orders) != 1 || res.Orders[0].Kind != fpclient.KindPaymentLink {
 		t.Fatalf("got %v", res.Errors)
 	}
 	// The import's own default kind comes first.
 	b.opt.DefaultKind = fpclient.KindInvoice
 	f["send_sms"], f["send_email"] = "", ""
-	res = BuildOrders([]Line{line(2, f)}, b.opt)
+	res = buildOrders([]Line{line(2, f)}, b.opt)
 	if len(res.Orders) != 1 || res.Orders[0].Kind != fpclient.KindInvoice {
 		t.Errorf("got %v", res.Errors)
 	}
@@ -325,11 +325,11 @@ func TestProfileColumns(t *testing.T) {
 	}
 }
 
-func TestProfileInvalidInBuildOrders(t *testing.T) {
+func TestProfileInvalidInBuild(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.opt.Profile = &Profile{Fixed: map[string]string{"tax": "7,5"}}
-	res := BuildOrders([]Line{line(2, validFields(fpclient.KindInvoice, "private")), {Row: 3, Fields: map[string]string{}}}, b.opt)
+	res := buildOrders([]Line{line(2, validFields(fpclient.KindInvoice, "private")), {Row: 3, Fields: map[string]string{}}}, b.opt)
 	if len(res.Orders) != 0 || len(res.Errors) != 1 || !res.RejectedRows[2] || !strings.Contains(res.Errors[0].Reason, "profile: fixed.tax") {
 		t.Errorf("got %v, %v", res.Orders, res.Errors)
 	}
@@ -367,7 +367,7 @@ func TestDueDays(t *testing.T) {
 		{"too long", inv, []string{"due_days", "366"}, "", -1, "due_days", "from 0 to 365"},
 	}
 	for _, tt := range tests {
-		res := BuildOrders([]Line{line(2, tt.base, tt.kv...)}, b.opt)
+		res := buildOrders([]Line{line(2, tt.base, tt.kv...)}, b.opt)
 		if tt.errCol != "" {
 			if len(res.Errors) != 1 || res.Errors[0].Column != tt.errCol || !strings.Contains(res.Errors[0].Reason, tt.errWords) {
 				t.Errorf("%s: got %v, want %s: %s", tt.name, res.Errors, tt.errCol, tt.errWords)
@@ -390,7 +390,7 @@ func TestDueDays(t *testing.T) {
 
 	// A profile's due_days never overrides a due date in the file.
 	b.opt.Profile = mustProfile(t, `{"defaults": {"invoice": {"due_days": "14"}}}`)
-	res := BuildOrders([]Line{line(2, inv, "order_date", "2026-11-02", "due_date", "2026-12-24")}, b.opt)
+	res := buildOrders([]Line{line(2, inv, "order_date", "2026-11-02", "due_date", "2026-12-24")}, b.opt)
 	if len(res.Orders) != 1 || res.Orders[0].DueDate != "2026-12-24" {
 		t.Errorf("got %v, %v", res.Orders, res.Errors)
 	}
@@ -398,7 +398,7 @@ func TestDueDays(t *testing.T) {
 	// At submit time DueDays runs from the day the order is sent.
 	sendDay := time.Date(2026, 11, 25, 10, 0, 0, 0, oslo())
 	days := 10
-	o := BuildOrders([]Line{line(2, inv)}, setup(t).opt).Orders[0]
+	o := buildOrders([]Line{line(2, inv)}, setup(t).opt).Orders[0]
 	o.DueDays = &days
 	p, err := BuildPayload(o, PayloadOptions{CallbackURL: "https://x.example/cb", SuccessURL: "https://x.example/s", FailureURL: "https://x.example/f", Now: sendDay})
 	if err != nil {
@@ -407,7 +407,7 @@ func TestDueDays(t *testing.T) {
 	if m := p.(*fpclient.InvoiceRequest).InvoiceMaturity; m == nil || *m != 10 {
 		t.Errorf("invoiceMaturity: got %v, want 10", m)
 	}
-	o = BuildOrders([]Line{line(2, pl, "due_days", "3")}, setup(t).opt).Orders[0]
+	o = buildOrders([]Line{line(2, pl, "due_days", "3")}, setup(t).opt).Orders[0]
 	p, err = BuildPayload(o, PayloadOptions{CallbackURL: "https://x.example/cb", Now: sendDay})
 	if err != nil {
 		t.Fatal(err)
@@ -447,7 +447,7 @@ func TestTotalsCrossCheck(t *testing.T) {
 			}},
 	}
 	for _, tt := range tests {
-		res := BuildOrders(tt.lines, b.opt)
+		res := buildOrders(tt.lines, b.opt)
 		var got []string
 		for _, e := range res.Errors {
 			got = append(got, e.Error())
@@ -489,7 +489,7 @@ func TestDate1904(t *testing.T) {
 	}
 	b := setup(t)
 	b.opt.Date1904 = true
-	res := BuildOrders([]Line{line(2, validFields(fpclient.KindInvoice, "private"), "order_date", "44884", "due_date", "44898")}, b.opt)
+	res := buildOrders([]Line{line(2, validFields(fpclient.KindInvoice, "private"), "order_date", "44884", "due_date", "44898")}, b.opt)
 	if len(res.Orders) != 1 || res.Orders[0].OrderDate != "2026-11-20" || res.Orders[0].DueDate != "2026-12-04" {
 		t.Errorf("got %v, %v", res.Orders, res.Errors)
 	}
@@ -539,7 +539,7 @@ func FuzzParseProfile(f *testing.F) {
 		}
 		fields := validFields(fpclient.KindInvoice, "private")
 		fields["kind"] = ""
-		res := BuildOrders([]Line{line(2, fields), line(3, fields)}, Options{Now: testNow, Profile: p})
+		res := buildOrders([]Line{line(2, fields), line(3, fields)}, Options{Now: testNow, Profile: p})
 		for _, e := range res.Errors {
 			if !res.RejectedRows[e.Row] {
 				t.Fatalf("error %v on a row that is not rejected", e)

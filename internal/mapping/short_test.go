@@ -29,7 +29,7 @@ func TestRejectedValueCut(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	huge := strings.Repeat("x", 30<<10) + "@"
-	res := BuildOrders([]Line{line(2, validFields(fpclient.KindInvoice, "private"), "email", huge)}, b.opt)
+	res := buildOrders([]Line{line(2, validFields(fpclient.KindInvoice, "private"), "email", huge)}, b.opt)
 	if len(res.Errors) == 0 {
 		t.Fatal("no error for the e-mail")
 	}

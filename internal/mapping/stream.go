@@ -8,9 +8,9 @@ import (
 	"slices"
 )
 
-// OrderBuilder validates one order at a time, for importers that stream a
-// file and hand over each order's lines as soon as they are complete.
-// BuildOrders is the same for a whole file held in memory.
+// OrderBuilder validates one order at a time. Grouping a file's lines into
+// orders is not done here: intake (engine.go) streams a file and hands over
+// each order's lines as soon as they are complete.
 type OrderBuilder struct {
 	b *builder
 }
@@ -18,10 +18,13 @@ type OrderBuilder struct {
 // NewOrderBuilder fixes the options (and "today") for a whole import.
 func NewOrderBuilder(opt Options) *OrderBuilder { return &OrderBuilder{b: newBuilder(opt)} }
 
-// Build validates the lines of one order (same trimmed order_ref, in row order; HeaderMap.Ref groups them). It
-// returns the order, or the errors of its rows; when any row has an error,
-// every other row of the order gets one saying so, and rejected lists all
-// of the order's rows.
+// Build validates the lines of one order (same trimmed order_ref, in row
+// order; HeaderMap.Ref groups them). Columns other than product_id,
+// product_name, quantity, rate, discount and tax belong to the order and
+// are taken from its first row; later rows may leave them empty but must
+// not contradict them. It returns the order, or the errors of its rows;
+// when any row has an error, every other row of the order gets one saying
+// so, and rejected lists all of the order's rows.
 func (ob *OrderBuilder) Build(lines []Line) (o Order, errs []RowError, rejected []int) {
 	o, errs = ob.b.order(lines)
 	if len(errs) == 0 {

@@ -346,26 +346,23 @@ func (h *Handler) confirm(w http.ResponseWriter, r *http.Request, req request) {
 // importOptions turns the form's kind and profile into intake options; a
 // problem is a message for the page.
 func (h *Handler) importOptions(lang, kind, profile string) (intake.Options, string) {
-	opt := intake.Options{Mapping: mapping.Options{Now: h.now(), Location: h.cfg.Location,
-		AllowSyntheticPersonalNumbers: h.cfg.AllowTestIDs}}
-	if kind != "" {
-		k, ok := fpclient.ParseKind(kind)
-		if !ok {
-			return opt, fmt.Sprintf(label(lang, "error.bad_input"), "kind")
-		}
-		opt.Mapping.DefaultKind = k
+	settings := intake.Settings{AllowTestIDs: h.cfg.AllowTestIDs, Location: h.cfg.Location}
+	k, ok := intake.ParseKind(kind)
+	if !ok {
+		return settings.Options(h.now()), fmt.Sprintf(label(lang, "error.bad_input"), "kind")
 	}
+	settings.Kind = k
 	if profile != "" {
 		if !slices.Contains(h.profiles(), profile) {
-			return opt, fmt.Sprintf(label(lang, "error.bad_input"), "profile")
+			return settings.Options(h.now()), fmt.Sprintf(label(lang, "error.bad_input"), "profile")
 		}
 		p, err := intake.LoadProfile(filepath.Join(h.cfg.ProfileDir, profile))
 		if err != nil {
-			return opt, err.Error()
+			return settings.Options(h.now()), err.Error()
 		}
-		opt.Mapping.Profile = p
+		settings.Profile = p
 	}
-	return opt, ""
+	return settings.Options(h.now()), ""
 }
 
 // profiles lists the *.json files in ProfileDir, read at each request so a

@@ -1,9 +1,7 @@
-package mapping
+package intake_test
 
 import (
-	"errors"
 	"maps"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,51 +10,70 @@ import (
 
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/importers"
+	"github.com/frontpayment/fpexport/internal/intake"
+	"github.com/frontpayment/fpexport/internal/mapping"
 )
+
+// result is what a file became: its valid orders, every error and the rows
+// of its rejected orders.
+type result struct {
+	Orders       []mapping.Order
+	Errors       []mapping.RowError
+	RejectedRows map[int]bool
+}
+
+// checkFile reads f to the end the way an import does (intake's grouping
+// and validation) and returns what it became.
+func checkFile(t *testing.T, f *intake.File) result {
+	t.Helper()
+	orders, err := f.CheckOrders()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := result{Orders: orders, Errors: f.Stats.Errors, RejectedRows: map[int]bool{}}
+	for _, r := range f.Stats.Rejected {
+		res.RejectedRows[r.Number] = true
+	}
+	return res
+}
 
 // sampleRun is one sample file read the way `worker demo` reads it: the
 // importer, then <name>.profile.json beside the file when there is one, and
 // synthetic test numbers allowed.
 type sampleRun struct {
-	sheet   *importers.Sheet
-	profile *Profile
+	rows    int
 	unknown []string
-	res     Result
+	res     result
 }
 
-func readSample(t *testing.T, name string, useProfile bool, opt Options) sampleRun {
+func readSample(t *testing.T, name string, useProfile bool, opt mapping.Options) sampleRun {
 	t.Helper()
 	path := filepath.Join("..", "..", "samples", name)
-	sheet, err := importers.ReadFile(path, importers.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var run sampleRun
-	run.sheet = sheet
 	if useProfile {
-		data, err := os.ReadFile(strings.TrimSuffix(path, filepath.Ext(path)) + ".profile.json")
-		switch {
-		case err == nil:
-			if run.profile, err = ParseProfile(data); err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-		case !errors.Is(err, os.ErrNotExist):
-			t.Fatal(err)
+		p, err := intake.ProfileBeside(path)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
 		}
+		opt.Profile = p
 	}
-	hm, unknown, err := MapHeaderProfile(sheet.Header, run.profile)
+	f, err := intake.Open(path, intake.Options{Mapping: opt})
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
-	run.unknown = unknown
-	lines := make([]Line, 0, len(sheet.Rows))
-	for _, r := range sheet.Rows {
-		lines = append(lines, hm.Line(sheet.File, r.Number, r.Cells))
-	}
-	opt.Profile, opt.Date1904 = run.profile, sheet.Date1904
-	run.res = BuildOrders(lines, opt)
-	hm.NameColumns(sheet.Header, run.res.Errors)
+	run := sampleRun{unknown: f.Unknown, res: checkFile(t, f)}
+	run.rows = f.Stats.Rows
 	return run
+}
+
+// samplesNow is the fixed "now" of these tests: 09:00 in Oslo on 20 November 2026.
+var samplesNow = time.Date(2026, 11, 20, 9, 0, 0, 0, time.FixedZone("CET", 3600))
+
+func oslo() *time.Location {
+	loc, err := time.LoadLocation("Europe/Oslo")
+	if err != nil {
+		panic(err)
+	}
+	return loc
 }
 
 // TestSamples imports every sample with its profile, as the demo does, on
@@ -75,7 +92,7 @@ func TestSamples(t *testing.T) {
 		errors   []wantErr
 		totals   map[string]string // order ref → grand total
 		unknown  []string
-		check    func(t *testing.T, orders map[string]Order)
+		check    func(t *testing.T, orders map[string]mapping.Order)
 	}{
 		{
 			file:     "orders.csv",
@@ -95,7 +112,7 @@ func TestSamples(t *testing.T) {
 				{12, "payment_method", "required for checkout orders"},
 			},
 			totals: map[string]string{"XO-2001": "21000.00", "XO-2006": "4600.00"},
-			check: func(t *testing.T, o map[string]Order) {
+			check: func(t *testing.T, o map[string]mapping.Order) {
 				if got := o["XO-2001"].OrderDate; got != "2026-11-04" {
 					t.Errorf("XO-2001: order date from a date cell: got %q", got)
 				}
@@ -112,7 +129,7 @@ func TestSamples(t *testing.T) {
 			},
 			totals: map[string]string{"NO-3001": "5964.00", "NO-3002": "13849.00", "NO-3003": "4500.00",
 				"NO-3004": "2074.00", "NO-3006": "3190.00", "NO-3008": "5512.40", "NO-3011": "3900.00"},
-			check: func(t *testing.T, o map[string]Order) {
+			check: func(t *testing.T, o map[string]mapping.Order) {
 				if c := o["NO-3001"].Customer; c.Name != "Ingrid Sørensen" || c.City != "Oslo" || c.Zip != "0358" || c.CountryCode != "+47" || c.MSISDN != "41234567" {
 					t.Errorf("NO-3001 customer: %+v", c)
 				}
@@ -154,7 +171,7 @@ func TestSamples(t *testing.T) {
 				{5, "organization_id", "control digit does not match: the last digit does not fit the eight digits before it; check for a typo"},
 			},
 			totals: map[string]string{"FA-5001": "9890.00", "FA-5002": "2080.00", "FA-5004": "2705.00", "FA-5005": "3361.00"},
-			check: func(t *testing.T, o map[string]Order) {
+			check: func(t *testing.T, o map[string]mapping.Order) {
 				for _, ord := range o {
 					if ord.Kind != fpclient.KindInvoice {
 						t.Errorf("%s: kind %s, want invoice (fixed by the profile)", ord.Ref, ord.Kind)
@@ -181,11 +198,11 @@ func TestSamples(t *testing.T) {
 		for clockName, now := range clocks {
 			t.Run(tt.file+"@"+clockName, func(t *testing.T) {
 				t.Parallel()
-				run := readSample(t, tt.file, true, Options{Now: now, Location: oslo(), AllowSyntheticPersonalNumbers: true})
+				run := readSample(t, tt.file, true, mapping.Options{Now: now, Location: oslo(), AllowSyntheticPersonalNumbers: true})
 				if !slices.Equal(run.unknown, tt.unknown) {
 					t.Errorf("headers not used: got %q, want %q", run.unknown, tt.unknown)
 				}
-				orders := map[string]Order{}
+				orders := map[string]mapping.Order{}
 				var refs []string
 				for _, o := range run.res.Orders {
 					orders[o.Ref] = o
@@ -224,7 +241,7 @@ func TestSamples(t *testing.T) {
 				}
 				// The demo sends every accepted order at once.
 				for _, o := range run.res.Orders {
-					if _, err := BuildPayload(o, PayloadOptions{CallbackURL: "https://x.example/cb", SuccessURL: "https://x.example/s",
+					if _, err := mapping.BuildPayload(o, mapping.PayloadOptions{CallbackURL: "https://x.example/cb", SuccessURL: "https://x.example/s",
 						FailureURL: "https://x.example/f", Now: now, Location: oslo()}); err != nil {
 						t.Errorf("BuildPayload(%s): %v", o.Ref, err)
 					}
@@ -238,10 +255,10 @@ func TestSamples(t *testing.T) {
 // without --allow-test-ids makes of the samples.
 func TestSamplesWithoutProfileOrTestIDs(t *testing.T) {
 	t.Parallel()
-	opt := Options{Now: testNow, Location: oslo()}
+	opt := mapping.Options{Now: samplesNow, Location: oslo()}
 
 	// Errors name the file's own header.
-	run := readSample(t, "ordrer-norsk.csv", true, Options{Now: testNow, Location: oslo(), AllowSyntheticPersonalNumbers: true})
+	run := readSample(t, "ordrer-norsk.csv", true, mapping.Options{Now: samplesNow, Location: oslo(), AllowSyntheticPersonalNumbers: true})
 	var got []string
 	for _, e := range run.res.Errors {
 		got = append(got, e.Error())
@@ -286,7 +303,7 @@ func TestSamplesWithoutProfileOrTestIDs(t *testing.T) {
 	// The invoice workbook names no kind: without its profile every row
 	// says so.
 	run = readSample(t, "faktura-norsk.xlsx", false, opt)
-	if len(run.res.Orders) != 0 || len(run.res.RejectedRows) != len(run.sheet.Rows) {
+	if len(run.res.Orders) != 0 || len(run.res.RejectedRows) != run.rows {
 		t.Errorf("faktura-norsk.xlsx without profile: %d orders", len(run.res.Orders))
 	}
 	kindErrors := 0
@@ -313,15 +330,11 @@ func TestEnglishExport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hm, unknown, err := MapHeader(sheet.Header)
-	if err != nil || len(unknown) != 0 {
-		t.Fatalf("MapHeader: %v, not used %v", err, unknown)
+	f, err := intake.FromSheet(sheet, intake.Options{Mapping: mapping.Options{Now: samplesNow, Location: oslo()}})
+	if err != nil || len(f.Unknown) != 0 {
+		t.Fatalf("FromSheet: %v, not used %v", err, f.Unknown)
 	}
-	var lines []Line
-	for _, r := range sheet.Rows {
-		lines = append(lines, hm.Line(sheet.File, r.Number, r.Cells))
-	}
-	res := BuildOrders(lines, Options{Now: testNow, Location: oslo()})
+	res := checkFile(t, f)
 	if len(res.Errors) != 0 || len(res.Orders) != 2 {
 		t.Fatalf("got %v", res.Errors)
 	}
