@@ -91,11 +91,17 @@ func orderData(t *testing.T, kind fpclient.Kind, ref string) []byte {
 // submitting as that run left it.
 func addQueued(t *testing.T, pool *pgxpool.Pool, kind fpclient.Kind, ref string, open bool) int64 {
 	t.Helper()
-	ctx := context.Background()
-	status := "queued"
 	if open {
-		status = "submitting"
+		return addOrder(t, pool, kind, ref, "submitting", true)
 	}
+	return addOrder(t, pool, kind, ref, "queued", false)
+}
+
+// addOrder records an order directly in the given status (a test's
+// starting point, as internal/orders' tests do), with an open attempt or not.
+func addOrder(t *testing.T, pool *pgxpool.Pool, kind fpclient.Kind, ref, status string, open bool) int64 {
+	t.Helper()
+	ctx := context.Background()
 	var id int64
 	if err := pool.QueryRow(ctx, `INSERT INTO orders (kind, order_ref, batch_id, source, source_row, customer_name,
 			grand_total_ore, order_data, fingerprint, status)
@@ -133,9 +139,11 @@ func TestSubmitOrderWorkerTable(t *testing.T) {
 	ctx := context.Background()
 	pool := testdb.New(t)
 
+	// attempts counts the order's attempts; none may be left open.
 	type want struct {
 		status, outcome, result string
 		requests                int32
+		attempts, open          int
 	}
 	// expect is today's behaviour, written out per case rather than derived
 	// from the code's own predicates.
@@ -143,27 +151,35 @@ func TestSubmitOrderWorkerTable(t *testing.T) {
 		notifies := kind == fpclient.KindInvoice || kind == fpclient.KindPaymentLink
 		if open && notifies {
 			// The earlier request may have reached FP: never sent again.
-			return want{"needs_review", "abandoned", resCompleted, 0}
+			return want{"needs_review", "abandoned", resCompleted, 0, 1, 0}
 		}
+		var w want
 		switch class {
 		case "created":
-			return want{"submitted", "created", resCompleted, 1}
+			w = want{"submitted", "created", resCompleted, 1, 1, 0}
 		case "retryable":
-			return want{"queued", "retryable", resRetry, 1}
+			w = want{"queued", "retryable", resRetry, 1, 1, 0}
 		case "retry-after":
-			return want{"queued", "retryable", resSnoozed, 1}
+			w = want{"queued", "retryable", resSnoozed, 1, 1, 0}
 		case "auth":
-			return want{"queued", "auth", resSnoozed, 1}
+			w = want{"queued", "auth", resSnoozed, 1, 1, 0}
 		case "permanent":
-			return want{"provider_rejected", "rejected", resCompleted, 1}
+			w = want{"provider_rejected", "rejected", resCompleted, 1, 1, 0}
 		case "ambiguous":
 			if notifies {
-				return want{"needs_review", "ambiguous", resCompleted, 1}
+				w = want{"needs_review", "ambiguous", resCompleted, 1, 1, 0}
+			} else {
+				w = want{"queued", "ambiguous", resRetry, 1, 1, 0}
 			}
-			return want{"queued", "ambiguous", resRetry, 1}
+		default:
+			t.Fatalf("no expectation for %s", class)
 		}
-		t.Fatalf("no expectation for %s", class)
-		return want{}
+		if open {
+			// A checkout session only creates a URL: the open attempt is
+			// closed as abandoned and a second one sent.
+			w.attempts = 2
+		}
+		return w
 	}
 
 	classes := []string{"created", "retryable", "retry-after", "auth", "permanent", "ambiguous"}
@@ -181,12 +197,15 @@ func TestSubmitOrderWorkerTable(t *testing.T) {
 
 					got, workErr := work(ctx, t, pool, w, SubmitOrderArgs{OrderID: id, Version: 1}, nil)
 					var status, outcome string
-					if err := pool.QueryRow(ctx, `SELECT o.status, coalesce(a.outcome, '')
+					var attempts, openLeft int
+					if err := pool.QueryRow(ctx, `SELECT o.status, coalesce(a.outcome, ''),
+							(SELECT count(*) FROM submit_attempts WHERE order_id = o.id),
+							(SELECT count(*) FROM submit_attempts WHERE order_id = o.id AND outcome IS NULL)
 						FROM orders o JOIN submit_attempts a ON a.order_id = o.id
-						WHERE o.id = $1 ORDER BY a.attempt DESC LIMIT 1`, id).Scan(&status, &outcome); err != nil {
+						WHERE o.id = $1 ORDER BY a.attempt DESC LIMIT 1`, id).Scan(&status, &outcome, &attempts, &openLeft); err != nil {
 						t.Fatal(err)
 					}
-					gw := want{status, outcome, got, fake.calls.Load()}
+					gw := want{status, outcome, got, fake.calls.Load(), attempts, openLeft}
 					if ww := expect(class, kind, open); gw != ww {
 						t.Errorf("got %+v, want %+v (work error: %v)", gw, ww, workErr)
 					}
@@ -265,4 +284,49 @@ func work(ctx context.Context, t *testing.T, pool *pgxpool.Pool, w *SubmitOrderW
 		return resDiscarded, workErr
 	}
 	return fmt.Sprintf("%s (state %s)", res.EventKind, res.Job.State), workErr
+}
+
+// A job that finds its order settled (by a callback, a human, an earlier
+// run) or gone sends nothing and ends; an attempt a killed run left open is
+// closed as superseded, since the order's status tells what became of it.
+func TestSubmitOrderWorkerNothingToSend(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testdb.New(t)
+	for i, c := range []struct {
+		name, status string
+		open         bool
+		want         string // the latest attempt's outcome; "" for none
+	}{
+		{"submitted by a callback, attempt open", "submitted", true, "superseded"},
+		{"in review", "needs_review", false, ""},
+		{"rejected", "provider_rejected", false, ""},
+		{"gone", "", false, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			fake := answers["created"]()
+			id := int64(1 << 40) // no such order
+			if c.status != "" {
+				id = addOrder(t, pool, fpclient.KindInvoice, fmt.Sprintf("S-%d", i), c.status, c.open)
+			}
+			got, err := work(ctx, t, pool, submitWorker(pool, fake), SubmitOrderArgs{OrderID: id, Version: 1}, nil)
+			if got != resCompleted || fake.calls.Load() != 0 {
+				t.Errorf("River %s (%v), %d requests; want completed, none sent", got, err, fake.calls.Load())
+			}
+			if c.status == "" {
+				return
+			}
+			var status, outcome string
+			var attempts int
+			if err := pool.QueryRow(ctx, `SELECT o.status,
+					coalesce((SELECT coalesce(outcome, 'open') FROM submit_attempts WHERE order_id = o.id ORDER BY attempt DESC LIMIT 1), ''),
+					(SELECT count(*) FROM submit_attempts WHERE order_id = o.id)
+				FROM orders o WHERE o.id = $1`, id).Scan(&status, &outcome, &attempts); err != nil {
+				t.Fatal(err)
+			}
+			if status != c.status || outcome != c.want {
+				t.Errorf("order %s, latest attempt %q (%d attempts); want %s, %q", status, outcome, attempts, c.status, c.want)
+			}
+		})
+	}
 }
