@@ -20,6 +20,7 @@ import (
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/mapping"
 	"github.com/frontpayment/fpexport/internal/testdb"
+	"github.com/frontpayment/fpexport/internal/throttle"
 )
 
 func TestMain(m *testing.M) { os.Exit(testdb.Run(m)) }
@@ -326,6 +327,57 @@ func TestSubmitOrderWorkerNothingToSend(t *testing.T) {
 			}
 			if status != c.status || outcome != c.want {
 				t.Errorf("order %s, latest attempt %q (%d attempts); want %s, %q", status, outcome, attempts, c.status, c.want)
+			}
+		})
+	}
+}
+
+// An open attempt whose sender is alive and holds answers unrecorded (the
+// database was away when FP answered) is neither sent again nor closed: the
+// job snoozes until its sender records it. A sender that holds nothing
+// does not hold it: the attempt is abandoned, and an invoice goes to review.
+func TestSubmitOrderWorkerWaitsForHeldAnswer(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testdb.New(t)
+	th := throttle.New(pool, throttle.Config{Concurrency: 2, Heartbeat: 50 * time.Millisecond})
+	runCtx, cancel := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); _ = th.Run(runCtx) }()
+	t.Cleanup(func() { cancel(); <-stopped })
+	for deadline := time.Now().Add(10 * time.Second); th.Share() == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("throttle has no share after 10 s")
+		}
+	}
+	for i, c := range []struct {
+		holding                 int
+		status, outcome, result string
+	}{
+		{1, "submitting", "open", resSnoozed},
+		{0, "needs_review", "abandoned", resCompleted},
+	} {
+		t.Run(fmt.Sprintf("holding=%d", c.holding), func(t *testing.T) {
+			sender := fmt.Sprintf("other-process-%d", i)
+			if _, err := pool.Exec(ctx, `INSERT INTO fp_senders (id, holding) VALUES ($1, $2)`, sender, c.holding); err != nil {
+				t.Fatal(err)
+			}
+			id := addQueued(t, pool, fpclient.KindInvoice, fmt.Sprintf("H-%d", i), true)
+			if _, err := pool.Exec(ctx, `UPDATE submit_attempts SET sender = $2 WHERE order_id = $1`, id, sender); err != nil {
+				t.Fatal(err)
+			}
+			fake := answers["created"]()
+			w := submitWorker(pool, fake)
+			w.Cfg.Throttle = th
+			got, err := work(ctx, t, pool, w, SubmitOrderArgs{OrderID: id, Version: 1}, nil)
+			var status, outcome string
+			if err := pool.QueryRow(ctx, `SELECT o.status, coalesce(a.outcome, 'open') FROM orders o
+				JOIN submit_attempts a ON a.order_id = o.id WHERE o.id = $1`, id).Scan(&status, &outcome); err != nil {
+				t.Fatal(err)
+			}
+			if status != c.status || outcome != c.outcome || got != c.result || fake.calls.Load() != 0 {
+				t.Errorf("got %s/%s, River %s (%v), %d requests; want %s/%s, River %s, none sent",
+					status, outcome, got, err, fake.calls.Load(), c.status, c.outcome, c.result)
 			}
 		})
 	}
