@@ -86,7 +86,19 @@ func TestWebPageInBrowser(t *testing.T) {
 	}
 	shot := func(name string) {
 		t.Helper()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		// A screenshot taken while the page's meta refresh reloads it can
+		// wait for ever (seen in CI: the whole 3 minutes on the batches
+		// page); the picture is an artefact, so try again on a fresh frame.
+		var png []byte
+		var err error
+		for range 3 {
+			shotCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+			png, err = chromedp.Run(shotCtx, chromedp.FullScreenshot(100))
+			cancel()
+			if err == nil || ctx.Err() != nil {
+				break
+			}
+		}
 		if err != nil {
 			t.Fatalf("screenshot %s: %v", name, err)
 		}
