@@ -10,6 +10,7 @@
 //	worker status    the batches of the last days and the queues; one batch's orders
 //	worker retry     send failed orders (of a batch, or one) again
 //	worker demo      the whole path on one machine against the FP simulator
+//	worker version   which build this is (also --version)
 package main
 
 import (
@@ -22,6 +23,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/frontpayment/fpexport/internal/buildinfo"
 	"github.com/frontpayment/fpexport/internal/logging"
 )
 
@@ -72,6 +74,7 @@ commands:
   retry     send the failed orders again: retry BATCH|ORDER [--note TEXT] [--by NAME]
   demo      run the whole path on this machine against the built-in FP simulator
   web-passwd NAME  print a WEB_USERS entry for NAME; the password is read from stdin
+  version   the build: module version, VCS revision and time, Go version (also --version)
 
 Configuration is read from the environment; see README.md.
 `
@@ -86,6 +89,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "migrate":
 		return cmdMigrate(ctx, getenv, logger)
 	case "run":
+		logger.Info("worker starting", buildinfo.Read().LogAttrs()...)
 		return cmdRun(ctx, getenv, logger)
 	case "report":
 		return cmdReport(ctx, args[1:], getenv, stdout, stderr, logger)
@@ -99,6 +103,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdWebPasswd(args[1:], os.Stdin, stdout, stderr)
 	case "demo":
 		return cmdDemo(ctx, args[1:], getenv, stdout, stderr, logger)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "worker", buildinfo.Read())
+		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

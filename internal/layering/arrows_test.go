@@ -30,6 +30,7 @@ var allowed = map[string][]string{
 
 	// Leaves and helpers.
 	"internal/logging":             {"internal/pii"},
+	"internal/buildinfo":           {}, // which build runs (runtime/debug only)
 	"internal/report":              {"internal/money", "internal/pii"},
 	"internal/fpfake":              {"internal/fpclient"},
 	"internal/metrics/metricstest": {},
@@ -41,7 +42,7 @@ var allowed = map[string][]string{
 	"internal/store":    {"internal/logging", "internal/orderstate", "internal/report", "migrations"},
 	"internal/testdb":   {"internal/store"},
 	"internal/throttle": {"internal/fpclient"},
-	"internal/metrics":  {"internal/orderstate", "internal/store"},
+	"internal/metrics":  {"internal/buildinfo", "internal/orderstate", "internal/store"},
 
 	// The owner of an order's status: every move of orders.status.
 	"internal/orders": {"internal/orderstate", "internal/store"},
@@ -58,9 +59,9 @@ var allowed = map[string][]string{
 	"internal/web":     {"internal/fpclient", "internal/httpapi", "internal/importers", "internal/intake", "internal/mapping", "internal/money", "internal/report", "internal/store"},
 
 	// Commands: they wire; nothing imports them.
-	"cmd/enqueue": {"internal/erp", "internal/importers", "internal/inbox", "internal/intake", "internal/logging", "internal/mapping", "internal/store"},
+	"cmd/enqueue": {"internal/buildinfo", "internal/erp", "internal/importers", "internal/inbox", "internal/intake", "internal/logging", "internal/mapping", "internal/store"},
 	"cmd/fpsim":   {"internal/fpfake"},
-	"cmd/worker": {"internal/erp", "internal/fpclient", "internal/fpfake", "internal/httpapi", "internal/importers", "internal/inbox", "internal/intake", "internal/jobs",
+	"cmd/worker": {"internal/buildinfo", "internal/erp", "internal/fpclient", "internal/fpfake", "internal/httpapi", "internal/importers", "internal/inbox", "internal/intake", "internal/jobs",
 		"internal/logging", "internal/mapping", "internal/metrics", "internal/orders", "internal/orderstate", "internal/report", "internal/store", "internal/throttle", "internal/web"},
 }
 

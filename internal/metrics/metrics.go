@@ -21,6 +21,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/frontpayment/fpexport/internal/buildinfo"
 )
 
 // Metrics holds one process's metrics in a registry of its own (not the
@@ -63,7 +65,8 @@ func New() *Metrics {
 		}, []string{"reason"}),
 	}
 	m.reg.MustRegister(m.submissions, m.fpLatency, m.callbacks, m.rateWaits, m.rateWaitedSecs,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildInfoGauge(buildinfo.Read()))
 	return m
 }
 
@@ -118,4 +121,16 @@ func (m *Metrics) RateLimitWait(reason string, d time.Duration) {
 	}
 	m.rateWaits.WithLabelValues(reason).Inc()
 	m.rateWaitedSecs.WithLabelValues(reason).Add(d.Seconds())
+}
+
+// buildInfoGauge is fpexport_build_info, always 1: its labels say which
+// build runs, so a dashboard can show the version of every host and an
+// upgrade that reached only some of them.
+func buildInfoGauge(info buildinfo.Info) prometheus.Collector {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "fpexport_build_info",
+		Help: "The running build: module version, VCS revision, Go version; always 1.",
+	}, []string{"version", "revision", "goversion"})
+	g.WithLabelValues(info.Version, info.Revision, info.GoVersion).Set(1)
+	return g
 }

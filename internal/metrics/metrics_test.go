@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/frontpayment/fpexport/internal/buildinfo"
 	"github.com/frontpayment/fpexport/internal/jobs"
 	"github.com/frontpayment/fpexport/internal/metrics/metricstest"
 	"github.com/frontpayment/fpexport/internal/testdb"
@@ -95,6 +96,10 @@ func TestMetrics(t *testing.T) {
 	}
 	if age, ok := metricstest.Value(fams, "fpexport_queue_oldest_job_age_seconds", "queue", "submit"); !ok || age < 0 || age > 600 {
 		t.Errorf("oldest submit job age = %v (found %v)", age, ok)
+	}
+	info := buildinfo.Read()
+	if got, ok := metricstest.Value(fams, "fpexport_build_info", "version", info.Version, "revision", info.Revision, "goversion", info.GoVersion); !ok || got != 1 {
+		t.Errorf("fpexport_build_info{%s %s %s} = %v (found %v), want 1", info.Version, info.Revision, info.GoVersion, got, ok)
 	}
 	for _, name := range []string{"go_goroutines", "process_cpu_seconds_total"} {
 		if fams[name] == nil {
