@@ -41,6 +41,7 @@ import (
 	"github.com/frontpayment/fpexport/internal/intake"
 	"github.com/frontpayment/fpexport/internal/logging"
 	"github.com/frontpayment/fpexport/internal/mapping"
+	"github.com/frontpayment/fpexport/internal/secretenv"
 	"github.com/frontpayment/fpexport/internal/store"
 )
 
@@ -56,7 +57,15 @@ const (
 func main() {
 	tuneGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	// DATABASE_URL_FILE and the like: the secrets read from files once, here.
+	code := exitFatal
+	if getenv, err := secretenv.Wrap(os.Getenv); err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintln(os.Stderr, "enqueue:", line)
+		}
+	} else {
+		code = run(ctx, os.Args[1:], getenv, os.Stdout, os.Stderr)
+	}
 	stop()
 	os.Exit(code)
 }

@@ -25,6 +25,7 @@ import (
 
 	"github.com/frontpayment/fpexport/internal/buildinfo"
 	"github.com/frontpayment/fpexport/internal/logging"
+	"github.com/frontpayment/fpexport/internal/secretenv"
 )
 
 // errUsage marks a usage mistake (exit code 2).
@@ -36,7 +37,11 @@ func main() {
 	// when the output goes to a file or a journal rather than a person.
 	stdout, flushOut := logging.MaskUnlessTerminal(os.Stdout)
 	stderr, flushErr := logging.MaskUnlessTerminal(os.Stderr)
-	err := run(ctx, os.Args[1:], os.Getenv, stdout, stderr)
+	// FP_TOKEN_FILE and the like: the secrets read from files once, here.
+	getenv, err := secretenv.Wrap(os.Getenv)
+	if err == nil {
+		err = run(ctx, os.Args[1:], getenv, stdout, stderr)
+	}
 	stop()
 	flushOut()
 	flushErr()

@@ -31,6 +31,7 @@ var allowed = map[string][]string{
 	// Leaves and helpers.
 	"internal/logging":             {"internal/pii"},
 	"internal/buildinfo":           {}, // which build runs (runtime/debug only)
+	"internal/secretenv":           {}, // NAME_FILE settings, read once in main
 	"internal/report":              {"internal/money", "internal/pii"},
 	"internal/fpfake":              {"internal/fpclient"},
 	"internal/metrics/metricstest": {},
@@ -59,10 +60,10 @@ var allowed = map[string][]string{
 	"internal/web":     {"internal/fpclient", "internal/httpapi", "internal/importers", "internal/intake", "internal/mapping", "internal/money", "internal/report", "internal/store"},
 
 	// Commands: they wire; nothing imports them.
-	"cmd/enqueue": {"internal/buildinfo", "internal/erp", "internal/importers", "internal/inbox", "internal/intake", "internal/logging", "internal/mapping", "internal/store"},
+	"cmd/enqueue": {"internal/buildinfo", "internal/erp", "internal/importers", "internal/inbox", "internal/intake", "internal/logging", "internal/mapping", "internal/secretenv", "internal/store"},
 	"cmd/fpsim":   {"internal/fpfake"},
 	"cmd/worker": {"internal/buildinfo", "internal/erp", "internal/fpclient", "internal/fpfake", "internal/httpapi", "internal/importers", "internal/inbox", "internal/intake", "internal/jobs",
-		"internal/logging", "internal/mapping", "internal/metrics", "internal/orders", "internal/orderstate", "internal/report", "internal/store", "internal/throttle", "internal/web"},
+		"internal/logging", "internal/mapping", "internal/metrics", "internal/orders", "internal/orderstate", "internal/report", "internal/secretenv", "internal/store", "internal/throttle", "internal/web"},
 }
 
 // core packages may not import these (or anything under them), directly.
