@@ -76,7 +76,7 @@ func (m *Metrics) WatchDatabase(pool *pgxpool.Pool, queues []string) {
 	if m == nil {
 		return
 	}
-	m.reg.MustRegister(newDBCollector(pool, queues))
+	m.reg.MustRegister(newDBCollector(pool, queues), lastRunsCollector{pool})
 }
 
 // Registry is the registry, for tests and for adding collectors.
