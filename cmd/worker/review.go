@@ -20,8 +20,8 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/frontpayment/fpexport/internal/jobs"
+	"github.com/frontpayment/fpexport/internal/money"
 	"github.com/frontpayment/fpexport/internal/orders"
-	"github.com/frontpayment/fpexport/internal/report"
 	"github.com/frontpayment/fpexport/internal/store"
 )
 
@@ -243,7 +243,7 @@ func writeReviewText(w io.Writer, items []store.ReviewItem, loc *time.Location, 
 			fp += " (possible duplicate " + it.PossibleDuplicate + ")"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s (%s ago)\t%d\t%s\n", it.ID, it.Kind, it.Ref, oneLine(it.CustomerName),
-			report.NOK(it.GrandTotalOre), it.StatusAt.In(loc).Format("2006-01-02 15:04"), age(now.Sub(it.StatusAt)), it.Attempts, fp)
+			money.Amount(it.GrandTotalOre).NOK(), it.StatusAt.In(loc).Format("2006-01-02 15:04"), age(now.Sub(it.StatusAt)), it.Attempts, fp)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -333,7 +333,7 @@ func writeReviewJSON(w io.Writer, items []store.ReviewItem, loc *time.Location) 
 	out := reviewJSON{Orders: []reviewOrderJSON{}}
 	for _, it := range items {
 		o := reviewOrderJSON{OrderID: it.ID, Kind: it.Kind, OrderRef: it.Ref, Source: it.Source, SourceRow: it.SourceRow,
-			CustomerName: it.CustomerName, GrandTotal: json.Number(report.NOK(it.GrandTotalOre)), GrandTotalOre: it.GrandTotalOre,
+			CustomerName: it.CustomerName, GrandTotal: json.Number(money.Amount(it.GrandTotalOre).NOK()), GrandTotalOre: it.GrandTotalOre,
 			StatusAt: it.StatusAt.In(loc), ReviewReason: it.ReviewReason, Attempts: it.Attempts,
 			FPOrderUUID: orNull(it.FPOrderUUID), PossibleDuplicate: orNull(it.PossibleDuplicate)}
 		if a := it.LastAttempt; a != nil {

@@ -19,11 +19,12 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/jobs"
 	"github.com/frontpayment/fpexport/internal/logging"
+	"github.com/frontpayment/fpexport/internal/money"
 	"github.com/frontpayment/fpexport/internal/orders"
 	"github.com/frontpayment/fpexport/internal/orderstate"
-	"github.com/frontpayment/fpexport/internal/report"
 	"github.com/frontpayment/fpexport/internal/store"
 )
 
@@ -114,7 +115,7 @@ func showOverview(ctx context.Context, pool *pgxpool.Pool, days int, format stri
 		fmt.Fprintln(tw, "BATCH\tIMPORTED\tSOURCE\tROWS\tREJECTED\tORDERS\tNOK\tBY STATUS")
 		for _, bt := range batches {
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", bt.ID, bt.ImportedAt.In(loc).Format("2006-01-02 15:04"),
-				oneLine(bt.Source), bt.RowsTotal, bt.RowsRejected, bt.Orders, report.NOK(bt.TotalOre), byStatusLine(bt.ByStatus))
+				oneLine(bt.Source), bt.RowsTotal, bt.RowsRejected, bt.Orders, money.Amount(bt.TotalOre).NOK(), byStatusLine(bt.ByStatus))
 		}
 		tw.Flush()
 	}
@@ -153,7 +154,7 @@ func showBatch(ctx context.Context, pool *pgxpool.Pool, id int64, format string,
 		}{Batch: toBatchJSON(bt, loc), Orders: []batchOrderJSON{}}
 		for _, o := range orders {
 			out.Orders = append(out.Orders, batchOrderJSON{OrderID: o.ID, SourceRow: o.SourceRow, Kind: o.Kind, OrderRef: o.OrderRef,
-				CustomerName: o.CustomerName, GrandTotal: json.Number(report.NOK(o.TotalOre)), GrandTotalOre: o.TotalOre,
+				CustomerName: o.CustomerName, GrandTotal: json.Number(money.Amount(o.TotalOre).NOK()), GrandTotalOre: o.TotalOre,
 				Status: o.Status, FPStatus: orNull(o.FPStatus), FPOrderUUID: orNull(o.FPOrderUUID), Attempts: o.Attempts,
 				LastError: orNull(logging.MaskPersonalNumbers(o.LastError)), StatusAt: o.StatusAt.In(loc)})
 		}
@@ -163,7 +164,7 @@ func showBatch(ctx context.Context, pool *pgxpool.Pool, id int64, format string,
 	var b strings.Builder
 	fmt.Fprintf(&b, "batch %d: %s, imported %s; %d rows, %d rejected (listed in the report); %d orders, NOK %s: %s\n\n",
 		bt.ID, oneLine(bt.Source), bt.ImportedAt.In(loc).Format("2006-01-02 15:04"), bt.RowsTotal, bt.RowsRejected,
-		bt.Orders, report.NOK(bt.TotalOre), byStatusLine(bt.ByStatus))
+		bt.Orders, money.Amount(bt.TotalOre).NOK(), byStatusLine(bt.ByStatus))
 	if len(orders) == 0 {
 		b.WriteString("no orders: none of its orders is valid, or later batches brought newer versions of them\n")
 	} else {
@@ -171,7 +172,7 @@ func showBatch(ctx context.Context, pool *pgxpool.Pool, id int64, format string,
 		fmt.Fprintln(tw, "ID\tROW\tKIND\tORDER_REF\tCUSTOMER\tNOK\tSTATUS\tFP STATUS\tATTEMPTS\tSINCE\tLAST ERROR")
 		for _, o := range orders {
 			fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", o.ID, o.SourceRow, o.Kind, oneLine(o.OrderRef),
-				oneLine(o.CustomerName), report.NOK(o.TotalOre), o.Status, dash(o.FPStatus), o.Attempts,
+				oneLine(o.CustomerName), money.Amount(o.TotalOre).NOK(), o.Status, dash(o.FPStatus), o.Attempts,
 				o.StatusAt.In(loc).Format("2006-01-02 15:04"), dash(shorten(logging.MaskPersonalNumbers(oneLine(o.LastError)), 100)))
 		}
 		tw.Flush()
@@ -204,7 +205,7 @@ func toBatchJSON(b store.BatchSummary, loc *time.Location) batchJSON {
 		by = map[string]int{}
 	}
 	return batchJSON{BatchID: b.ID, Source: b.Source, ImportedAt: b.ImportedAt.In(loc), Rows: b.RowsTotal, RowsRejected: b.RowsRejected,
-		Orders: b.Orders, GrandTotal: json.Number(report.NOK(b.TotalOre)), GrandTotalOre: b.TotalOre, ByStatus: by}
+		Orders: b.Orders, GrandTotal: json.Number(money.Amount(b.TotalOre).NOK()), GrandTotalOre: b.TotalOre, ByStatus: by}
 }
 
 type batchOrderJSON struct {
@@ -237,7 +238,7 @@ type queueDepthJSON struct {
 // worker's own queues are listed even when empty.
 func queueRows(stats []store.QueueStat) []queueDepthJSON {
 	byQueue := map[string]*queueDepthJSON{}
-	for _, q := range []string{jobs.QueueSubmit, jobs.QueueCallbacks, river.QueueDefault} {
+	for _, q := range []string{jobargs.QueueSubmit, jobargs.QueueCallbacks, river.QueueDefault} {
 		byQueue[q] = &queueDepthJSON{Queue: q}
 	}
 	for _, s := range stats {
