@@ -14,14 +14,7 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-
-	"github.com/frontpayment/fpexport/internal/jobs"
 	"github.com/frontpayment/fpexport/internal/money"
-	"github.com/frontpayment/fpexport/internal/orders"
 	"github.com/frontpayment/fpexport/internal/store"
 )
 
@@ -99,11 +92,11 @@ func cmdReview(ctx context.Context, args []string, getenv func(string) string, s
 		}
 	}
 
-	cfg, pool, err := openCommandDB(ctx, getenv)
+	desk, loc, closeDB, err := openDesk(ctx, getenv)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
+	defer closeDB()
 
 	switch sub {
 	case "resubmit":
@@ -111,63 +104,32 @@ func cmdReview(ctx context.Context, args []string, getenv func(string) string, s
 		if *fpgo == "known" {
 			r.FpgoUUID, r.KnownFpgo = "", true
 		}
-		return reviewResubmit(ctx, pool, pos[0], r, stdout)
+		res, jobID, err := desk.Resubmit(ctx, pos[0], r)
+		if err != nil {
+			return err
+		}
+		how := "as a new FP order"
+		if res.FpgoUUID != "" {
+			how = "as an update of FP order " + res.FpgoUUID
+		}
+		fmt.Fprintf(stdout, "order %s: queued to be sent again %s (submit job %d); `worker run` sends it\n", res.Order, how, jobID)
+		return nil
 	case "confirm":
-		return reviewConfirm(ctx, pool, pos[0], pos[1], decision, stdout)
+		ref, err := desk.Confirm(ctx, pos[0], pos[1], decision)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "order %s: submitted as FP order %s; nothing was sent\n", ref, pos[1])
+		return nil
 	}
-	items, err := store.ListNeedsReview(ctx, pool)
+	items, err := desk.NeedsReview(ctx)
 	if err != nil {
 		return err
 	}
 	if *format == "json" {
-		return writeReviewJSON(stdout, items, cfg.Location)
+		return writeReviewJSON(stdout, items, loc)
 	}
-	return writeReviewText(stdout, items, cfg.Location, time.Now())
-}
-
-// reviewResubmit queues the order again: status, event and submit job in one
-// transaction, so a decision is never recorded without its job or the
-// reverse. A running `worker run` sends it.
-func reviewResubmit(ctx context.Context, pool *pgxpool.Pool, spec string, r store.Resubmit, stdout io.Writer) error {
-	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{}) // inserts only, never starts
-	if err != nil {
-		return err
-	}
-	ref, err := store.ResolveOrder(ctx, pool, spec)
-	if err != nil {
-		return err
-	}
-	var res *store.Resubmitted
-	var jobID int64
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) (err error) {
-		res, jobID, err = orders.ResubmitReviewed(ctx, tx, jobs.SubmitQueue{Client: inserter}, ref.ID, r)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	how := "as a new FP order"
-	if res.FpgoUUID != "" {
-		how = "as an update of FP order " + res.FpgoUUID
-	}
-	fmt.Fprintf(stdout, "order %s: queued to be sent again %s (submit job %d); `worker run` sends it\n", res.Order, how, jobID)
-	return nil
-}
-
-func reviewConfirm(ctx context.Context, pool *pgxpool.Pool, spec, orderUUID string, d store.ReviewDecision, stdout io.Writer) error {
-	ref, err := store.ResolveOrder(ctx, pool, spec)
-	if err != nil {
-		return err
-	}
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		ref, err = orders.ConfirmReviewed(ctx, tx, ref.ID, orderUUID, d)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "order %s: submitted as FP order %s; nothing was sent\n", ref, orderUUID)
-	return nil
+	return writeReviewText(stdout, items, loc, time.Now())
 }
 
 // checkFPUUID checks an FP order id loosely: FP's ids look like ODR + digits

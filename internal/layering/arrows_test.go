@@ -46,6 +46,9 @@ var allowed = map[string][]string{
 	// The owner of an order's status: every move of orders.status.
 	"internal/orders": {"internal/orderstate", "internal/store"},
 
+	// What an operator reads and decides (worker status, retry, review).
+	"internal/operator": {"internal/jobargs", "internal/jobs", "internal/orders", "internal/store"},
+
 	// Jobs and the paths that feed them.
 	"internal/jobs": {"internal/callbackurl", "internal/erp", "internal/fpclient", "internal/inbox", "internal/intake", "internal/jobargs", "internal/mapping",
 		"internal/orders", "internal/orderstate", "internal/report", "internal/store", "internal/throttle"},
@@ -61,7 +64,7 @@ var allowed = map[string][]string{
 	"cmd/enqueue": {"internal/erp", "internal/importers", "internal/inbox", "internal/intake", "internal/logging", "internal/mapping", "internal/store"},
 	"cmd/fpsim":   {"internal/fpfake"},
 	"cmd/worker": {"internal/erp", "internal/fpclient", "internal/fpfake", "internal/httpapi", "internal/importers", "internal/inbox", "internal/intake", "internal/jobargs", "internal/jobs",
-		"internal/logging", "internal/mapping", "internal/metrics", "internal/money", "internal/orders", "internal/orderstate", "internal/report", "internal/store", "internal/throttle", "internal/web"},
+		"internal/logging", "internal/mapping", "internal/metrics", "internal/money", "internal/operator", "internal/orderstate", "internal/report", "internal/store", "internal/throttle", "internal/web"},
 }
 
 // core packages may not import these (or anything under them), directly.
