@@ -12,7 +12,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"testing"
+	"time"
 )
 
 // Header is row 1 of every bomb: the columns of an order file.
@@ -271,4 +276,57 @@ func Relabel(src, dst, part string, size uint64) error {
 		err = cerr
 	}
 	return err
+}
+
+// PeakRSSBound is the memory bound issue 10 sets for a process that reads
+// a bomb.
+const PeakRSSBound = 300 << 20
+
+// Bomb is one hostile file and what its refusal says: the file's name and
+// the limit it passes, in the accountants' words.
+type Bomb struct {
+	File  string
+	Write func(path string) error
+	Want  string
+}
+
+// Bombs is issue 10's table of bombs, as `enqueue` and the worker's upload
+// both meet them. csvLine is the length of linje.csv's one line: any length
+// over the 2 MB limit is refused alike, and an upload has a size limit of
+// its own.
+func Bombs(csvLine int64) []Bomb {
+	const gb11 = 1100 << 20
+	return []Bomb{
+		{"celle.xlsx", func(p string) error { return CellXLSX(p, gb11) }, "celle.xlsx row 2, column C: cellen er over grensen på 32 KB"},
+		{"celle400.xlsx", func(p string) error { return CellXLSX(p, 400<<20) }, "celle400.xlsx row 2, column C: cellen er over grensen på 32 KB"},
+		{"delte.xlsx", func(p string) error { return SharedStringsXLSX(p, gb11) }, "delte.xlsx: tabellen over delte tekster (xl/sharedStrings.xml) er 1100 MB ukomprimert, over grensen på 256 MB"},
+		{"delte200.xlsx", func(p string) error { return SharedStringsXLSX(p, 200<<20) }, "delte200.xlsx: tekst nr. 1 i tabellen over delte tekster er over grensen på 32 KB"},
+		{"tekster.xlsx", func(p string) error { return ManyStringsXLSX(p, 2_100_000) }, "tekster.xlsx: tabellen over delte tekster har over 2000000 tekster"},
+		{"rader.xlsx", func(p string) error { return RowsXLSX(p, 3_000_000) }, "rader.xlsx: arket xl/worksheets/sheet1.xml har over 1048576 rader"},
+		{"kolonner.xlsx", func(p string) error { return ColumnsXLSX(p, 1_000_000) }, "kolonner.xlsx row 2: raden har over 1024 celler"},
+		{"linje.csv", func(p string) error { return CSVLine(p, csvLine) }, "linje.csv row 2: en rad som begynner her er lengre enn grensen på 2 MB"},
+	}
+}
+
+// KilledRunLeftover makes in dir the temporary folder a killed run leaves
+// behind (fpexport-xlsx-PID-…): named for a process that has ended, holding
+// a megabyte, a minute older than now. It returns the folder's path.
+func KilledRunLeftover(t testing.TB, dir string) string {
+	t.Helper()
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Skip(err)
+	}
+	left := filepath.Join(dir, "fpexport-xlsx-"+strconv.Itoa(gone.ProcessState.Pid())+"-42")
+	if err := os.MkdirAll(left, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(left, "excelize-1"), make([]byte, 1<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	past := time.Now().Add(-time.Minute)
+	if err := os.Chtimes(left, past, past); err != nil {
+		t.Fatal(err)
+	}
+	return left
 }
