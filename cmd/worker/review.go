@@ -33,14 +33,9 @@ func cmdReview(ctx context.Context, args []string, getenv func(string) string, s
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		sub, args = args[0], args[1:]
 	}
-	fs := flag.NewFlagSet("worker review "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, reviewUsage) }
-	usageErr := func(format string, a ...any) error {
-		fmt.Fprintf(stderr, "worker review %s: %s\n\n%s", sub, fmt.Sprintf(format, a...), reviewUsage)
-		return errUsage
-	}
-	var format, fpgo, note, by *string
+	fs := newOpFlags("worker review "+sub, reviewUsage, stderr)
+	var format, fpgo *string
+	var decision func() (store.ReviewDecision, error)
 	var positional int
 	switch sub {
 	case "list":
@@ -58,37 +53,32 @@ func cmdReview(ctx context.Context, args []string, getenv func(string) string, s
 		return errUsage
 	}
 	if sub != "list" {
-		note = fs.String("note", "", "why: kept in the decision's event")
-		by = fs.String("by", getenv("USER"), "who decided (default $USER)")
+		decision = fs.decisionFlags(getenv, "why: kept in the decision's event")
 	}
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
-		return errUsage // the flag package said why
+	pos, help, err := fs.parse(args)
+	if help || err != nil {
+		return err
 	}
 	if len(pos) != positional {
-		return usageErr("want %d argument(s), got %d", positional, len(pos))
+		return fs.usageErr("want %d argument(s), got %d", positional, len(pos))
 	}
 	if format != nil && *format != "text" && *format != "json" {
-		return usageErr("--format must be text or json")
+		return fs.usageErr("--format must be text or json")
 	}
 	if sub == "confirm" {
 		if err := checkFPUUID(pos[1]); err != nil {
-			return usageErr("ORDER_UUID %s", err)
+			return fs.usageErr("ORDER_UUID %s", err)
 		}
 	}
-	if fpgo != nil && flagSet(fs, "fpgo-uuid") && *fpgo != "known" {
+	if fpgo != nil && flagSet(fs.FlagSet, "fpgo-uuid") && *fpgo != "known" {
 		if err := checkFPUUID(*fpgo); err != nil {
-			return usageErr("--fpgo-uuid %s", err)
+			return fs.usageErr("--fpgo-uuid %s", err)
 		}
 	}
-	decision := store.ReviewDecision{}
-	if by != nil {
-		decision = store.ReviewDecision{By: strings.TrimSpace(*by), Note: strings.TrimSpace(*note)}
-		if decision.By == "" {
-			return usageErr("--by is empty and $USER is not set: say who decides")
+	var d store.ReviewDecision
+	if decision != nil {
+		if d, err = decision(); err != nil {
+			return err
 		}
 	}
 
@@ -100,7 +90,7 @@ func cmdReview(ctx context.Context, args []string, getenv func(string) string, s
 
 	switch sub {
 	case "resubmit":
-		r := store.Resubmit{ReviewDecision: decision, FpgoUUID: *fpgo}
+		r := store.Resubmit{ReviewDecision: d, FpgoUUID: *fpgo}
 		if *fpgo == "known" {
 			r.FpgoUUID, r.KnownFpgo = "", true
 		}
@@ -115,7 +105,7 @@ func cmdReview(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintf(stdout, "order %s: queued to be sent again %s (submit job %d); `worker run` sends it\n", res.Order, how, jobID)
 		return nil
 	case "confirm":
-		ref, err := desk.Confirm(ctx, pos[0], pos[1], decision)
+		ref, err := desk.Confirm(ctx, pos[0], pos[1], d)
 		if err != nil {
 			return err
 		}
@@ -144,6 +134,55 @@ func checkFPUUID(s string) error {
 		return fmt.Errorf("%q holds a space or a control character", s)
 	}
 	return nil
+}
+
+// opFlags is the flag set of an operator's command (status, retry, review)
+// with its usage, which it prints with a mistake's reason.
+type opFlags struct {
+	*flag.FlagSet
+	usage  string
+	stderr io.Writer
+}
+
+func newOpFlags(name, usage string, stderr io.Writer) *opFlags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
+	return &opFlags{FlagSet: fs, usage: usage, stderr: stderr}
+}
+
+// parse parses args, flags wherever they stand, and returns the positional
+// ones. help: -h was asked for and the usage printed; nothing more to do.
+func (f *opFlags) parse(args []string) (pos []string, help bool, err error) {
+	pos, err = parseInterspersed(f.FlagSet, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil, true, nil
+	}
+	if err != nil {
+		return nil, false, errUsage // the flag package said why
+	}
+	return pos, false, nil
+}
+
+// usageErr prints why the command line is wrong and the usage, and returns
+// errUsage (exit code 2).
+func (f *opFlags) usageErr(format string, a ...any) error {
+	fmt.Fprintf(f.stderr, "%s: %s\n\n%s", f.Name(), fmt.Sprintf(format, a...), f.usage)
+	return errUsage
+}
+
+// decisionFlags adds --note and --by (default $USER); the function returned
+// reads them after parsing, and refuses a decision nobody signs.
+func (f *opFlags) decisionFlags(getenv func(string) string, noteHelp string) func() (store.ReviewDecision, error) {
+	note := f.String("note", "", noteHelp)
+	by := f.String("by", getenv("USER"), "who decided (default $USER)")
+	return func() (store.ReviewDecision, error) {
+		d := store.ReviewDecision{By: strings.TrimSpace(*by), Note: strings.TrimSpace(*note)}
+		if d.By == "" {
+			return d, f.usageErr("--by is empty and $USER is not set: say who decides")
+		}
+		return d, nil
+	}
 }
 
 // parseInterspersed parses flags wherever they stand among the positional

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"strconv"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/frontpayment/fpexport/internal/fpfake"
+	"github.com/frontpayment/fpexport/internal/testdb"
 )
 
 // Three invoices and a payment link: kinds that notify the customer, so a
@@ -46,21 +46,6 @@ func (s *stack) lostFPOrder(t *testing.T, ref string) fpfake.Order {
 	}
 	t.Fatalf("FP has no order %s", ref)
 	return fpfake.Order{}
-}
-
-// orderSnapshot is everything a decision could change about one order: its
-// row, its events and its submit jobs.
-func (s *stack) orderSnapshot(t *testing.T, ref string) string {
-	t.Helper()
-	var st string
-	err := s.pool.QueryRow(context.Background(), `SELECT row_to_json(o)::text
-			|| (SELECT count(*) FROM order_events e WHERE e.order_id = o.id)::text
-			|| (SELECT count(*) FROM river_job j WHERE j.kind = 'submit_order' AND (j.args->>'order_id')::bigint = o.id)::text
-		FROM orders o WHERE order_ref = $1`, ref).Scan(&st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
 }
 
 type reviewList struct {
@@ -214,7 +199,7 @@ func TestReviewListAndDecide(t *testing.T) {
 	}
 
 	// Usage mistakes exit 2; an impossible decision exits 1; R-4 stays as it was.
-	before := s.orderSnapshot(t, "R-4")
+	before := testdb.Snapshot(t, s.pool, ids["R-4"])
 	for _, args := range [][]string{
 		{"resubmit"},
 		{"confirm", "R-4"},
@@ -238,7 +223,7 @@ func TestReviewListAndDecide(t *testing.T) {
 			t.Errorf("review %q: %v, want exit 1", args, err)
 		}
 	}
-	if after := s.orderSnapshot(t, "R-4"); after != before {
+	if after := testdb.Snapshot(t, s.pool, ids["R-4"]); after != before {
 		t.Errorf("refused decisions changed R-4:\n%s\n%s", before, after)
 	}
 	if l := s.reviewList(t); len(l.Orders) != 1 || l.Orders[0].OrderRef != "R-4" {

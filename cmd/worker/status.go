@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -29,35 +28,26 @@ const statusUsage = `usage:
 // cmdStatus shows what the worker is doing: recent batches with their
 // orders per status and the queues, or one batch's orders.
 func cmdStatus(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("worker status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, statusUsage) }
+	fs := newOpFlags("worker status", statusUsage, stderr)
 	days := fs.Int("days", 7, "show the batches imported in the last N days")
 	format := fs.String("format", "text", "text or json")
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
-		return errUsage
-	}
-	usageErr := func(msg string) error {
-		fmt.Fprintf(stderr, "worker status: %s\n\n%s", msg, statusUsage)
-		return errUsage
+	pos, help, err := fs.parse(args)
+	if help || err != nil {
+		return err
 	}
 	if *format != "text" && *format != "json" {
-		return usageErr("--format must be text or json")
+		return fs.usageErr("--format must be text or json")
 	}
 	if *days < 1 {
-		return usageErr("--days must be 1 or more")
+		return fs.usageErr("--days must be 1 or more")
 	}
 	if len(pos) > 1 {
-		return usageErr("at most one BATCH")
+		return fs.usageErr("at most one BATCH")
 	}
 	var batchID int64
 	if len(pos) == 1 {
 		if batchID, err = strconv.ParseInt(pos[0], 10, 64); err != nil || batchID <= 0 {
-			return usageErr(fmt.Sprintf("BATCH must be a batch number (as `worker status` lists them), not %q", pos[0]))
+			return fs.usageErr("BATCH must be a batch number (as `worker status` lists them), not %q", pos[0])
 		}
 	}
 
@@ -278,29 +268,20 @@ Only orders in failed are sent again; needs_review has worker review.
 // Each order goes back to queued with a new version, its event and its
 // submit job in one transaction; a running `worker run` sends it.
 func cmdRetry(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("worker retry", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, retryUsage) }
-	note := fs.String("note", "", "why: kept in each order's event")
-	by := fs.String("by", getenv("USER"), "who decided (default $USER)")
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
-		return errUsage
-	}
-	usageErr := func(msg string) error {
-		fmt.Fprintf(stderr, "worker retry: %s\n\n%s", msg, retryUsage)
-		return errUsage
+	fs := newOpFlags("worker retry", retryUsage, stderr)
+	decision := fs.decisionFlags(getenv, "why: kept in each order's event")
+	pos, help, err := fs.parse(args)
+	if help || err != nil {
+		return err
 	}
 	if len(pos) != 1 {
-		return usageErr(fmt.Sprintf("want one BATCH or ORDER, got %d", len(pos)))
+		return fs.usageErr("want one BATCH or ORDER, got %d", len(pos))
 	}
-	d := store.RetryDecision{ReviewDecision: store.ReviewDecision{By: strings.TrimSpace(*by), Note: strings.TrimSpace(*note)}}
-	if d.By == "" {
-		return usageErr("--by is empty and $USER is not set: say who decides")
+	rd, err := decision()
+	if err != nil {
+		return err
 	}
+	d := store.RetryDecision{ReviewDecision: rd}
 
 	desk, _, closeDB, err := openDesk(ctx, getenv)
 	if err != nil {

@@ -128,3 +128,35 @@ func TestRetryRefusesNeedsReview(t *testing.T) {
 		t.Errorf("retry of a needs_review order: exit %d, %v\n%s", exitCode(err), err, out)
 	}
 }
+
+// Mistakes on the command line are refused before any database is opened:
+// exit code 2, the command named with the reason, then the usage; -h prints
+// the usage and succeeds.
+func TestOperatorUsage(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		args []string
+		want string // on stderr
+	}{
+		{[]string{"status", "--days", "0"}, "worker status: --days must be 1 or more\n\nusage:\n  worker status"},
+		{[]string{"status", "x"}, `worker status: BATCH must be a batch number (as ` + "`worker status`" + ` lists them), not "x"`},
+		{[]string{"retry"}, "worker retry: want one BATCH or ORDER, got 0\n\nusage:\n  worker retry"},
+		{[]string{"retry", "7"}, "worker retry: --by is empty and $USER is not set: say who decides"},
+		{[]string{"retry", "7", "--by", " "}, "worker retry: --by is empty"},
+		{[]string{"review", "resubmit", "R-1"}, "worker review resubmit: --by is empty and $USER is not set"},
+		{[]string{"review", "confirm", "R-1", "ODR 1", "--by", "kari"}, `worker review confirm: ORDER_UUID "ODR 1" holds a space`},
+		{[]string{"review", "--format", "xml"}, "worker review list: --format must be text or json\n\nusage:\n  worker review"},
+	} {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), c.args, envOf(map[string]string{}), &out, &errOut)
+		if exitCode(err) != 2 || !strings.Contains(errOut.String(), c.want) {
+			t.Errorf("%q: exit %d (%v), stderr:\n%s\nwant exit 2 and %q", c.args, exitCode(err), err, errOut.String(), c.want)
+		}
+	}
+	for _, args := range [][]string{{"status", "-h"}, {"retry", "-h"}, {"review", "resubmit", "-h"}} {
+		var out, errOut bytes.Buffer
+		if err := run(context.Background(), args, envOf(map[string]string{}), &out, &errOut); err != nil || !strings.Contains(errOut.String(), "usage:") {
+			t.Errorf("%q: %v, stderr %q; want the usage and no error", args, err, errOut.String())
+		}
+	}
+}

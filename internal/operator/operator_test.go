@@ -33,21 +33,6 @@ func newDesk(t *testing.T) (*operator.Desk, *pgxpool.Pool) {
 	return desk, pool
 }
 
-// snapshot is everything a decision could change about one order: its
-// row, its events and its submit jobs.
-func snapshot(t *testing.T, pool *pgxpool.Pool, id int64) string {
-	t.Helper()
-	var st string
-	err := pool.QueryRow(context.Background(), `SELECT row_to_json(o)::text
-			|| (SELECT count(*) FROM order_events e WHERE e.order_id = o.id)::text
-			|| (SELECT count(*) FROM river_job j WHERE j.kind = 'submit_order' AND (j.args->>'order_id')::bigint = o.id)::text
-		FROM orders o WHERE id = $1`, id).Scan(&st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return st
-}
-
 type event struct {
 	Type, Status string
 	Detail       map[string]any
@@ -220,7 +205,7 @@ func TestRetry(t *testing.T) {
 			SourceRow: 2 + i, LastError: "FP answered 500 for 01010012356"}))
 	}
 	ok := testdb.AddOrder(t, pool, testdb.Order{Kind: "invoice", Ref: "F-OK", Status: "submitted", BatchID: batch, SourceRow: 6})
-	okBefore := snapshot(t, pool, ok)
+	okBefore := testdb.Snapshot(t, pool, ok)
 
 	dec := store.RetryDecision{ReviewDecision: store.ReviewDecision{By: "kari", Note: "FP fixed their outage"}}
 	res, err := desk.Retry(ctx, strconv.FormatInt(batch, 10), dec)
@@ -247,12 +232,12 @@ func TestRetry(t *testing.T) {
 			t.Errorf("order %d: events %+v, want one operator_retry by kari with the note and batch %d", failed[i], evs, batch)
 		}
 	}
-	if after := snapshot(t, pool, ok); after != okBefore {
+	if after := testdb.Snapshot(t, pool, ok); after != okBefore {
 		t.Errorf("the submitted order changed:\n%s\n%s", okBefore, after)
 	}
 
 	// Nothing failed any more: the batch and an order are refused, nothing changes.
-	before := snapshot(t, pool, failed[0])
+	before := testdb.Snapshot(t, pool, failed[0])
 	var nf *operator.NoFailedOrdersError
 	if _, err := desk.Retry(ctx, strconv.FormatInt(batch, 10), dec); !errors.As(err, &nf) || nf.Batch != batch {
 		t.Errorf("retry of a batch without failed orders: %v, want NoFailedOrdersError", err)
@@ -271,7 +256,7 @@ func TestRetry(t *testing.T) {
 	if _, err := desk.Retry(ctx, "999999", dec); !errors.As(err, &nb) {
 		t.Errorf("retry 999999: %v, want NoBatchError", err)
 	}
-	if after := snapshot(t, pool, failed[0]); after != before {
+	if after := testdb.Snapshot(t, pool, failed[0]); after != before {
 		t.Errorf("a refused retry changed the order:\n%s\n%s", before, after)
 	}
 }
@@ -282,12 +267,12 @@ func TestRetryRefusesNeedsReview(t *testing.T) {
 	t.Parallel()
 	desk, pool := newDesk(t)
 	id := testdb.AddOrder(t, pool, testdb.Order{Kind: "invoice", Ref: "R-1", Status: "needs_review"})
-	before := snapshot(t, pool, id)
+	before := testdb.Snapshot(t, pool, id)
 	res, err := desk.Retry(context.Background(), "R-1", store.RetryDecision{ReviewDecision: store.ReviewDecision{By: "kari"}})
 	if err != nil || len(res) != 1 || res[0].Err == nil || !strings.Contains(res[0].Err.Error(), "worker review") {
 		t.Errorf("retry of a needs_review order: %+v, %v; want refused, pointing at worker review", res, err)
 	}
-	if after := snapshot(t, pool, id); after != before {
+	if after := testdb.Snapshot(t, pool, id); after != before {
 		t.Errorf("the order changed:\n%s\n%s", before, after)
 	}
 }
@@ -398,20 +383,20 @@ func TestReviewListAndDecide(t *testing.T) {
 			return err
 		}},
 	} {
-		before := snapshot(t, pool, ids[c.ref])
+		before := testdb.Snapshot(t, pool, ids[c.ref])
 		err := c.decide()
 		var nr *store.NotInReviewError
 		if !errors.As(err, &nr) || nr.Status != c.status || !strings.Contains(err.Error(), c.ref) ||
 			!strings.Contains(err.Error(), "is "+string(c.status)+", not needs_review") {
 			t.Errorf("deciding %s again: %v, want refused naming the order and its status %s", c.ref, err, c.status)
 		}
-		if after := snapshot(t, pool, ids[c.ref]); after != before {
+		if after := testdb.Snapshot(t, pool, ids[c.ref]); after != before {
 			t.Errorf("deciding %s again changed it:\n%s\n%s", c.ref, before, after)
 		}
 	}
 
 	// Impossible decisions are refused; R-4 stays as it was.
-	before := snapshot(t, pool, ids["R-4"])
+	before := testdb.Snapshot(t, pool, ids["R-4"])
 	if _, _, err := desk.Resubmit(ctx, "R-4", store.Resubmit{KnownFpgo: true}); err == nil || !strings.Contains(err.Error(), "no known FP order") {
 		t.Errorf("resubmit R-4 as known: %v, want refused: FP's id is not known", err)
 	}
@@ -421,7 +406,7 @@ func TestReviewListAndDecide(t *testing.T) {
 	if _, err := desk.Confirm(ctx, "R-4", "ODR3", store.ReviewDecision{}); err == nil || !strings.Contains(err.Error(), "R-3") {
 		t.Errorf("confirm R-4 as R-3's FP order: %v, want refused naming R-3", err)
 	}
-	if after := snapshot(t, pool, ids["R-4"]); after != before {
+	if after := testdb.Snapshot(t, pool, ids["R-4"]); after != before {
 		t.Errorf("refused decisions changed R-4:\n%s\n%s", before, after)
 	}
 	if items, err := desk.NeedsReview(ctx); err != nil || len(items) != 1 || items[0].Ref != "R-4" {

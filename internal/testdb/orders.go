@@ -61,3 +61,19 @@ func AddBatch(t testing.TB, pool *pgxpool.Pool, source string, rows int) int64 {
 	}
 	return id
 }
+
+// Snapshot is everything a person's decision could change about order id:
+// its row, how many events it has and how many submit jobs. Two equal
+// snapshots mean nothing was changed.
+func Snapshot(t testing.TB, pool *pgxpool.Pool, id int64) string {
+	t.Helper()
+	var st string
+	err := pool.QueryRow(context.Background(), `SELECT row_to_json(o)::text
+			|| (SELECT count(*) FROM order_events e WHERE e.order_id = o.id)::text
+			|| (SELECT count(*) FROM river_job j WHERE j.kind = 'submit_order' AND (j.args->>'order_id')::bigint = o.id)::text
+		FROM orders o WHERE id = $1`, id).Scan(&st)
+	if err != nil {
+		t.Fatalf("testdb: snapshot of order %d: %v", id, err)
+	}
+	return st
+}
