@@ -44,13 +44,7 @@ func CellXLSX(path string, n int64) error {
 // SharedStringsXLSX writes a workbook whose cell C2 refers to the only
 // shared string, of n bytes.
 func SharedStringsXLSX(path string, n int64) error {
-	return writeXLSX(path, func(w io.Writer) error {
-		if err := header(w); err != nil {
-			return err
-		}
-		_, err := io.WriteString(w, `<row r="2"><c r="A2" t="inlineStr"><is><t>1</t></is></c><c r="C2" t="s"><v>0</v></c></row>`)
-		return err
-	}, func(w io.Writer) error {
+	return writeXLSX(path, firstSharedInC2, func(w io.Writer) error {
 		if _, err := io.WriteString(w, `<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>`); err != nil {
 			return err
 		}
@@ -62,17 +56,21 @@ func SharedStringsXLSX(path string, n int64) error {
 	})
 }
 
+// firstSharedInC2 writes the header and a row 2 whose cell C2 is the first
+// shared string.
+func firstSharedInC2(w io.Writer) error {
+	if err := header(w); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, `<row r="2"><c r="A2" t="inlineStr"><is><t>1</t></is></c><c r="C2" t="s"><v>0</v></c></row>`)
+	return err
+}
+
 // ManyStringsXLSX writes a workbook whose shared-strings table holds n
 // short strings, the first of them in cell C2 (so that a reader indexes the
 // table).
 func ManyStringsXLSX(path string, n int) error {
-	return writeXLSX(path, func(w io.Writer) error {
-		if err := header(w); err != nil {
-			return err
-		}
-		_, err := io.WriteString(w, `<row r="2"><c r="A2" t="inlineStr"><is><t>1</t></is></c><c r="C2" t="s"><v>0</v></c></row>`)
-		return err
-	}, func(w io.Writer) error {
+	return writeXLSX(path, firstSharedInC2, func(w io.Writer) error {
 		if _, err := fmt.Fprintf(w, `<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="%d" uniqueCount="%d">`, n, n); err != nil {
 			return err
 		}
