@@ -48,6 +48,9 @@ var allowed = map[string][]string{
 	// The owner of an order's status: every move of orders.status.
 	"internal/orders": {"internal/orderstate", "internal/store"},
 
+	// What an operator reads and decides (worker status, retry, review).
+	"internal/operator": {"internal/jobargs", "internal/jobs", "internal/orders", "internal/store"},
+
 	// Jobs and the paths that feed them.
 	"internal/jobs": {"internal/callbackurl", "internal/erp", "internal/fpclient", "internal/inbox", "internal/intake", "internal/jobargs", "internal/mapping",
 		"internal/orders", "internal/orderstate", "internal/report", "internal/store", "internal/throttle"},
@@ -56,14 +59,14 @@ var allowed = map[string][]string{
 	"internal/erp":    {"internal/importers", "internal/intake", "internal/mapping", "internal/store"},
 
 	// HTTP.
-	"internal/httpapi": {"internal/callbackurl", "internal/fpclient", "internal/jobs", "internal/report", "internal/store", "internal/throttle"},
+	"internal/httpapi": {"internal/callbackurl", "internal/fpclient", "internal/jobargs", "internal/report", "internal/store", "internal/throttle"},
 	"internal/web":     {"internal/fpclient", "internal/httpapi", "internal/importers", "internal/intake", "internal/mapping", "internal/money", "internal/report", "internal/store"},
 
 	// Commands: they wire; nothing imports them.
 	"cmd/enqueue": {"internal/buildinfo", "internal/erp", "internal/importers", "internal/inbox", "internal/intake", "internal/logging", "internal/mapping", "internal/secretenv", "internal/store"},
 	"cmd/fpsim":   {"internal/fpfake"},
-	"cmd/worker": {"internal/buildinfo", "internal/erp", "internal/fpclient", "internal/fpfake", "internal/httpapi", "internal/importers", "internal/inbox", "internal/intake", "internal/jobs",
-		"internal/logging", "internal/mapping", "internal/metrics", "internal/orders", "internal/orderstate", "internal/report", "internal/secretenv", "internal/store", "internal/throttle", "internal/web"},
+	"cmd/worker": {"internal/buildinfo", "internal/erp", "internal/fpclient", "internal/fpfake", "internal/httpapi", "internal/importers", "internal/inbox", "internal/intake", "internal/jobargs", "internal/jobs",
+		"internal/logging", "internal/mapping", "internal/metrics", "internal/money", "internal/operator", "internal/orderstate", "internal/report", "internal/secretenv", "internal/store", "internal/throttle", "internal/web"},
 }
 
 // core packages may not import these (or anything under them), directly.

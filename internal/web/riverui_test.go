@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/frontpayment/fpexport/internal/jobs"
+	"github.com/frontpayment/fpexport/internal/jobargs"
 )
 
 // riverBundle serves the page and River's UI as the worker mounts them,
@@ -33,7 +33,7 @@ func riverBundle(t *testing.T) (*bundle, *lockedBuffer, int64) {
 		c.Users, c.Roles = users, ParseRoles(entries)
 		c.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	})
-	res, err := b.h.cfg.River.Insert(context.Background(), jobs.SubmitOrderArgs{OrderID: 1, Version: 1}, nil)
+	res, err := b.h.cfg.River.Insert(context.Background(), jobargs.SubmitOrderArgs{OrderID: 1, Version: 1}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
