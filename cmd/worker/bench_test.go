@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontpayment/fpexport/internal/daemon"
+	"github.com/frontpayment/fpexport/internal/daemon/daemontest"
 	"github.com/frontpayment/fpexport/internal/fpfake"
 )
 
@@ -57,15 +59,15 @@ func benchOrders(n int) string {
 
 func benchConcurrency(t *testing.T) {
 	const n, latency, concurrency = 10_000, 20 * time.Millisecond, 10
-	s := newStack(t, fpfake.Config{Plan: fpfake.NoCallbacks, Faults: fpfake.Faults{Latency: latency, LimitPerMinute: 1_000_000}}, func(c *config) {
+	s := newStack(t, fpfake.Config{Plan: fpfake.NoCallbacks, Faults: fpfake.Faults{Latency: latency, LimitPerMinute: 1_000_000}}, func(c *daemon.Config) {
 		c.RateLimit = 0
 		c.Concurrency = concurrency
-		c.FPBaseURL = directToSimulator
+		c.FPBaseURL = daemontest.DirectToSimulator
 	})
 	s.importCSV(t, "bench.csv", benchOrders(n))
 	start := time.Now()
 	s.run(t)
-	if err := waitSettled(context.Background(), s.pool, start.Add(-time.Hour), false, 20*time.Minute); err != nil {
+	if err := daemon.WaitSettled(context.Background(), s.pool, start.Add(-time.Hour), false, 20*time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	elapsed := time.Since(start)
@@ -87,10 +89,10 @@ func benchRate(t *testing.T) {
 		seconds = 70
 	}
 	const rate = 4.0 // the default FP_RATE_LIMIT: FP's demo's 240 a minute
-	s := newStack(t, fpfake.Config{Plan: fpfake.NoCallbacks, Faults: fpfake.Faults{Latency: 20 * time.Millisecond, LimitPerMinute: 240}}, func(c *config) {
+	s := newStack(t, fpfake.Config{Plan: fpfake.NoCallbacks, Faults: fpfake.Faults{Latency: 20 * time.Millisecond, LimitPerMinute: 240}}, func(c *daemon.Config) {
 		c.RateLimit = rate
 		c.Concurrency = 10
-		c.FPBaseURL = directToSimulator
+		c.FPBaseURL = daemontest.DirectToSimulator
 	})
 	s.importCSV(t, "bench.csv", benchOrders(int(rate*float64(seconds))+100))
 	s.run(t)

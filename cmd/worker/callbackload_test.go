@@ -20,6 +20,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/frontpayment/fpexport/internal/callbackurl"
+	"github.com/frontpayment/fpexport/internal/daemon"
+	"github.com/frontpayment/fpexport/internal/daemon/daemontest"
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/fpfake"
 	"github.com/frontpayment/fpexport/internal/httpapi"
@@ -81,7 +83,7 @@ func TestCallbackLoadBench(t *testing.T) {
 	targets := int(float64(total)*0.9/benchCallbacksPerOrder) + 1
 	pre := startBenchWorker(t, pool, sim, simURL, 0)
 	pre.importCSV(t, "targets.csv", loadOrders("T", targets))
-	if err := waitSettled(ctx, pool, time.Now().Add(-time.Hour), false, 20*time.Minute); err != nil {
+	if err := daemon.WaitSettled(ctx, pool, time.Now().Add(-time.Hour), false, 20*time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	pre.stop()
@@ -112,7 +114,7 @@ func TestCallbackLoadBench(t *testing.T) {
 	drainStart := time.Now()
 	applied, pending := waitApplied(t, pool, 10*time.Minute)
 	drain := time.Since(drainStart)
-	if err := waitSettled(ctx, pool, time.Now().Add(-time.Hour), false, 10*time.Minute); err != nil {
+	if err := daemon.WaitSettled(ctx, pool, time.Now().Add(-time.Hour), false, 10*time.Minute); err != nil {
 		t.Error(err)
 	}
 	submitted := sim.Stats().Created - createdBefore
@@ -211,7 +213,7 @@ func startBenchWorker(t *testing.T, pool *pgxpool.Pool, sim *fpfake.Server, simU
 		t.Fatal(err)
 	}
 	loc, _ := time.LoadLocation("Europe/Oslo")
-	cfg := &config{
+	cfg := &daemon.Config{
 		FPBaseURL: simURL, FPToken: "test-token", ListenAddr: ln.Addr().String(),
 		CallbackBaseURL: "http://" + ln.Addr().String(), CallbackSecret: "test-callback-secret-0123456789",
 		SuccessURL: "https://shop.example.no/ok", FailureURL: "https://shop.example.no/fail",
@@ -219,16 +221,16 @@ func startBenchWorker(t *testing.T, pool *pgxpool.Pool, sim *fpfake.Server, simU
 		// The forged tenth of the load all comes from loopback: lift the
 		// untrusted limits, so that the receiver stores every callback, as
 		// this benchmark measures (the flood test measures the limits).
-		untrustedLimits: httpapi.UntrustedLimits{Burst: 1 << 30, PerSecond: 1 << 30, PerSourceHour: 1 << 30, TotalHour: 1 << 30},
+		UntrustedLimits: httpapi.UntrustedLimits{Burst: 1 << 30, PerSecond: 1 << 30, PerSourceHour: 1 << 30, TotalHour: 1 << 30},
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	d, err := newDaemon(context.Background(), cfg, pool, logger, ln)
+	d, err := daemon.New(context.Background(), cfg, pool, logger, ln)
 	if err != nil {
 		t.Fatal(err)
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- d.serve(runCtx) }()
+	go func() { served <- d.Serve(runCtx) }()
 	var once sync.Once
 	stop := func() {
 		once.Do(func() {
@@ -239,7 +241,7 @@ func startBenchWorker(t *testing.T, pool *pgxpool.Pool, sim *fpfake.Server, simU
 		})
 	}
 	t.Cleanup(stop)
-	s := &stack{pool: pool, sim: sim, cfg: cfg, d: d}
+	s := wrapStack(&daemontest.Stack{Pool: pool, Sim: sim, Cfg: cfg, D: d})
 	s.waitRunning(t, served)
 	return benchWorker{stack: s, stop: stop}
 }

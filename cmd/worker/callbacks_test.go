@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -232,23 +231,6 @@ func (s *stack) lastCallback(t *testing.T) storedCallback {
 }
 
 // doRequest sends a request and returns its HTTP status.
-func doRequest(t *testing.T, method, u, contentType, body string) int {
-	t.Helper()
-	req, err := http.NewRequest(method, u, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if contentType != "" {
-		req.Header.Set("Content-Type", contentType)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
-}
-
 // A callback whose token and checksum check out for an order we do not have
 // is an orphan: stored as such, with no order and no job, answered 200 (FP
 // must not resend it for ever), and the orders we have are untouched.
@@ -348,67 +330,6 @@ func TestCallbackTiesAndLateReversal(t *testing.T) {
 	if st, fp, _ := s.orderState(t, id); st != "reserved" || fp != "RESERVED" {
 		t.Errorf("newer RESERVED: %s/%s, want reserved/RESERVED", st, fp)
 	}
-}
-
-// A client that sends its request too slowly is cut off by the server's
-// timeouts (shortened here; the production values are in
-// httpapi.NewHTTPServer), and the receiver keeps serving others. The
-// request trickles one byte every 10 ms and is long enough to take seconds,
-// so it can only end early by being cut off, however slow the machine.
-func TestSlowCallbackClientsAreCutOff(t *testing.T) {
-	t.Parallel()
-	s := newStack(t, fpfake.Config{Plan: fpfake.NoCallbacks}, nil)
-	if s.d.doors.all[0].srv.ReadHeaderTimeout <= 0 || s.d.doors.all[0].srv.ReadTimeout <= 0 {
-		t.Fatalf("the worker's HTTP server has no read timeouts: %+v", s.d.doors.all[0].srv)
-	}
-	s.d.doors.all[0].srv.ReadHeaderTimeout = 200 * time.Millisecond
-	s.d.doors.all[0].srv.ReadTimeout = 400 * time.Millisecond
-	s.run(t)
-	addr := strings.TrimPrefix(s.cfg.CallbackBaseURL, "http://")
-	padding := strings.Repeat("a", 400)
-
-	slowHeaders := "GET " + callbackurl.Path + "?ref=1 HTTP/1.1\r\nHost: x\r\nX-Slow: " + padding + "\r\n\r\n"
-	if sent, total := trickle(t, addr, slowHeaders); sent >= total {
-		t.Errorf("slow headers: all %d bytes sent before the server gave up", total)
-	}
-	body := "orderUuid=ODR1&status=PAID&createdAt=1&checksum=" + padding
-	slowBody := "POST " + callbackurl.Path + "?ref=1 HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n" +
-		"Content-Length: " + strconv.Itoa(len(body)) + "\r\n\r\n" + body
-	if sent, total := trickle(t, addr, slowBody); sent >= total {
-		t.Errorf("slow body: all %d bytes sent before the server gave up", total)
-	}
-	// The receiver still answers a well-behaved client.
-	if code := doRequest(t, "GET", s.cfg.CallbackBaseURL+"/healthz", "", ""); code != http.StatusOK {
-		t.Errorf("healthz after slow clients: HTTP %d", code)
-	}
-}
-
-// trickle writes req to addr one byte every 10 ms until the server closes
-// the connection (or answers), and returns how many bytes it sent.
-func trickle(t *testing.T, addr, req string) (sent, total int) {
-	t.Helper()
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	closed := make(chan struct{})
-	go func() { // any answer or the close ends the read
-		defer close(closed)
-		_, _ = conn.Read(make([]byte, 1024))
-	}()
-	for sent < len(req) {
-		select {
-		case <-closed:
-			return sent, len(req)
-		case <-time.After(10 * time.Millisecond):
-		}
-		if _, err := conn.Write([]byte{req[sent]}); err != nil {
-			return sent, len(req)
-		}
-		sent++
-	}
-	return sent, len(req)
 }
 
 // A callback job run again after it applied its callback (the worker

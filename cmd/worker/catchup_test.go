@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontpayment/fpexport/internal/daemon"
+	"github.com/frontpayment/fpexport/internal/daemon/daemontest"
 	"github.com/frontpayment/fpexport/internal/fpfake"
 	"github.com/frontpayment/fpexport/internal/testdb"
 )
@@ -56,7 +58,7 @@ func (s *stack) catchupJobs(t *testing.T) []string {
 func TestCatchupAfterRefusedCallbacks(t *testing.T) {
 	t.Parallel()
 	outage, dbURL := testdb.NewOutage(t, testdb.URL(t))
-	withStackOptions(t, stackOptions{dbURL: dbURL})
+	daemontest.WithOptions(t, daemontest.Options{DBURL: dbURL})
 	s := startStack(t, fpfake.Config{Plan: fpfake.NoCallbacks, CallbackRetries: -1})
 	id, uuid := s.submittedInvoice(t)
 	if got := s.catchupJobs(t); len(got) != 0 {
@@ -92,7 +94,7 @@ func TestCatchupAfterWorkerDowntime(t *testing.T) {
 	s := newStack(t, fpfake.Config{Plan: fpfake.NoCallbacks}, nil)
 	ctx, stopFirst := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- s.d.serve(ctx) }()
+	go func() { served <- s.d.Serve(ctx) }()
 	id, uuid := s.submittedInvoice(t)
 	stopFirst()
 	if err := <-served; err != nil {
@@ -141,17 +143,17 @@ func (s *stack) startAnotherDaemon(t *testing.T) *runningDaemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := newDaemon(context.Background(), s.cfg, s.pool, testLogger(t), ln)
+	d, err := daemon.New(context.Background(), s.cfg, s.pool, testLogger(t), ln)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &runningDaemon{cancel: cancel, served: make(chan error, 1)}
-	go func() { r.served <- d.serve(ctx) }()
+	go func() { r.served <- d.Serve(ctx) }()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var n int
-		if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM workers_alive WHERE worker_id = $1`, d.gaps.id).Scan(&n); err != nil {
+		if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM workers_alive WHERE worker_id = $1`, d.WorkerID()).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		if n == 1 {

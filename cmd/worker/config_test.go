@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontpayment/fpexport/internal/daemon"
 	"github.com/frontpayment/fpexport/internal/testdb"
 )
 
@@ -135,16 +136,16 @@ func TestRunServesAndStops(t *testing.T) {
 // HOLD_ANSWERS_GRACE: 45 s unless set; out of range is named.
 func TestConfigHoldAnswersGrace(t *testing.T) {
 	t.Parallel()
-	c, err := loadConfig(envOf(nil), requirement{})
+	c, err := daemon.LoadConfig(envOf(nil), daemon.Need{})
 	if err != nil || c.HoldGrace != 45*time.Second {
 		t.Fatalf("default: %v, %v; want 45s", c.HoldGrace, err)
 	}
-	c, err = loadConfig(envOf(map[string]string{"HOLD_ANSWERS_GRACE": "2m"}), requirement{})
+	c, err = daemon.LoadConfig(envOf(map[string]string{"HOLD_ANSWERS_GRACE": "2m"}), daemon.Need{})
 	if err != nil || c.HoldGrace != 2*time.Minute {
 		t.Fatalf("2m: %v, %v", c.HoldGrace, err)
 	}
 	for _, bad := range []string{"1s", "soon", "2h"} {
-		_, err = loadConfig(envOf(map[string]string{"HOLD_ANSWERS_GRACE": bad}), requirement{})
+		_, err = daemon.LoadConfig(envOf(map[string]string{"HOLD_ANSWERS_GRACE": bad}), daemon.Need{})
 		if err == nil || !strings.HasPrefix(err.Error(), "HOLD_ANSWERS_GRACE: must be") {
 			t.Errorf("%q: %v, want the HOLD_ANSWERS_GRACE line", bad, err)
 		}

@@ -4,203 +4,21 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/frontpayment/fpexport/internal/callbackurl"
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/fpfake"
-	"github.com/frontpayment/fpexport/internal/intake"
-	"github.com/frontpayment/fpexport/internal/mapping"
 	"github.com/frontpayment/fpexport/internal/store"
 	"github.com/frontpayment/fpexport/internal/testdb"
 )
 
 func TestMain(m *testing.M) { os.Exit(testdb.Run(m)) }
-
-// stack is a worker, its database and the FP simulator, all real, on loopback.
-type stack struct {
-	pool     *pgxpool.Pool
-	sim      *fpfake.Server
-	cfg      *config
-	d        *daemon
-	badToken atomic.Bool // the proxy in front of the simulator spoils the token
-}
-
-func testLogger(t *testing.T) *slog.Logger {
-	if testing.Verbose() {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
-
-func startStack(t *testing.T, simCfg fpfake.Config) *stack {
-	t.Helper()
-	return startStackWith(t, simCfg, nil)
-}
-
-// startStackWith lets a test adjust the worker's config before it starts.
-func startStackWith(t *testing.T, simCfg fpfake.Config, adjust func(*config)) *stack {
-	t.Helper()
-	s := newStack(t, simCfg, adjust)
-	s.run(t)
-	return s
-}
-
-// directToSimulator, as FPBaseURL set by newStack's adjust, sends requests
-// straight to the simulator, not through the token-spoiling proxy (the
-// benchmark measures the worker, not the proxy).
-const directToSimulator = "direct-to-simulator"
-
-// newStack builds everything but does not start the worker (see run).
-// Requests to FP pass through a proxy that can spoil the bearer token.
-func newStack(t *testing.T, simCfg fpfake.Config, adjust func(*config)) *stack {
-	t.Helper()
-	ctx := context.Background()
-	// As many connections as `worker run` opens (2 × FP_CONCURRENCY + 25):
-	// a test pool of pgxpool's default four would starve the worker.
-	opts := stackOptionsOf(t)
-	pc, err := pgxpool.ParseConfig(opts.databaseURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc.MaxConns = 45
-	pool, err := pgxpool.NewWithConfig(ctx, pc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close) // before testdb drops the database
-	logger := testLogger(t)
-	simCfg.Token = "test-token"
-	simCfg.ChecksumKey = opts.checksumKey()
-	sim := fpfake.New(simCfg)
-	simURL, err := sim.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sim.Close() })
-	target, _ := url.Parse(simURL)
-	s := &stack{pool: pool, sim: sim}
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 256 // as fpclient's: no dial per request
-	proxy.Transport = tr
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if s.badToken.Load() {
-			r.Header.Set("Authorization", "Bearer wrong-token")
-		}
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(front.Close)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	loc, _ := time.LoadLocation("Europe/Oslo")
-	cfg := &config{
-		FPBaseURL: front.URL, FPToken: "test-token", ListenAddr: ln.Addr().String(),
-		CallbackBaseURL: "http://" + ln.Addr().String(), CallbackSecret: "test-callback-secret-0123456789",
-		SuccessURL: "https://shop.example.no/ok", FailureURL: "https://shop.example.no/fail",
-		RateLimit: 0, Concurrency: 4, FPTimeout: 5 * time.Second, Location: loc, ChecksumKey: simCfg.ChecksumKey,
-		ReportTokens: testReportTokens(),
-	}
-	if adjust != nil {
-		adjust(cfg)
-	}
-	if cfg.FPBaseURL == directToSimulator {
-		cfg.FPBaseURL = simURL
-	}
-	d, err := newDaemon(ctx, cfg, pool, logger, ln)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.cfg, s.d = cfg, d
-	return s
-}
-
-// run starts the worker; it stops when the test ends.
-func (s *stack) run(t *testing.T) {
-	runCtx, stop := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	go func() { served <- s.d.serve(runCtx) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-served; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
-	s.waitRunning(t, served)
-}
-
-func (s *stack) importCSV(t *testing.T, name, content string) []store.BatchOut {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := intake.Read(path, intake.Options{Mapping: mapping.Options{Now: time.Now(), Location: s.cfg.Location}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := intake.Commit(context.Background(), s.pool, s.d.river, []*intake.File{f}, intake.CommitOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(res.Skipped) > 0 {
-		t.Fatalf("%s was skipped as already imported", name)
-	}
-	return res.Batches
-}
-
-func (s *stack) waitSettled(t *testing.T, since time.Time, callbacks bool) {
-	t.Helper()
-	if err := waitSettled(context.Background(), s.pool, since, callbacks, time.Minute); err != nil {
-		t.Fatal(err)
-	}
-}
-
-type viewRow struct {
-	Ref, Kind, Status, FPStatus, FPUUID, Exception string
-	GrandTotal                                     string
-	Ore                                            int64
-	Attempts                                       int
-}
-
-func (s *stack) view(t *testing.T) map[string]viewRow {
-	t.Helper()
-	rows, err := s.pool.Query(context.Background(), `SELECT order_ref, kind, status, coalesce(fp_status, ''),
-		coalesce(fp_order_uuid, ''), coalesce(exception, ''), grand_total::text, grand_total_ore, attempts FROM reconciliation_orders`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[string]viewRow{}
-	for rows.Next() {
-		var r viewRow
-		if err := rows.Scan(&r.Ref, &r.Kind, &r.Status, &r.FPStatus, &r.FPUUID, &r.Exception, &r.GrandTotal, &r.Ore, &r.Attempts); err != nil {
-			t.Fatal(err)
-		}
-		out[r.Ref] = r
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 const header = "order_ref,kind,customer_type,customer_name,email,country_code,msisdn,personal_number,organization_id,street,zip,city,country,preferred_language,product_id,product_name,quantity,rate,discount,tax,order_date,due_date,payment_method,reference_no,customer_reference,send_sms,send_email,invoice_fee\n"
 

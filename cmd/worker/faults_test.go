@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontpayment/fpexport/internal/daemon"
 	"github.com/frontpayment/fpexport/internal/fpfake"
 )
 
@@ -24,9 +25,9 @@ var fourKinds = header +
 func newFaultStack(t *testing.T, simCfg fpfake.Config) *stack {
 	t.Helper()
 	simCfg.Plan = fpfake.NoCallbacks
-	return newStack(t, simCfg, func(c *config) {
-		c.retryBackoff = func(int) time.Duration { return 10 * time.Millisecond }
-		c.authPause = 200 * time.Millisecond
+	return newStack(t, simCfg, func(c *daemon.Config) {
+		c.RetryBackoff = func(int) time.Duration { return 10 * time.Millisecond }
+		c.AuthPause = 200 * time.Millisecond
 	})
 }
 
@@ -112,13 +113,13 @@ func TestFaultRateLimited(t *testing.T) {
 // out once.
 func TestFaultAuthPausesSubmitting(t *testing.T) {
 	t.Parallel()
-	s := newStack(t, fpfake.Config{Plan: fpfake.NoCallbacks}, func(c *config) {
-		c.retryBackoff = func(int) time.Duration { return 10 * time.Millisecond }
-		c.authPause = 300 * time.Millisecond
+	s := newStack(t, fpfake.Config{Plan: fpfake.NoCallbacks}, func(c *daemon.Config) {
+		c.RetryBackoff = func(int) time.Duration { return 10 * time.Millisecond }
+		c.AuthPause = 300 * time.Millisecond
 		c.Concurrency = 2
 	})
 	s.run(t)
-	s.badToken.Store(true)
+	s.BadToken.Store(true)
 	start := time.Now()
 	var csv strings.Builder
 	csv.WriteString(header)
@@ -177,7 +178,7 @@ func TestFaultAuthPausesSubmitting(t *testing.T) {
 		t.Fatalf("%d requests refused during the pause; want the first few and one probe a period", refused)
 	}
 
-	s.badToken.Store(false)
+	s.BadToken.Store(false)
 	s.waitSettled(t, start, false)
 	if code, body := health("/readyz"); code != http.StatusOK || body["status"] != "ok" {
 		t.Fatalf("readyz after the token works again: %d %v", code, body)
@@ -261,8 +262,8 @@ func TestPaymentLinkWithoutOrderID(t *testing.T) {
 func TestFaultDropThenCallbackBeforeRetry(t *testing.T) {
 	t.Parallel()
 	s := startStackWith(t, fpfake.Config{CallbackDelay: 20 * time.Millisecond, Plan: func(fpfake.Order) []string { return []string{"SENT"} },
-		Faults: fpfake.Faults{DropFirst: 1}}, func(c *config) {
-		c.retryBackoff = func(int) time.Duration { return time.Second }
+		Faults: fpfake.Faults{DropFirst: 1}}, func(c *daemon.Config) {
+		c.RetryBackoff = func(int) time.Duration { return time.Second }
 	})
 	start := time.Now()
 	s.importCSV(t, "f.csv", header+strings.Split(fourKinds, "\n")[3]+"\n")

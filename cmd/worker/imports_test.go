@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/frontpayment/fpexport/internal/daemon"
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/fpfake"
 	"github.com/frontpayment/fpexport/internal/jobs"
@@ -24,25 +25,25 @@ import (
 func TestImportConfig(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	load := func(m map[string]string) (*config, error) {
-		return loadConfig(envOf(m), requirement{imports: true})
+	load := func(m map[string]string) (*daemon.Config, error) {
+		return daemon.LoadConfig(envOf(m), daemon.Need{Imports: true})
 	}
 	cfg, err := load(map[string]string{"IMPORT_SCHEDULE": "0 2 * * *", "INBOX_DIR": dir, "IMPORT_KIND": "invoice"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.ImportSchedule != "CRON_TZ=Europe/Oslo 0 2 * * *" || cfg.importSchedule == nil || cfg.InboxMinAge != 10*time.Second || cfg.ImportKind != fpclient.KindInvoice || cfg.ERP != nil {
+	if cfg.ImportSchedule != "CRON_TZ=Europe/Oslo 0 2 * * *" || cfg.ImportCron == nil || cfg.InboxMinAge != 10*time.Second || cfg.ImportKind != fpclient.KindInvoice || cfg.ERP != nil {
 		t.Errorf("config %+v", cfg)
 	}
 	// 02:00 in Oslo is 01:00Z in winter, whatever the process's zone.
-	if next := cfg.importSchedule.Next(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)); !next.Equal(time.Date(2026, 11, 23, 1, 0, 0, 0, time.UTC)) {
+	if next := cfg.ImportCron.Next(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)); !next.Equal(time.Date(2026, 11, 23, 1, 0, 0, 0, time.UTC)) {
 		t.Errorf("next run %s", next.UTC())
 	}
 	cfg, err = load(map[string]string{"IMPORT_SCHEDULE": "CRON_TZ=UTC 30 3 * * 1-5", "ERP_DATABASE_URL": "postgres://reader:pw@erp/erp", "ERP_QUERY": "SELECT 1 WHERE now() > $1"})
 	if err != nil || cfg.ImportSchedule != "CRON_TZ=UTC 30 3 * * 1-5" || cfg.ERP == nil || cfg.InboxDir != "" {
 		t.Errorf("ERP only: %+v, %v", cfg, err)
 	}
-	if cfg, err := load(nil); err != nil || cfg.importSchedule != nil {
+	if cfg, err := load(nil); err != nil || cfg.ImportCron != nil {
 		t.Errorf("no schedule: %+v, %v", cfg, err)
 	}
 
@@ -114,7 +115,8 @@ func TestScheduledImportOncePerSlot(t *testing.T) {
 	}
 
 	type proc struct {
-		d    *daemon
+		d    *daemon.Daemon
+		pool *pgxpool.Pool
 		stop func()
 	}
 	var procs []*proc
@@ -128,21 +130,21 @@ func TestScheduledImportOncePerSlot(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg := &config{
+		cfg := &daemon.Config{
 			FPBaseURL: simURL, FPToken: "test-token", ListenAddr: ln.Addr().String(),
 			CallbackBaseURL: "http://" + ln.Addr().String(), CallbackSecret: "test-callback-secret-0123456789",
 			SuccessURL: "https://shop.example.no/ok", FailureURL: "https://shop.example.no/fail",
 			Concurrency: 2, FPTimeout: 5 * time.Second, Location: loc,
-			ImportSchedule: spec, importSchedule: sched, InboxDir: dir, ImportKind: fpclient.KindInvoice,
+			ImportSchedule: spec, ImportCron: sched, InboxDir: dir, ImportKind: fpclient.KindInvoice,
 		}
-		d, err := newDaemon(ctx, cfg, pool, testLogger(t), ln)
+		d, err := daemon.New(ctx, cfg, pool, testLogger(t), ln)
 		if err != nil {
 			t.Fatal(err)
 		}
 		runCtx, cancel := context.WithCancel(ctx)
 		served := make(chan error, 1)
-		go func() { served <- d.serve(runCtx) }()
-		p := &proc{d: d}
+		go func() { served <- d.Serve(runCtx) }()
+		p := &proc{d: d, pool: pool}
 		stopped := false
 		p.stop = func() {
 			if !stopped {
@@ -156,7 +158,7 @@ func TestScheduledImportOncePerSlot(t *testing.T) {
 		t.Cleanup(p.stop)
 		procs = append(procs, p)
 	}
-	db := procs[1].d.pool
+	db := procs[1].pool
 	count := func(sql string, args ...any) int {
 		t.Helper()
 		var n int
@@ -198,7 +200,7 @@ func TestScheduledImportOncePerSlot(t *testing.T) {
 	}
 	survivor := -1
 	for i, p := range procs {
-		if p.d.river.ID() == leader {
+		if p.d.River().ID() == leader {
 			p.stop()
 		} else {
 			survivor = i
@@ -215,8 +217,8 @@ func TestScheduledImportOncePerSlot(t *testing.T) {
 	waitFor("two more scheduled runs", func() bool { return completed() >= n+2 })
 	t.Logf("%s: %d import jobs completed", time.Since(began), completed())
 	var newLeader string
-	if err := db.QueryRow(ctx, `SELECT leader_id FROM river_leader`).Scan(&newLeader); err != nil || newLeader != procs[survivor].d.river.ID() {
-		t.Errorf("leader after the stop: %q, %v; want %q", newLeader, err, procs[survivor].d.river.ID())
+	if err := db.QueryRow(ctx, `SELECT leader_id FROM river_leader`).Scan(&newLeader); err != nil || newLeader != procs[survivor].d.River().ID() {
+		t.Errorf("leader after the stop: %q, %v; want %q", newLeader, err, procs[survivor].d.River().ID())
 	}
 
 	if dup := count(`SELECT count(*) FROM (SELECT args->>'slot' FROM river_job WHERE kind = 'scheduled_import'
@@ -240,7 +242,7 @@ func TestScheduledImportOncePerSlot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first, err := procs[survivor].d.river.Insert(ctx, slot, nil)
+	first, err := procs[survivor].d.River().Insert(ctx, slot, nil)
 	if err != nil || first.UniqueSkippedAsDuplicate {
 		t.Fatalf("first insert: %+v %v", first, err)
 	}

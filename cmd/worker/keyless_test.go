@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontpayment/fpexport/internal/daemon"
+	"github.com/frontpayment/fpexport/internal/daemon/daemontest"
 	"github.com/frontpayment/fpexport/internal/fpfake"
 	"github.com/frontpayment/fpexport/internal/store"
 	"github.com/frontpayment/fpexport/internal/testdb"
@@ -18,7 +20,7 @@ import (
 // simulator signs with none), as the seeds describe.
 func startKeylessStack(t *testing.T, simCfg fpfake.Config) *stack {
 	t.Helper()
-	withStackOptions(t, stackOptions{keyless: true})
+	daemontest.WithOptions(t, daemontest.Options{Keyless: true})
 	s := startStack(t, simCfg)
 	if s.cfg.ChecksumKey != "" {
 		t.Fatal("keyless stack has a checksum key")
@@ -147,7 +149,7 @@ func TestFarFutureCreatedAtIsRefused(t *testing.T) {
 	for _, keyless := range []bool{false, true} {
 		t.Run("keyless="+strconv.FormatBool(keyless), func(t *testing.T) {
 			t.Parallel()
-			withStackOptions(t, stackOptions{keyless: keyless})
+			daemontest.WithOptions(t, daemontest.Options{Keyless: keyless})
 			s := startStack(t, fpfake.Config{Plan: fpfake.NoCallbacks})
 			id, uuid := s.submittedInvoice(t)
 			if code := getStatus(t, s.leakedCallback(t, uuid, "REFUNDED", 9999999999)); code != http.StatusForbidden {
@@ -280,7 +282,7 @@ func TestStartLogSaysCallbackMode(t *testing.T) {
 			warn := `"level":"WARN","msg":"callbacks without checksum key: each callback is confirmed with FP before it is applied; set FP_CHECKSUM_KEY"`
 			info := `"level":"INFO","msg":"callbacks checked with FP_CHECKSUM_KEY`
 			if key == "" && (!strings.Contains(logs, warn) || strings.Contains(logs, info)) {
-				t.Errorf("keyless: the start log does not warn:\n%s", logs)
+				t.Errorf("Keyless: the start log does not warn:\n%s", logs)
 			}
 			if key != "" && (!strings.Contains(logs, info) || strings.Contains(logs, warn)) {
 				t.Errorf("with a key: the start log does not say so:\n%s", logs)
@@ -338,11 +340,11 @@ func TestKeylessEndToEnd(t *testing.T) {
 // is over it asks, and the callback is applied.
 func TestKeylessConfirmationWaitsForTheThrottle(t *testing.T) {
 	t.Parallel()
-	withStackOptions(t, stackOptions{keyless: true})
-	s := startStackWith(t, fpfake.Config{Plan: fpfake.NoCallbacks}, func(c *config) { c.authPause = 2 * time.Second })
+	daemontest.WithOptions(t, daemontest.Options{Keyless: true})
+	s := startStackWith(t, fpfake.Config{Plan: fpfake.NoCallbacks}, func(c *daemon.Config) { c.AuthPause = 2 * time.Second })
 	id, uuid := s.submittedInvoice(t)
 	ctx := context.Background()
-	if _, err := s.d.throttle.Pause(ctx, "test pause"); err != nil {
+	if _, err := s.d.Throttle().Pause(ctx, "test pause"); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.sim.SetStatus(ctx, uuid, "PAID"); err != nil {

@@ -11,13 +11,15 @@ import (
 	"testing"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/frontpayment/fpexport/internal/daemon"
 )
 
 // WEB_TRUSTED_PROXIES: addresses and CIDR ranges; a mistake is one line
 // naming the entry.
 func TestWebTrustedProxiesSetting(t *testing.T) {
 	t.Parallel()
-	cfg, err := loadConfig(envOf(map[string]string{"WEB_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7, fd00::/8"}), requirement{web: true})
+	cfg, err := daemon.LoadConfig(envOf(map[string]string{"WEB_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7, fd00::/8"}), daemon.Need{Web: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,10 +30,10 @@ func TestWebTrustedProxiesSetting(t *testing.T) {
 	if strings.Join(got, " ") != "10.0.0.0/8 192.0.2.7/32 fd00::/8" {
 		t.Errorf("trusted proxies %v", got)
 	}
-	if cfg, err := loadConfig(envOf(nil), requirement{web: true}); err != nil || len(cfg.Web.TrustedProxies) != 0 {
+	if cfg, err := daemon.LoadConfig(envOf(nil), daemon.Need{Web: true}); err != nil || len(cfg.Web.TrustedProxies) != 0 {
 		t.Errorf("unset: %v, %v; want none trusted", err, cfg.Web.TrustedProxies)
 	}
-	_, err = loadConfig(envOf(map[string]string{"WEB_TRUSTED_PROXIES": "10.0.0.0/8,proxy.example.no"}), requirement{web: true})
+	_, err = daemon.LoadConfig(envOf(map[string]string{"WEB_TRUSTED_PROXIES": "10.0.0.0/8,proxy.example.no"}), daemon.Need{Web: true})
 	if err == nil || strings.Count(err.Error(), "\n") != 0 ||
 		!strings.HasPrefix(err.Error(), `WEB_TRUSTED_PROXIES: entry 2 ("proxy.example.no") is not an address or a CIDR range`) {
 		t.Errorf("bad entry: got %v, want one line naming entry 2", err)
@@ -49,8 +51,8 @@ func TestWebLoginLockInWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := startStackWith(t, fpfakeNoCallbacks(), func(c *config) {
-		c.Web = webConfig{Users: map[string][]byte{user: hash}, SessionKey: "logins-test-session-key-0123456789",
+	s := startStackWith(t, fpfakeNoCallbacks(), func(c *daemon.Config) {
+		c.Web = daemon.WebConfig{Users: map[string][]byte{user: hash}, SessionKey: "logins-test-session-key-0123456789",
 			MaxUpload: 32 << 20, UploadDir: t.TempDir()}
 	})
 	base := "http://" + s.cfg.ListenAddr

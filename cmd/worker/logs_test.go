@@ -2,42 +2,24 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/frontpayment/fpexport/internal/daemon"
+	"github.com/frontpayment/fpexport/internal/daemon/daemontest"
 	"github.com/frontpayment/fpexport/internal/fpfake"
 	"github.com/frontpayment/fpexport/internal/jobs"
 	"github.com/frontpayment/fpexport/internal/logging"
 	"github.com/frontpayment/fpexport/internal/testdb"
 )
-
-// lockedBuffer is a log output many goroutines write to.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // newLoggedStack is newStack with the worker logging JSON to w, straight
 // to the simulator (no proxy), and callbacks a few milliseconds after each
@@ -67,17 +49,17 @@ func newLoggedStack(t *testing.T, w *lockedBuffer, token, secret string) *stack 
 		t.Fatal(err)
 	}
 	loc, _ := time.LoadLocation("Europe/Oslo")
-	cfg := &config{
+	cfg := &daemon.Config{
 		FPBaseURL: simURL, FPToken: token, ListenAddr: ln.Addr().String(),
 		CallbackBaseURL: "http://" + ln.Addr().String(), CallbackSecret: secret,
 		SuccessURL: "https://shop.example.no/ok", FailureURL: "https://shop.example.no/fail",
 		RateLimit: 0, Concurrency: 4, FPTimeout: 5 * time.Second, Location: loc, ChecksumKey: testChecksumKey,
 	}
-	d, err := newDaemon(ctx, cfg, pool, logging.New("json", w), ln)
+	d, err := daemon.New(ctx, cfg, pool, logging.New("json", w), ln)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &stack{pool: pool, sim: sim, cfg: cfg, d: d}
+	return wrapStack(&daemontest.Stack{Pool: pool, Sim: sim, Cfg: cfg, D: d})
 }
 
 type logLine map[string]any
@@ -113,8 +95,8 @@ func TestLogsOfARealFlow(t *testing.T) {
 	s.cfg.InboxDir = dir
 	start := time.Now()
 	logger := logging.New("json", &out)
-	imports := jobs.Imports{Pool: s.pool, Logger: logger, InboxDir: dir, InboxMinAge: s.cfg.InboxMinAge, Settings: importSettings(s.cfg)}
-	err := imports.RunInbox(context.Background(), s.d.river, jobs.ImportArgs{Source: "inbox", Slot: start})
+	imports := jobs.Imports{Pool: s.pool, Logger: logger, InboxDir: dir, InboxMinAge: s.cfg.InboxMinAge, Settings: s.cfg.ImportSettings()}
+	err := imports.RunInbox(context.Background(), s.d.River(), jobs.ImportArgs{Source: "inbox", Slot: start})
 	if err != nil {
 		t.Fatal(err)
 	}

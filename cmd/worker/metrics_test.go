@@ -7,6 +7,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/frontpayment/fpexport/internal/daemon"
 	"github.com/frontpayment/fpexport/internal/fpfake"
 	"github.com/frontpayment/fpexport/internal/metrics/metricstest"
 )
@@ -30,7 +31,7 @@ func scrapeMetrics(t *testing.T, s *stack) map[string]*dto.MetricFamily {
 func TestMetricsEndpoint(t *testing.T) {
 	t.Parallel()
 	s := startStackWith(t, fpfake.Config{CallbackDelay: 20 * time.Millisecond, Plan: func(fpfake.Order) []string { return []string{"SENT"} }},
-		func(c *config) { c.RateLimit = 20 }) // paced: each request after the first waits for its slot
+		func(c *daemon.Config) { c.RateLimit = 20 }) // paced: each request after the first waits for its slot
 	start := time.Now()
 	s.importCSV(t, "m.csv", fourKinds)
 	s.waitSettled(t, start, true)

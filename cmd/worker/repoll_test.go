@@ -9,6 +9,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/frontpayment/fpexport/internal/daemon"
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/fpfake"
 	"github.com/frontpayment/fpexport/internal/jobs"
@@ -30,13 +31,13 @@ func (s *stack) statusRequests() map[string]int {
 func (s *stack) repoll(t *testing.T, slot time.Time) {
 	t.Helper()
 	ctx := context.Background()
-	res, err := s.d.river.Insert(ctx, jobs.RepollArgs{Slot: slot}, nil)
+	res, err := s.d.River().Insert(ctx, jobs.RepollArgs{Slot: slot}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		j, err := s.d.river.JobGet(ctx, res.Job.ID)
+		j, err := s.d.River().JobGet(ctx, res.Job.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -81,7 +82,7 @@ func (s *stack) repollEvents(t *testing.T, ref string) []repollEvent {
 // FP does not know is left for a human; a settled order is not asked for.
 func TestRepollFindsLostCallbacks(t *testing.T) {
 	t.Parallel()
-	s := startStackWith(t, fpfake.Config{Plan: fpfake.NoCallbacks}, func(c *config) { c.RepollAfter = time.Millisecond })
+	s := startStackWith(t, fpfake.Config{Plan: fpfake.NoCallbacks}, func(c *daemon.Config) { c.RepollAfter = time.Millisecond })
 	ctx := context.Background()
 	start := time.Now()
 	s.importCSV(t, "orders.csv", e2eFile)
@@ -177,7 +178,7 @@ func TestRepollWaitsAndStopsWhenPaused(t *testing.T) {
 	}
 	job := &river.Job[jobs.RepollArgs]{JobRow: &rivertype.JobRow{ID: 1}, Args: jobs.RepollArgs{Slot: start}}
 
-	recent := &jobs.RepollWorker{Pool: s.pool, FP: fp, Throttle: s.d.throttle, After: time.Hour, Logger: testLogger(t)}
+	recent := &jobs.RepollWorker{Pool: s.pool, FP: fp, Throttle: s.d.Throttle(), After: time.Hour, Logger: testLogger(t)}
 	if err := recent.Work(t.Context(), job); err != nil {
 		t.Fatal(err)
 	}
@@ -185,17 +186,17 @@ func TestRepollWaitsAndStopsWhenPaused(t *testing.T) {
 		t.Errorf("%d orders asked for within REPOLL_AFTER", n)
 	}
 
-	if _, err := s.d.throttle.Pause(t.Context(), "test pause"); err != nil {
+	if _, err := s.d.Throttle().Pause(t.Context(), "test pause"); err != nil {
 		t.Fatal(err)
 	}
-	due := &jobs.RepollWorker{Pool: s.pool, FP: fp, Throttle: s.d.throttle, After: time.Millisecond, Logger: testLogger(t)}
+	due := &jobs.RepollWorker{Pool: s.pool, FP: fp, Throttle: s.d.Throttle(), After: time.Millisecond, Logger: testLogger(t)}
 	if err := due.Work(t.Context(), job); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(s.statusRequests()); n != 0 {
 		t.Errorf("%d orders asked for while paused", n)
 	}
-	if _, err := s.d.throttle.Resume(t.Context()); err != nil {
+	if _, err := s.d.Throttle().Resume(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if err := due.Work(t.Context(), job); err != nil {
@@ -209,15 +210,15 @@ func TestRepollWaitsAndStopsWhenPaused(t *testing.T) {
 // REPOLL_AFTER and REPOLL_EVERY: defaults, "off", and one line per mistake.
 func TestRepollConfig(t *testing.T) {
 	t.Parallel()
-	c, err := loadConfig(envOf(nil), requirement{})
+	c, err := daemon.LoadConfig(envOf(nil), daemon.Need{})
 	if err != nil || c.RepollAfter != 24*time.Hour || c.RepollEvery != time.Hour {
 		t.Errorf("defaults: after %s, every %s, %v", c.RepollAfter, c.RepollEvery, err)
 	}
-	c, err = loadConfig(envOf(map[string]string{"REPOLL_AFTER": "36h", "REPOLL_EVERY": "off"}), requirement{})
+	c, err = daemon.LoadConfig(envOf(map[string]string{"REPOLL_AFTER": "36h", "REPOLL_EVERY": "off"}), daemon.Need{})
 	if err != nil || c.RepollAfter != 36*time.Hour || c.RepollEvery != 0 {
 		t.Errorf("36h, off: after %s, every %s, %v", c.RepollAfter, c.RepollEvery, err)
 	}
-	_, err = loadConfig(envOf(map[string]string{"REPOLL_AFTER": "0s", "REPOLL_EVERY": "10s"}), requirement{})
+	_, err = daemon.LoadConfig(envOf(map[string]string{"REPOLL_AFTER": "0s", "REPOLL_EVERY": "10s"}), daemon.Need{})
 	if err == nil || !strings.Contains(err.Error(), "REPOLL_AFTER: must be") || !strings.Contains(err.Error(), "REPOLL_EVERY: must be") {
 		t.Errorf("bad values: %v", err)
 	}

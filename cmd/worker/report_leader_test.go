@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/robfig/cron/v3"
 
+	"github.com/frontpayment/fpexport/internal/daemon"
 	"github.com/frontpayment/fpexport/internal/jobs"
 )
 
@@ -27,8 +28,8 @@ func TestNightlyReportOnceWithTwoWorkers(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := filepath.Join(t.TempDir(), "reports")
-	adjust := func(c *config) {
-		c.reportSchedule, c.ReportSchedule, c.ReportDir, c.ReportFormat = every2s, "*/2 * * * * *", dir, "xlsx"
+	adjust := func(c *daemon.Config) {
+		c.ReportCron, c.ReportSchedule, c.ReportDir, c.ReportFormat = every2s, "*/2 * * * * *", dir, "xlsx"
 	}
 	a := newStack(t, fpfakeNoCallbacks(), adjust)
 
@@ -44,7 +45,7 @@ func TestNightlyReportOnceWithTwoWorkers(t *testing.T) {
 	}
 	cfgB := *a.cfg
 	cfgB.ListenAddr = ln.Addr().String()
-	b, err := newDaemon(context.Background(), &cfgB, pool, testLogger(t), ln)
+	b, err := daemon.New(context.Background(), &cfgB, pool, testLogger(t), ln)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,10 +94,10 @@ func TestNightlyReportOnceWithTwoWorkers(t *testing.T) {
 
 // serveUntil runs a daemon and returns the function that stops it and
 // waits until it has.
-func serveUntil(t *testing.T, d *daemon) (stop func()) {
+func serveUntil(t *testing.T, d *daemon.Daemon) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- d.serve(ctx) }()
+	go func() { served <- d.Serve(ctx) }()
 	var stopped bool
 	stop = func() {
 		if stopped {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/frontpayment/fpexport/internal/daemon"
 	"github.com/frontpayment/fpexport/internal/jobs"
 	"github.com/frontpayment/fpexport/internal/report"
 	"github.com/frontpayment/fpexport/internal/store"
@@ -24,18 +25,18 @@ import (
 // the schedule off; each bad value is one line.
 func TestReportConfig(t *testing.T) {
 	t.Parallel()
-	load := func(m map[string]string) (*config, error) {
-		return loadConfig(envOf(m), requirement{reports: true})
+	load := func(m map[string]string) (*daemon.Config, error) {
+		return daemon.LoadConfig(envOf(m), daemon.Need{Reports: true})
 	}
 	cfg, err := load(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.ReportSchedule != "CRON_TZ=Europe/Oslo 0 6 * * *" || cfg.reportSchedule == nil || cfg.ReportDir != "reports" || cfg.ReportFormat != "xlsx" {
+	if cfg.ReportSchedule != "CRON_TZ=Europe/Oslo 0 6 * * *" || cfg.ReportCron == nil || cfg.ReportDir != "reports" || cfg.ReportFormat != "xlsx" {
 		t.Errorf("defaults %q %q %q", cfg.ReportSchedule, cfg.ReportDir, cfg.ReportFormat)
 	}
 	// 06:00 in Oslo is 05:00Z in winter, whatever the process's zone.
-	if next := cfg.reportSchedule.Next(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)); !next.Equal(time.Date(2026, 11, 23, 5, 0, 0, 0, time.UTC)) {
+	if next := cfg.ReportCron.Next(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)); !next.Equal(time.Date(2026, 11, 23, 5, 0, 0, 0, time.UTC)) {
 		t.Errorf("next run %s", next.UTC())
 	}
 	// A schedule without a zone is read in TZ_REPORTS.
@@ -43,8 +44,8 @@ func TestReportConfig(t *testing.T) {
 	if err != nil || cfg.ReportSchedule != "CRON_TZ=UTC 30 7 * * *" || cfg.ReportFormat != "csv" {
 		t.Errorf("UTC: %+v, %v", cfg, err)
 	}
-	if cfg, err := load(map[string]string{"REPORT_SCHEDULE": "off"}); err != nil || cfg.reportSchedule != nil {
-		t.Errorf("off: %v, %v", cfg.reportSchedule, err)
+	if cfg, err := load(map[string]string{"REPORT_SCHEDULE": "off"}); err != nil || cfg.ReportCron != nil {
+		t.Errorf("off: %v, %v", cfg.ReportCron, err)
 	}
 
 	file := filepath.Join(t.TempDir(), "file")
@@ -96,7 +97,7 @@ func TestReportDay(t *testing.T) {
 func TestNightlyReport(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "reports") // missing: the job creates it
-	s := startStackWith(t, fpfakeNoCallbacks(), func(c *config) { c.ReportDir, c.ReportFormat = dir, "xlsx" })
+	s := startStackWith(t, fpfakeNoCallbacks(), func(c *daemon.Config) { c.ReportDir, c.ReportFormat = dir, "xlsx" })
 	start := time.Now()
 	s.importCSV(t, "orders.csv", e2eFile)
 	s.waitSettled(t, start, false)
@@ -113,7 +114,7 @@ func TestNightlyReport(t *testing.T) {
 		t.Fatalf("orders of %s: %d, %v", day, orders, err)
 	}
 
-	res, err := s.d.river.Insert(ctx, jobs.ReportArgs{Slot: slot}, nil)
+	res, err := s.d.River().Insert(ctx, jobs.ReportArgs{Slot: slot}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,12 +125,12 @@ func TestNightlyReport(t *testing.T) {
 	checkReportFile(t, first)
 
 	// The same slot again is a duplicate (two leaders, or a leader change).
-	dup, err := s.d.river.Insert(ctx, jobs.ReportArgs{Slot: slot, Format: "csv"}, nil)
+	dup, err := s.d.River().Insert(ctx, jobs.ReportArgs{Slot: slot, Format: "csv"}, nil)
 	if err != nil || !dup.UniqueSkippedAsDuplicate || dup.Job.ID != res.Job.ID {
 		t.Fatalf("same slot inserted again: %+v, %v", dup, err)
 	}
 	// Another slot of the same day rewrites the same file and row.
-	res2, err := s.d.river.Insert(ctx, jobs.ReportArgs{Slot: slot.Add(time.Hour)}, nil)
+	res2, err := s.d.River().Insert(ctx, jobs.ReportArgs{Slot: slot.Add(time.Hour)}, nil)
 	if err != nil || res2.UniqueSkippedAsDuplicate {
 		t.Fatalf("second slot: %+v, %v", res2, err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/frontpayment/fpexport/internal/callbackurl"
+	"github.com/frontpayment/fpexport/internal/daemon"
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/fpfake"
 	"github.com/frontpayment/fpexport/internal/httpapi"
@@ -29,16 +30,16 @@ import (
 // UNTRUSTED_CALLBACK_RETENTION: 720h unless set; at least an hour.
 func TestUntrustedRetentionConfig(t *testing.T) {
 	t.Parallel()
-	c, err := loadConfig(envOf(nil), requirement{})
+	c, err := daemon.LoadConfig(envOf(nil), daemon.Need{})
 	if err != nil || c.UntrustedRetention != 720*time.Hour {
 		t.Fatalf("default: %v, %v; want 720h", c.UntrustedRetention, err)
 	}
-	c, err = loadConfig(envOf(map[string]string{"UNTRUSTED_CALLBACK_RETENTION": "48h"}), requirement{})
+	c, err = daemon.LoadConfig(envOf(map[string]string{"UNTRUSTED_CALLBACK_RETENTION": "48h"}), daemon.Need{})
 	if err != nil || c.UntrustedRetention != 48*time.Hour {
 		t.Fatalf("48h: %v, %v", c.UntrustedRetention, err)
 	}
 	for _, bad := range []string{"30m", "720", "-1h", "forever"} {
-		_, err = loadConfig(envOf(map[string]string{"UNTRUSTED_CALLBACK_RETENTION": bad}), requirement{})
+		_, err = daemon.LoadConfig(envOf(map[string]string{"UNTRUSTED_CALLBACK_RETENTION": bad}), daemon.Need{})
 		if err == nil || !strings.Contains(err.Error(), "UNTRUSTED_CALLBACK_RETENTION: must be a duration of at least 1h") {
 			t.Errorf("%q: %v", bad, err)
 		}
@@ -50,7 +51,7 @@ func TestUntrustedRetentionConfig(t *testing.T) {
 // the trusted ones and the recent.
 func TestPruneUntrustedJob(t *testing.T) {
 	t.Parallel()
-	s := startStackWith(t, fpfake.Config{Plan: fpfake.NoCallbacks}, func(c *config) { c.UntrustedRetention = 2 * time.Hour })
+	s := startStackWith(t, fpfake.Config{Plan: fpfake.NoCallbacks}, func(c *daemon.Config) { c.UntrustedRetention = 2 * time.Hour })
 	ctx := context.Background()
 	if _, err := s.pool.Exec(ctx, `INSERT INTO callbacks (received_at, remote_addr, raw_query, verdict) VALUES
 		(now() - interval '3 hours', '198.51.100.1', 'x', 'bad_token'),
@@ -66,13 +67,13 @@ func TestPruneUntrustedJob(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.d.river.Insert(ctx, jobs.PruneUntrustedArgs{Slot: time.Now().Truncate(time.Hour)}, nil)
+	res, err := s.d.River().Insert(ctx, jobs.PruneUntrustedArgs{Slot: time.Now().Truncate(time.Hour)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		j, err := s.d.river.JobGet(ctx, res.Job.ID)
+		j, err := s.d.River().JobGet(ctx, res.Job.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -20,6 +18,7 @@ import (
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/frontpayment/fpexport/internal/daemon"
 	"github.com/frontpayment/fpexport/internal/fpfake"
 	"github.com/frontpayment/fpexport/internal/web"
 )
@@ -46,9 +45,9 @@ func TestWebPageInBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := startStackWith(t, fpfake.Config{CallbackDelay: 300 * time.Millisecond}, func(c *config) {
+	s := startStackWith(t, fpfake.Config{CallbackDelay: 300 * time.Millisecond}, func(c *daemon.Config) {
 		c.AllowTestIDs = true // the samples use synthetic test personal numbers
-		c.Web = webConfig{Users: map[string][]byte{user: hash}, SessionKey: "browser-test-session-key-0123456789",
+		c.Web = daemon.WebConfig{Users: map[string][]byte{user: hash}, SessionKey: "browser-test-session-key-0123456789",
 			MaxUpload: 32 << 20, UploadDir: t.TempDir(), ProfileDir: "../../samples"}
 	})
 	base := "http://" + s.cfg.ListenAddr
@@ -299,10 +298,10 @@ func countRows(t *testing.T, s *stack, sql string) int {
 func TestWebSettings(t *testing.T) {
 	t.Parallel()
 	hash, _ := bcrypt.GenerateFromPassword([]byte("a password"), bcrypt.MinCost)
-	cfg, err := loadConfig(envOf(map[string]string{
+	cfg, err := daemon.LoadConfig(envOf(map[string]string{
 		"WEB_USERS": "anna:" + string(hash) + ",per:not-a-hash-secret", "WEB_SESSION_KEY": "too-short-key",
 		"WEB_MAX_UPLOAD": "lots", "WEB_COOKIE_SECURE": "perhaps", "WEB_PROFILE_DIR": "no/such/folder",
-	}), requirement{web: true})
+	}), daemon.Need{Web: true})
 	if err == nil {
 		t.Fatal("bad WEB_ settings accepted")
 	}
@@ -321,28 +320,12 @@ func TestWebSettings(t *testing.T) {
 		t.Errorf("users read: %d, want anna's", len(cfg.Web.Users))
 	}
 
-	cfg, err = loadConfig(envOf(map[string]string{"WEB_MAX_UPLOAD": "512KB", "WEB_PROFILE_DIR": "../../samples"}), requirement{web: true})
+	cfg, err = daemon.LoadConfig(envOf(map[string]string{"WEB_MAX_UPLOAD": "512KB", "WEB_PROFILE_DIR": "../../samples"}), daemon.Need{Web: true})
 	if err != nil || cfg.Web.MaxUpload != 512<<10 || len(cfg.Web.Users) != 0 || cfg.Web.ProfileDir != "../../samples" {
 		t.Errorf("good settings: %v, %+v", err, cfg.Web)
 	}
-	if cfg, _ := loadConfig(envOf(nil), requirement{web: true}); cfg.Web.MaxUpload != 32<<20 {
+	if cfg, _ := daemon.LoadConfig(envOf(nil), daemon.Need{Web: true}); cfg.Web.MaxUpload != 32<<20 {
 		t.Errorf("default WEB_MAX_UPLOAD %d, want 32 MB", cfg.Web.MaxUpload)
-	}
-}
-
-// Without WEB_USERS the page is not mounted, and the log says so.
-func TestWebPageOffWithoutUsers(t *testing.T) {
-	t.Parallel()
-	var logs bytes.Buffer
-	api := http.NotFoundHandler()
-	h, err := withWebPage(&config{}, nil, nil, slog.New(slog.NewTextHandler(&logs, nil)), api)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/web/", nil))
-	if rec.Code != http.StatusNotFound || !strings.Contains(logs.String(), "web page off: WEB_USERS is empty") {
-		t.Errorf("GET /web/ without users: %d, log %q", rec.Code, logs.String())
 	}
 }
 

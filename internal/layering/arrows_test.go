@@ -57,11 +57,16 @@ var allowed = map[string][]string{
 	"internal/httpapi": {"internal/callbackurl", "internal/fpclient", "internal/jobs", "internal/report", "internal/store", "internal/throttle"},
 	"internal/web":     {"internal/fpclient", "internal/httpapi", "internal/importers", "internal/intake", "internal/mapping", "internal/money", "internal/report", "internal/store"},
 
-	// Commands: they wire; nothing imports them.
+	// The daemon (`worker run`): its settings and wiring; daemontest starts it for tests.
+	"internal/daemon": {"internal/erp", "internal/fpclient", "internal/httpapi", "internal/importers", "internal/inbox", "internal/intake", "internal/jobs",
+		"internal/logging", "internal/mapping", "internal/metrics", "internal/report", "internal/store", "internal/throttle", "internal/web"},
+	"internal/daemon/daemontest": {"internal/daemon", "internal/fpfake", "internal/httpapi", "internal/intake", "internal/mapping", "internal/store", "internal/testdb"},
+
+	// Commands: they parse flags and print; nothing imports them.
 	"cmd/enqueue": {"internal/erp", "internal/importers", "internal/inbox", "internal/intake", "internal/logging", "internal/mapping", "internal/store"},
 	"cmd/fpsim":   {"internal/fpfake"},
-	"cmd/worker": {"internal/erp", "internal/fpclient", "internal/fpfake", "internal/httpapi", "internal/importers", "internal/inbox", "internal/intake", "internal/jobs",
-		"internal/logging", "internal/mapping", "internal/metrics", "internal/orders", "internal/orderstate", "internal/report", "internal/store", "internal/throttle", "internal/web"},
+	"cmd/worker": {"internal/daemon", "internal/fpclient", "internal/fpfake", "internal/httpapi", "internal/intake", "internal/jobs", "internal/logging",
+		"internal/orders", "internal/orderstate", "internal/report", "internal/store", "internal/web"},
 }
 
 // core packages may not import these (or anything under them), directly.

@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"log/slog"
@@ -11,9 +11,9 @@ import (
 // before it, whose process is gone, are a killed run's.
 var processStart = time.Now()
 
-// cleanTempDirs removes the folders where a killed run unpacked uploaded
+// CleanTempDirs removes the folders where a killed run unpacked uploaded
 // workbooks (up to gigabytes each), at start, so they do not pile up.
-func cleanTempDirs(logger *slog.Logger) {
+func CleanTempDirs(logger *slog.Logger) {
 	removed, err := importers.CleanTempDirs(processStart)
 	if len(removed) > 0 {
 		logger.Info("removed temporary folders left by a stopped run", "folders", removed)

@@ -1,4 +1,9 @@
-package main
+// Package daemon is `worker run`: its settings from the environment, and the
+// wiring of the River client, the throttle, the HTTP listeners, the web page,
+// the periodic jobs (imports, the nightly report, repolls, pruning) and the
+// watch over lost callbacks. cmd/worker only parses flags and calls it;
+// internal/daemon/daemontest starts it for tests.
+package daemon
 
 import (
 	"cmp"
@@ -22,15 +27,13 @@ import (
 	"github.com/frontpayment/fpexport/internal/throttle"
 )
 
-func cmdMigrate(ctx context.Context, getenv func(string) string, logger *slog.Logger) error {
-	cfg, err := loadConfig(getenv, requirement{})
-	if err != nil {
-		return err
-	}
+// Migrate brings the database to the current schema, creating it first
+// when it does not exist (`worker migrate`).
+func Migrate(ctx context.Context, cfg *Config, logger *slog.Logger) error {
 	if err := store.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
-	pool, err := openPool(ctx, cfg, 4)
+	pool, err := OpenPool(ctx, cfg, 4)
 	if err != nil {
 		return err
 	}
@@ -42,7 +45,9 @@ func cmdMigrate(ctx context.Context, getenv func(string) string, logger *slog.Lo
 	return nil
 }
 
-func openPool(ctx context.Context, cfg *config, maxConns int32) (*pgxpool.Pool, error) {
+// OpenPool opens a pool of at least maxConns connections and checks that
+// the database answers.
+func OpenPool(ctx context.Context, cfg *Config, maxConns int32) (*pgxpool.Pool, error) {
 	pool, err := newPool(ctx, cfg, maxConns)
 	if err != nil {
 		return nil, err
@@ -55,7 +60,7 @@ func openPool(ctx context.Context, cfg *config, maxConns int32) (*pgxpool.Pool, 
 }
 
 // newPool makes the pool without connecting: pgxpool connects on first use.
-func newPool(ctx context.Context, cfg *config, maxConns int32) (*pgxpool.Pool, error) {
+func newPool(ctx context.Context, cfg *Config, maxConns int32) (*pgxpool.Pool, error) {
 	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("DATABASE_URL: %w", err)
@@ -66,10 +71,10 @@ func newPool(ctx context.Context, cfg *config, maxConns int32) (*pgxpool.Pool, e
 	return pgxpool.NewWithConfig(ctx, pc)
 }
 
-// openCurrentPool opens the pool and refuses a database whose schema is
+// OpenCurrentPool opens the pool and refuses a database whose schema is
 // behind this binary's.
-func openCurrentPool(ctx context.Context, cfg *config, maxConns int32) (*pgxpool.Pool, error) {
-	pool, err := openPool(ctx, cfg, maxConns)
+func OpenCurrentPool(ctx context.Context, cfg *Config, maxConns int32) (*pgxpool.Pool, error) {
+	pool, err := OpenPool(ctx, cfg, maxConns)
 	if err != nil {
 		return nil, err
 	}
@@ -84,22 +89,22 @@ func openCurrentPool(ctx context.Context, cfg *config, maxConns int32) (*pgxpool
 	return pool, nil
 }
 
-// openCommandDB is what a one-off command (status, retry, review, report
+// OpenCommandDB is what a one-off command (status, retry, review, report
 // --list) needs: its settings and a small pool on a current schema.
-func openCommandDB(ctx context.Context, getenv func(string) string) (*config, *pgxpool.Pool, error) {
-	cfg, err := loadConfig(getenv, requirement{})
+func OpenCommandDB(ctx context.Context, getenv func(string) string) (*Config, *pgxpool.Pool, error) {
+	cfg, err := LoadConfig(getenv, Need{})
 	if err != nil {
 		return nil, nil, err
 	}
-	pool, err := openCurrentPool(ctx, cfg, 2)
+	pool, err := OpenCurrentPool(ctx, cfg, 2)
 	if err != nil {
 		return nil, nil, err
 	}
 	return cfg, pool, nil
 }
 
-// daemon is the running worker: River client and HTTP server on one pool.
-type daemon struct {
+// Daemon is the running worker: River client and HTTP server on one pool.
+type Daemon struct {
 	pool     *pgxpool.Pool
 	river    *river.Client[pgx.Tx]
 	throttle *throttle.Throttle
@@ -108,8 +113,25 @@ type daemon struct {
 	gaps     *gapWatch // windows of lost callbacks: callbackgaps.go
 }
 
-// newDaemon wires the worker. The pool must have migrated schema.
-func newDaemon(ctx context.Context, cfg *config, pool *pgxpool.Pool, logger *slog.Logger, ln net.Listener) (*daemon, error) {
+// River is the daemon's River client (tests insert jobs with it).
+func (d *Daemon) River() *river.Client[pgx.Tx] { return d.river }
+
+// Throttle is the daemon's share of FP_CONCURRENCY and its pause.
+func (d *Daemon) Throttle() *throttle.Throttle { return d.throttle }
+
+// Running reports whether Serve has reached the database and opened the
+// doors (before, every path but /healthz and /readyz answers 503).
+func (d *Daemon) Running() bool { return d.doors.gate.IsOpen() }
+
+// Addr is the address of the listener named "public" (LISTEN_ADDR) or
+// "admin" (ADMIN_LISTEN_ADDR); "" when there is none.
+func (d *Daemon) Addr(name string) string { return d.doors.addr(name) }
+
+// WorkerID is this process's id in workers_alive (callbackgaps.go).
+func (d *Daemon) WorkerID() string { return d.gaps.id }
+
+// New wires the worker. The pool must have migrated schema.
+func New(ctx context.Context, cfg *Config, pool *pgxpool.Pool, logger *slog.Logger, ln net.Listener) (*Daemon, error) {
 	fp, err := fpclient.New(fpclient.Config{BaseURL: cfg.FPBaseURL, Token: cfg.FPToken, Timeout: cfg.FPTimeout})
 	if err != nil {
 		return nil, err
@@ -119,8 +141,8 @@ func newDaemon(ctx context.Context, cfg *config, pool *pgxpool.Pool, logger *slo
 		Metrics:       obs,
 		RatePerSecond: cfg.RateLimit,
 		Concurrency:   cfg.Concurrency,
-		Pause:         cmp.Or(cfg.authPause, time.Minute),
-		Heartbeat:     cfg.throttleHeartbeat,
+		Pause:         cmp.Or(cfg.AuthPause, time.Minute),
+		Heartbeat:     cfg.ThrottleHeartbeat,
 		HoldGrace:     cfg.HoldGrace,
 		Logger:        logger,
 	})
@@ -134,7 +156,7 @@ func newDaemon(ctx context.Context, cfg *config, pool *pgxpool.Pool, logger *slo
 		Throttle:        thr,
 		Location:        cfg.Location,
 		RequestTimeout:  cfg.FPTimeout,
-		Backoff:         cfg.retryBackoff,
+		Backoff:         cfg.RetryBackoff,
 		Logger:          logger,
 		Metrics:         obs,
 	}})
@@ -173,21 +195,21 @@ func newDaemon(ctx context.Context, cfg *config, pool *pgxpool.Pool, logger *slo
 	}
 	api := &httpapi.Server{Pool: pool, River: rc, CallbackSecret: cfg.CallbackSecret, ChecksumKey: cfg.ChecksumKey, StaleAfter: cfg.StaleAfter,
 		Location: cfg.Location, Logger: logger, Metrics: obs, MetricsHandler: metricsHandler, Refused: &httpapi.Refusals{}}
-	api.UntrustedLimits = cfg.untrustedLimits
+	api.UntrustedLimits = cfg.UntrustedLimits
 	logCallbackMode(logger, cfg)
 	ds, err := openDoors(cfg, pool, rc, logger, api, ln)
 	if err != nil {
 		return nil, err
 	}
-	gaps := &gapWatch{pool: pool, river: rc, refused: api.Refused, every: cmp.Or(cfg.aliveEvery, defaultAliveEvery), id: workerID(), logger: logger}
-	return &daemon{pool: pool, river: rc, throttle: thr, doors: ds, logger: logger, gaps: gaps}, nil
+	gaps := &gapWatch{pool: pool, river: rc, refused: api.Refused, every: cmp.Or(cfg.AliveEvery, defaultAliveEvery), id: workerID(), logger: logger}
+	return &Daemon{pool: pool, river: rc, throttle: thr, doors: ds, logger: logger, gaps: gaps}, nil
 }
 
 // serve runs until ctx ends, then stops gracefully: the HTTP server stops
 // taking callbacks, River lets running jobs finish (a job cut off at the soft
 // stop timeout goes back to the queue), nothing is lost. The listeners open
 // first and the database is waited for (dbwait.go).
-func (d *daemon) serve(ctx context.Context) error {
+func (d *Daemon) Serve(ctx context.Context) error {
 	httpErr := d.doors.serve()
 	d.logger.Info("listening", d.doors.logAttrs()...)
 	if err := waitForDatabase(ctx, d.pool, d.logger, d.doors.gate); err != nil {
@@ -234,21 +256,18 @@ func (d *daemon) serve(ctx context.Context) error {
 	return err
 }
 
-func cmdRun(ctx context.Context, getenv func(string) string, logger *slog.Logger) error {
-	cleanTempDirs(logger)
-	cfg, err := loadConfig(getenv, requirement{submit: true, imports: true, reports: true, web: true})
-	if err != nil {
-		return err
-	}
-	// Not connected yet: serve waits for the database (dbwait.go).
+// Run is `worker run`: the daemon on cfg (loaded with NeedAll) until ctx
+// ends.
+func Run(ctx context.Context, cfg *Config, logger *slog.Logger) error {
+	// Not connected yet: Serve waits for the database (dbwait.go).
 	pool, err := newPool(ctx, cfg, int32(2*cfg.Concurrency)+25)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	d, err := newDaemon(ctx, cfg, pool, logger, nil)
+	d, err := New(ctx, cfg, pool, logger, nil)
 	if err != nil {
 		return err
 	}
-	return d.serve(ctx)
+	return d.Serve(ctx)
 }

@@ -1,4 +1,4 @@
-package main
+package daemon
 
 // The worker's listeners ("doors"). FP must reach the callback path; nothing
 // else needs to face the internet. With ADMIN_LISTEN_ADDR set, LISTEN_ADDR
@@ -26,7 +26,7 @@ import (
 
 // loadDoors reads REPORT_TOKENS and ADMIN_LISTEN_ADDR; no problem line
 // shows a token.
-func (c *config) loadDoors(get func(name, def string) string) []string {
+func (c *Config) loadDoors(get func(name, def string) string) []string {
 	var problems []string
 	tokens, tokProblems := httpapi.ParseReportTokens(get("REPORT_TOKENS", ""))
 	for _, p := range tokProblems {
@@ -60,7 +60,7 @@ type doors struct {
 // openDoors builds the handlers and listens. ln, when not nil, is the
 // public listener (tests pass one on a free port); the admin listener is
 // opened on cfg.AdminListenAddr when that is set.
-func openDoors(cfg *config, pool *pgxpool.Pool, rc *river.Client[pgx.Tx], logger *slog.Logger, api *httpapi.Server, ln net.Listener) (*doors, error) {
+func openDoors(cfg *Config, pool *pgxpool.Pool, rc *river.Client[pgx.Tx], logger *slog.Logger, api *httpapi.Server, ln net.Listener) (*doors, error) {
 	api.ReportTokens = cfg.ReportTokens
 	page, err := newWebPage(cfg, pool, rc, logger)
 	if err != nil {

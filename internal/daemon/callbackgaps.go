@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"context"
@@ -45,7 +45,7 @@ func registerKeyless(workers *river.Workers, pool *pgxpool.Pool, fp *fpclient.Cl
 // logCallbackMode says at start how callbacks are trusted. Without
 // FP_CHECKSUM_KEY the checksum has no secret, so each callback costs an FP
 // request before it is applied: the key is recommended.
-func logCallbackMode(logger *slog.Logger, cfg *config) {
+func logCallbackMode(logger *slog.Logger, cfg *Config) {
 	if cfg.ChecksumKey == "" {
 		logger.Warn("callbacks without checksum key: each callback is confirmed with FP before it is applied; set FP_CHECKSUM_KEY")
 		return

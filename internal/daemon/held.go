@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import "time"
 
@@ -7,7 +7,7 @@ import "time"
 // stop's time was up. Each holder logs its answer (order, attempt, FP's
 // orderUuid, no personal data) as it gives up; the next run takes those
 // attempts for unanswered (docs/outage.md).
-func (d *daemon) giveUpHeldAnswers() {
+func (d *Daemon) giveUpHeldAnswers() {
 	n := d.throttle.Holding()
 	if n == 0 {
 		return

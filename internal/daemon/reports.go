@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"log/slog"
@@ -16,14 +16,14 @@ import (
 // the slot (jobs.ReportArgs, unique): with several worker processes each slot
 // writes one report. REPORT_DIR is created when the first report is
 // written (a worker started from a test or a scratch folder leaves none).
-func scheduleReport(cfg *config, pool *pgxpool.Pool, logger *slog.Logger, workers *river.Workers) []*river.PeriodicJob {
+func scheduleReport(cfg *Config, pool *pgxpool.Pool, logger *slog.Logger, workers *river.Workers) []*river.PeriodicJob {
 	// Registered even when off, so River knows the kind.
 	river.AddWorker(workers, &jobs.ReportWorker{Pool: pool, Dir: cfg.ReportDir, Format: cfg.ReportFormat, StaleAfter: cfg.StaleAfter,
 		Location: cfg.Location, Logger: logger})
-	if cfg.reportSchedule == nil {
+	if cfg.ReportCron == nil {
 		return nil
 	}
 	logger.Info("scheduled report", "schedule", cfg.ReportSchedule, "dir", cfg.ReportDir, "format", cfg.ReportFormat,
-		"next", cfg.reportSchedule.Next(time.Now()).Format(time.RFC3339))
-	return []*river.PeriodicJob{jobs.ScheduledReport(cfg.reportSchedule, cfg.ReportFormat)}
+		"next", cfg.ReportCron.Next(time.Now()).Format(time.RFC3339))
+	return []*river.PeriodicJob{jobs.ScheduledReport(cfg.ReportCron, cfg.ReportFormat)}
 }

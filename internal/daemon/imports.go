@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"log/slog"
@@ -21,14 +21,14 @@ import (
 // name the slot (jobs.ImportArgs, unique): with several worker processes each
 // slot runs once. Every process must carry the same import settings, since
 // any of them may be the leader and any may run the job.
-func scheduleImports(cfg *config, pool *pgxpool.Pool, logger *slog.Logger, workers *river.Workers, queues map[string]river.QueueConfig) []*river.PeriodicJob {
-	imports := jobs.Imports{Pool: pool, Logger: logger, InboxMinAge: cfg.InboxMinAge, Settings: importSettings(cfg)}
-	if cfg.importSchedule != nil {
+func scheduleImports(cfg *Config, pool *pgxpool.Pool, logger *slog.Logger, workers *river.Workers, queues map[string]river.QueueConfig) []*river.PeriodicJob {
+	imports := jobs.Imports{Pool: pool, Logger: logger, InboxMinAge: cfg.InboxMinAge, Settings: cfg.ImportSettings()}
+	if cfg.ImportCron != nil {
 		imports.InboxDir, imports.ERP = cfg.InboxDir, cfg.ERP
 	}
 	// The worker is registered even without a schedule, so River (its
 	// rescuer, on whichever process leads) knows the kind.
-	river.AddWorker(workers, &jobs.ImportWorker{Imports: imports, JobTimeout: cfg.importTimeout})
+	river.AddWorker(workers, &jobs.ImportWorker{Imports: imports, JobTimeout: cfg.ImportTimeout})
 	sources := imports.Sources()
 	if len(sources) == 0 {
 		if cfg.InboxDir != "" || cfg.ERP != nil {
@@ -39,15 +39,15 @@ func scheduleImports(cfg *config, pool *pgxpool.Pool, logger *slog.Logger, worke
 	queues[jobs.QueueImports] = river.QueueConfig{MaxWorkers: 1}
 	var periodic []*river.PeriodicJob
 	for _, source := range sources {
-		periodic = append(periodic, jobs.ScheduledImport(source, cfg.importSchedule))
+		periodic = append(periodic, jobs.ScheduledImport(source, cfg.ImportCron))
 	}
 	logger.Info("scheduled imports", "sources", sources, "schedule", cfg.ImportSchedule,
-		"next", cfg.importSchedule.Next(time.Now()).Format(time.RFC3339))
+		"next", cfg.ImportCron.Next(time.Now()).Format(time.RFC3339))
 	return periodic
 }
 
-// importSettings are the scheduled imports' settings, read from IMPORT_KIND,
+// ImportSettings are the scheduled imports' settings, read from IMPORT_KIND,
 // IMPORT_PROFILE, ALLOW_TEST_IDS and TZ by loadImports.
-func importSettings(cfg *config) intake.Settings {
-	return intake.Settings{Kind: cfg.ImportKind, Profile: cfg.ImportProfile, AllowTestIDs: cfg.AllowTestIDs, Location: cfg.Location}
+func (c *Config) ImportSettings() intake.Settings {
+	return intake.Settings{Kind: c.ImportKind, Profile: c.ImportProfile, AllowTestIDs: c.AllowTestIDs, Location: c.Location}
 }

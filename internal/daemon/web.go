@@ -1,9 +1,7 @@
-package main
+package daemon
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -18,9 +16,9 @@ import (
 	"github.com/frontpayment/fpexport/internal/web"
 )
 
-// webConfig holds the settings of the accountants' web page (WEB_*).
+// WebConfig holds the settings of the accountants' web page (WEB_*).
 // Users empty: the page is off.
-type webConfig struct {
+type WebConfig struct {
 	Users        map[string][]byte // WEB_USERS: name → bcrypt hash
 	SessionKey   string            // WEB_SESSION_KEY; "": random per process
 	MaxUpload    int64             // WEB_MAX_UPLOAD, bytes
@@ -37,7 +35,7 @@ const minSessionKey = 32
 
 // loadWeb reads the web page's settings; each problem is one line, and no
 // line shows a hash or the session key.
-func (c *config) loadWeb(get func(name, def string) string) []string {
+func (c *Config) loadWeb(get func(name, def string) string) []string {
 	var problems []string
 	users, userProblems := web.ParseUsers(get("WEB_USERS", ""))
 	for _, p := range userProblems {
@@ -99,7 +97,7 @@ func parseSize(s string) (int64, error) {
 // withWebPage mounts the accountants' page under /web/ beside the worker's
 // own endpoints. Without WEB_USERS the page is off (never served without a
 // login) and that is logged.
-func withWebPage(cfg *config, pool *pgxpool.Pool, rc *river.Client[pgx.Tx], logger *slog.Logger, api http.Handler) (http.Handler, error) {
+func withWebPage(cfg *Config, pool *pgxpool.Pool, rc *river.Client[pgx.Tx], logger *slog.Logger, api http.Handler) (http.Handler, error) {
 	page, err := newWebPage(cfg, pool, rc, logger)
 	if err != nil || page == nil {
 		return api, err
@@ -108,7 +106,7 @@ func withWebPage(cfg *config, pool *pgxpool.Pool, rc *river.Client[pgx.Tx], logg
 }
 
 // newWebPage builds the page; nil when it is off (no WEB_USERS).
-func newWebPage(cfg *config, pool *pgxpool.Pool, rc *river.Client[pgx.Tx], logger *slog.Logger) (*web.Handler, error) {
+func newWebPage(cfg *Config, pool *pgxpool.Pool, rc *river.Client[pgx.Tx], logger *slog.Logger) (*web.Handler, error) {
 	if len(cfg.Web.Users) == 0 {
 		logger.Info("web page off: WEB_USERS is empty")
 		return nil, nil
@@ -138,33 +136,4 @@ func mountWebPage(page *web.Handler, api http.Handler) http.Handler {
 	mux.Handle("GET /{$}", http.RedirectHandler(web.Prefix, http.StatusSeeOther))
 	mux.Handle("GET /web", http.RedirectHandler(web.Prefix, http.StatusSeeOther))
 	return mux
-}
-
-// cmdWebPasswd prints a WEB_USERS entry for NAME, its password read from
-// the first line of stdin (so it is in no shell history or process list).
-func cmdWebPasswd(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) != 1 || !web.ValidUserName(args[0]) {
-		fmt.Fprintln(stderr, "usage: worker web-passwd NAME   (the password is read from stdin; NAME: letters, digits, . _ @ -)")
-		return errUsage
-	}
-	line, err := bufio.NewReader(stdin).ReadString('\n')
-	if err != nil && err != io.EOF {
-		return fmt.Errorf("reading the password: %w", err)
-	}
-	password := strings.TrimRight(line, "\r\n")
-	if len(password) < 8 {
-		fmt.Fprintln(stderr, "worker web-passwd: the password must be at least 8 characters")
-		return errUsage
-	}
-	if len(password) > 72 {
-		// bcrypt uses only the first 72 bytes; longer would be false comfort.
-		fmt.Fprintln(stderr, "worker web-passwd: the password must be at most 72 bytes")
-		return errUsage
-	}
-	hash, err := web.HashPassword(password)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s:%s\n", args[0], hash)
-	return nil
 }

@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"errors"
@@ -31,7 +31,7 @@ const defaultDatabaseURL = "postgres://root@127.0.0.1:5432/fpexport?sslmode=disa
 
 // config is every setting, from the environment. Secrets (FPToken,
 // CallbackSecret, ChecksumKey) are never printed: String() redacts them.
-type config struct {
+type Config struct {
 	DatabaseURL     string
 	FPBaseURL       string
 	FPToken         string
@@ -58,44 +58,44 @@ type config struct {
 	UntrustedRetention time.Duration
 	// untrustedLimits replaces httpapi.DefaultUntrustedLimits; only tests
 	// set it.
-	untrustedLimits httpapi.UntrustedLimits
+	UntrustedLimits httpapi.UntrustedLimits
 	// HoldGrace (HOLD_ANSWERS_GRACE): after a database outage, how long a
 	// worker whose heartbeat lapsed is still taken to hold FP's answers to
 	// its open attempts (internal/throttle hold.go).
 	HoldGrace time.Duration
-	// retryBackoff replaces the submit backoff; only tests set it.
-	retryBackoff func(attempt int) time.Duration
-	// authPause is how long submitting waits after a 401/403 (default 1 min).
-	authPause time.Duration
-	// throttleHeartbeat is how often the shared concurrency is re-divided
+	// RetryBackoff replaces the submit backoff; only tests set it.
+	RetryBackoff func(attempt int) time.Duration
+	// AuthPause is how long submitting waits after a 401/403 (default 1 min).
+	AuthPause time.Duration
+	// ThrottleHeartbeat is how often the shared concurrency is re-divided
 	// (default 1 s; tests shorten it).
-	throttleHeartbeat time.Duration
-	// aliveEvery is how often workers_alive is renewed (default 15 s;
+	ThrottleHeartbeat time.Duration
+	// AliveEvery is how often workers_alive is renewed (default 15 s;
 	// tests change it). See callbackgaps.go.
-	aliveEvery time.Duration
+	AliveEvery time.Duration
 
 	// Scheduled imports (see imports.go). ImportSchedule is IMPORT_SCHEDULE
-	// as read, with its time zone; importSchedule is nil when it is unset.
+	// as read, with its time zone; ImportCron is nil when it is unset.
 	ImportSchedule string
-	importSchedule river.PeriodicSchedule
+	ImportCron     river.PeriodicSchedule
 	InboxDir       string           // INBOX_DIR
 	InboxMinAge    time.Duration    // INBOX_MIN_AGE
 	ImportKind     fpclient.Kind    // IMPORT_KIND: kind of rows that name none
 	ImportProfile  *mapping.Profile // IMPORT_PROFILE: header mapping profile for scheduled imports
 	AllowTestIDs   bool             // ALLOW_TEST_IDS: accept synthetic test personal numbers
 	ERP            *erp.Config      // ERP_DATABASE_URL, ERP_QUERY(_FILE), ERP_WATERMARK_COLUMN; nil: none
-	// importTimeout overrides jobs.ImportTimeout; only tests set it.
-	importTimeout time.Duration
+	// ImportTimeout overrides jobs.ImportTimeout; only tests set it.
+	ImportTimeout time.Duration
 
 	// The nightly report (see reports.go). ReportSchedule is REPORT_SCHEDULE
-	// as read, with its time zone; reportSchedule is nil when it is off.
+	// as read, with its time zone; ReportCron is nil when it is off.
 	ReportSchedule string
-	reportSchedule river.PeriodicSchedule
+	ReportCron     river.PeriodicSchedule
 	ReportDir      string // REPORT_DIR
 	ReportFormat   string // REPORT_FORMAT: xlsx, csv or json
 
 	// The accountants' web page (see web.go): WEB_USERS, WEB_SESSION_KEY, …
-	Web webConfig
+	Web WebConfig
 
 	// The listeners (see doors.go): REPORT_TOKENS admits scripts to the
 	// report (only digests kept); ADMIN_LISTEN_ADDR, when set, is the inside
@@ -104,9 +104,9 @@ type config struct {
 	AdminListenAddr string
 }
 
-// loadConfig reads the environment. need says which settings the command
+// LoadConfig reads the environment. need says which settings the command
 // requires; every problem is reported, one line each.
-func loadConfig(getenv func(string) string, need requirement) (*config, error) {
+func LoadConfig(getenv func(string) string, need Need) (*Config, error) {
 	var problems []string
 	get := func(name, def string) string {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
@@ -114,7 +114,7 @@ func loadConfig(getenv func(string) string, need requirement) (*config, error) {
 		}
 		return def
 	}
-	c := &config{
+	c := &Config{
 		DatabaseURL:     get("DATABASE_URL", defaultDatabaseURL),
 		FPBaseURL:       get("FP_BASE_URL", "https://demo-api.frontpayment.no"),
 		FPToken:         get("FP_TOKEN", ""),
@@ -169,7 +169,7 @@ func loadConfig(getenv func(string) string, need requirement) (*config, error) {
 
 	problems = append(problems, c.loadUntrusted(get)...)
 
-	if need.submit {
+	if need.Submit {
 		if c.FPToken == "" {
 			problems = append(problems, "FP_TOKEN: required (the bearer token Front Payment issued)")
 		}
@@ -199,13 +199,13 @@ func loadConfig(getenv func(string) string, need requirement) (*config, error) {
 			}
 		}
 	}
-	if need.imports {
+	if need.Imports {
 		problems = append(problems, c.loadImports(get, getenv)...)
 	}
-	if need.reports {
+	if need.Reports {
 		problems = append(problems, c.loadReports(get)...)
 	}
-	if need.web {
+	if need.Web {
 		problems = append(problems, c.loadWeb(get)...)
 		problems = append(problems, c.loadDoors(get)...)
 	}
@@ -216,12 +216,16 @@ func loadConfig(getenv func(string) string, need requirement) (*config, error) {
 	return c, nil
 }
 
-type requirement struct{ submit, imports, reports, web bool }
+// Need says which settings a command requires (LoadConfig checks those).
+type Need struct{ Submit, Imports, Reports, Web bool }
+
+// NeedAll is what `worker run` requires.
+var NeedAll = Need{Submit: true, Imports: true, Reports: true, Web: true}
 
 // checkBasics checks the settings every command reads, without connecting
 // anywhere: a malformed DATABASE_URL is named at start, not when the first
 // connection fails.
-func (c *config) checkBasics(get func(name, def string) string) []string {
+func (c *Config) checkBasics(get func(name, def string) string) []string {
 	var problems []string
 	if f := get("LOG_FORMAT", ""); f != "" && !slices.Contains(logging.Formats, f) {
 		problems = append(problems, "LOG_FORMAT: must be text or json (unset: text on a terminal, JSON otherwise)")
@@ -236,7 +240,7 @@ func (c *config) checkBasics(get func(name, def string) string) []string {
 // loadImports reads the settings of the scheduled imports. Without
 // IMPORT_SCHEDULE nothing is scheduled; the inbox and ERP settings are still
 // checked, so that a mistake shows at start and not at 02:00.
-func (c *config) loadImports(get func(name, def string) string, getenv func(string) string) []string {
+func (c *Config) loadImports(get func(name, def string) string, getenv func(string) string) []string {
 	var problems []string
 	c.InboxDir = get("INBOX_DIR", "")
 	if c.InboxDir != "" {
@@ -285,7 +289,7 @@ func (c *config) loadImports(get func(name, def string) string, getenv func(stri
 		case c.InboxDir == "" && c.ERP == nil:
 			problems = append(problems, "IMPORT_SCHEDULE: nothing to import; set INBOX_DIR, or ERP_DATABASE_URL and ERP_QUERY, or both")
 		}
-		c.ImportSchedule, c.importSchedule = read, sched
+		c.ImportSchedule, c.ImportCron = read, sched
 	}
 	return problems
 }
@@ -293,7 +297,7 @@ func (c *config) loadImports(get func(name, def string) string, getenv func(stri
 // loadReports reads the settings of the nightly report. A schedule without
 // a zone is read in TZ_REPORTS (Europe/Oslo by default), like the day the
 // report covers.
-func (c *config) loadReports(get func(name, def string) string) []string {
+func (c *Config) loadReports(get func(name, def string) string) []string {
 	var problems []string
 	if spec := get("REPORT_SCHEDULE", jobs.DefaultReportSchedule); spec != "off" {
 		if !strings.HasPrefix(spec, "CRON_TZ=") && !strings.HasPrefix(spec, "TZ=") {
@@ -303,7 +307,7 @@ func (c *config) loadReports(get func(name, def string) string) []string {
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("REPORT_SCHEDULE: %q is not a cron schedule (%v); five fields, minute hour day-of-month month day-of-week, e.g. \"0 6 * * *\", or off", get("REPORT_SCHEDULE", ""), err))
 		}
-		c.ReportSchedule, c.reportSchedule = read, sched
+		c.ReportSchedule, c.ReportCron = read, sched
 	}
 	c.ReportDir = get("REPORT_DIR", jobs.DefaultReportDir)
 	if fi, err := os.Stat(c.ReportDir); err == nil && !fi.IsDir() {
