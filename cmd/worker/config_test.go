@@ -13,10 +13,11 @@ import (
 	"time"
 
 	"github.com/frontpayment/fpexport/internal/daemon"
+	"github.com/frontpayment/fpexport/internal/daemon/daemontest"
 	"github.com/frontpayment/fpexport/internal/testdb"
 )
 
-func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+var envOf = daemontest.Env
 
 // `worker run` names every missing or malformed setting, one line each, and
 // never echoes a secret.

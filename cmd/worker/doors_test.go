@@ -25,6 +25,7 @@ import (
 
 	"github.com/frontpayment/fpexport/internal/callbackurl"
 	"github.com/frontpayment/fpexport/internal/daemon"
+	"github.com/frontpayment/fpexport/internal/daemon/daemontest"
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/fpfake"
 	"github.com/frontpayment/fpexport/internal/httpapi"
@@ -434,7 +435,7 @@ func (w *runningWorker) exited() bool {
 func importOne(t *testing.T, pool *pgxpool.Pool, ref string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), ref+".csv")
-	if err := os.WriteFile(path, []byte(importCSV(ref)), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(daemontest.CorporateCSV(ref)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	f, err := intake.Read(path, intake.Options{Mapping: mapping.Options{DefaultKind: fpclient.KindInvoice, Now: time.Now(), Location: time.UTC}})

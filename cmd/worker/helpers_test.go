@@ -12,7 +12,8 @@ import (
 	"github.com/frontpayment/fpexport/internal/store"
 )
 
-// stack is daemontest's stack under the names this package's tests use.
+// stack is daemontest's stack under the names this package's tests (and
+// status_test.go and review_test.go, which define methods on it) use.
 type stack struct {
 	*daemontest.Stack
 	pool *pgxpool.Pool
@@ -44,11 +45,6 @@ func newStack(t *testing.T, simCfg fpfake.Config, adjust func(*daemon.Config)) *
 
 func (s *stack) run(t *testing.T) { s.Run(t) }
 
-func (s *stack) waitRunning(t *testing.T, served chan error) {
-	t.Helper()
-	s.WaitRunning(t, served)
-}
-
 type viewRow = daemontest.ViewRow
 
 func (s *stack) view(t *testing.T) map[string]viewRow { return s.View(t) }
@@ -68,21 +64,29 @@ func fpfakeNoCallbacks() fpfake.Config { return fpfake.Config{Plan: fpfake.NoCal
 // testdbURL is the connection string of the stack's database.
 func testdbURL(s *stack) string { return s.DBURL() }
 
-var testLogger = daemontest.Logger
-
 const (
 	testChecksumKey = daemontest.ChecksumKey
 	testReportToken = daemontest.ReportToken
 )
 
-var (
-	testReportTokens = daemontest.ReportTokens
-	getReport        = daemontest.GetReport
-)
+var getReport = daemontest.GetReport
 
-var (
-	freeAddr  = daemontest.FreeAddr
-	doRequest = daemontest.DoRequest
-)
+var freeAddr = daemontest.FreeAddr
 
 type lockedBuffer = daemontest.LockedBuffer
+
+func newFaultStack(t *testing.T, simCfg fpfake.Config) *stack {
+	t.Helper()
+	return wrapStack(daemontest.NewFaults(t, simCfg))
+}
+
+func startFaultStack(t *testing.T, simCfg fpfake.Config) *stack {
+	t.Helper()
+	return wrapStack(daemontest.StartFaults(t, simCfg))
+}
+
+const (
+	header    = daemontest.CSVHeader
+	e2eFile   = daemontest.E2EFile
+	fourKinds = daemontest.FourKinds
+)

@@ -228,9 +228,5 @@ func checkReportFile(t *testing.T, f store.ReportFile) {
 
 func countReports(t *testing.T, s *stack) int {
 	t.Helper()
-	var n int
-	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM reports`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return s.Count(t, `SELECT count(*) FROM reports`)
 }

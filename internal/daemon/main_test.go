@@ -31,3 +31,14 @@ func newStack(t *testing.T, simCfg fpfake.Config, adjust func(*daemon.Config)) *
 	t.Helper()
 	return &stack{daemontest.New(t, simCfg, adjust)}
 }
+
+// newFaultStack is daemontest.NewFaults: retries after milliseconds, no callbacks.
+func newFaultStack(t *testing.T, simCfg fpfake.Config) *stack {
+	t.Helper()
+	return &stack{daemontest.NewFaults(t, simCfg)}
+}
+
+func startFaultStack(t *testing.T, simCfg fpfake.Config) *stack {
+	t.Helper()
+	return &stack{daemontest.StartFaults(t, simCfg)}
+}

@@ -127,9 +127,6 @@ func (d *Daemon) Running() bool { return d.doors.gate.IsOpen() }
 // "admin" (ADMIN_LISTEN_ADDR); "" when there is none.
 func (d *Daemon) Addr(name string) string { return d.doors.addr(name) }
 
-// WorkerID is this process's id in workers_alive (callbackgaps.go).
-func (d *Daemon) WorkerID() string { return d.gaps.id }
-
 // New wires the worker. The pool must have migrated schema.
 func New(ctx context.Context, cfg *Config, pool *pgxpool.Pool, logger *slog.Logger, ln net.Listener) (*Daemon, error) {
 	fp, err := fpclient.New(fpclient.Config{BaseURL: cfg.FPBaseURL, Token: cfg.FPToken, Timeout: cfg.FPTimeout})

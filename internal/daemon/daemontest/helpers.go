@@ -55,3 +55,6 @@ func (b *LockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// Env is a getenv reading m.
+func Env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }

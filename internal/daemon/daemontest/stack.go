@@ -287,3 +287,32 @@ func GetReport(t *testing.T, u string) *http.Response {
 	}
 	return resp
 }
+
+// NewFaults is New for a stack whose retries wait milliseconds, not seconds,
+// and whose simulator sends no callbacks.
+func NewFaults(t *testing.T, simCfg fpfake.Config) *Stack {
+	t.Helper()
+	simCfg.Plan = fpfake.NoCallbacks
+	return New(t, simCfg, func(c *daemon.Config) {
+		c.RetryBackoff = func(int) time.Duration { return 10 * time.Millisecond }
+		c.AuthPause = 200 * time.Millisecond
+	})
+}
+
+// StartFaults is NewFaults, running.
+func StartFaults(t *testing.T, simCfg fpfake.Config) *Stack {
+	t.Helper()
+	s := NewFaults(t, simCfg)
+	s.Run(t)
+	return s
+}
+
+// Count runs a count(*) query; a failing query fails the test.
+func (s *Stack) Count(t *testing.T, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := s.Pool.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

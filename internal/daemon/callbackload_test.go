@@ -1,4 +1,4 @@
-package main
+package daemon_test
 
 import (
 	"context"
@@ -82,13 +82,13 @@ func TestCallbackLoadBench(t *testing.T) {
 	// The orders the callbacks are for, submitted before the load.
 	targets := int(float64(total)*0.9/benchCallbacksPerOrder) + 1
 	pre := startBenchWorker(t, pool, sim, simURL, 0)
-	pre.importCSV(t, "targets.csv", loadOrders("T", targets))
+	pre.ImportCSV(t, "targets.csv", loadOrders("T", targets))
 	if err := daemon.WaitSettled(ctx, pool, time.Now().Add(-time.Hour), false, 20*time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	pre.stop()
 	orders := submittedOrders(t, pool)
-	secret := pre.cfg.CallbackSecret
+	secret := pre.Cfg.CallbackSecret
 
 	plan := planCallbacks(orders, secret, total, seed)
 	t.Logf("plan: %d callbacks (%d valid incl. %d replays, for %d orders; %d forged or orphan) at %.0f/s for %s",
@@ -101,10 +101,10 @@ func TestCallbackLoadBench(t *testing.T) {
 	w := startBenchWorker(t, pool, sim, simURL, submitRate)
 	batch := int(submitRate * seconds)
 	createdBefore := sim.Stats().Created
-	w.importCSV(t, "meanwhile.csv", loadOrders("M", batch))
+	w.ImportCSV(t, "meanwhile.csv", loadOrders("M", batch))
 	waitSubmitting(t, sim, createdBefore)
 	before := pool.Stat()
-	got := runLoad(w.cfg.CallbackBaseURL, plan, rate, duration, true)
+	got := runLoad(w.Cfg.CallbackBaseURL, plan, rate, duration, true)
 	after := pool.Stat()
 	t.Logf("receiver: %s", got)
 	t.Logf("database pool during the load: %d acquires, %d had to wait for a connection (%s waited in all), max %d connections",
@@ -217,7 +217,7 @@ func startBenchWorker(t *testing.T, pool *pgxpool.Pool, sim *fpfake.Server, simU
 		FPBaseURL: simURL, FPToken: "test-token", ListenAddr: ln.Addr().String(),
 		CallbackBaseURL: "http://" + ln.Addr().String(), CallbackSecret: "test-callback-secret-0123456789",
 		SuccessURL: "https://shop.example.no/ok", FailureURL: "https://shop.example.no/fail",
-		RateLimit: rateLimit, Concurrency: 10, FPTimeout: 5 * time.Second, Location: loc, ChecksumKey: testChecksumKey,
+		RateLimit: rateLimit, Concurrency: 10, FPTimeout: 5 * time.Second, Location: loc, ChecksumKey: daemontest.ChecksumKey,
 		// The forged tenth of the load all comes from loopback: lift the
 		// untrusted limits, so that the receiver stores every callback, as
 		// this benchmark measures (the flood test measures the limits).
@@ -241,15 +241,15 @@ func startBenchWorker(t *testing.T, pool *pgxpool.Pool, sim *fpfake.Server, simU
 		})
 	}
 	t.Cleanup(stop)
-	s := wrapStack(&daemontest.Stack{Pool: pool, Sim: sim, Cfg: cfg, D: d})
-	s.waitRunning(t, served)
+	s := &stack{&daemontest.Stack{Pool: pool, Sim: sim, Cfg: cfg, D: d}}
+	s.WaitRunning(t, served)
 	return benchWorker{stack: s, stop: stop}
 }
 
 // loadOrders is a CSV of n one-line invoices with refs prefix-000000….
 func loadOrders(prefix string, n int) string {
 	var b strings.Builder
-	b.WriteString(header)
+	b.WriteString(daemontest.CSVHeader)
 	for i := range n {
 		fmt.Fprintf(&b, "%s-%06d,invoice,private,Kari Nordmann,kari@example.no,+47,46567468,01010012356,,Storgata 1,0155,Oslo,NO,no,,Konsulenttime,1,1250.00,0,25,,,,,,,,\n", prefix, i)
 	}
@@ -331,7 +331,7 @@ func planCallbacks(orders []benchOrder, secret string, total int, seed uint64) l
 		at := rng.Float64() * 0.7
 		for k, status := range seq {
 			created := strconv.FormatInt(base+int64(k), 10)
-			s := shot{pathQuery: callbackPath(o.id, secret, o.uuid, status, created, fpclient.Checksum(o.uuid, status, created, testChecksumKey)), want: http.StatusOK}
+			s := shot{pathQuery: callbackPath(o.id, secret, o.uuid, status, created, fpclient.Checksum(o.uuid, status, created, daemontest.ChecksumKey)), want: http.StatusOK}
 			calls = append(calls, timed{at, s})
 			if rng.IntN(4) == 0 { // FP sends it again later
 				calls = append(calls, timed{min(at+0.01+rng.Float64()*0.2, 1), s})
@@ -386,7 +386,7 @@ func callbackPath(id int64, secret, uuid, status, created, checksum string) stri
 // order we do not have: stored and answered 200).
 func forgedShot(o benchOrder, secret string, i int) shot {
 	created := "1764000000"
-	good := fpclient.Checksum(o.uuid, "PAID", created, testChecksumKey)
+	good := fpclient.Checksum(o.uuid, "PAID", created, daemontest.ChecksumKey)
 	switch i % 4 {
 	case 0:
 		return shot{strings.Replace(callbackPath(o.id, secret, o.uuid, "PAID", created, good), "token=", "token=00", 1), http.StatusForbidden}
@@ -396,7 +396,7 @@ func forgedShot(o benchOrder, secret string, i int) shot {
 		return shot{callbackurl.Path + "?ref=" + strconv.FormatInt(o.id, 10) + "&status=PAID", http.StatusBadRequest}
 	}
 	orphan := int64(1_000_000_000 + i)
-	return shot{callbackPath(orphan, secret, "ODR-ORPHAN", "PAID", created, fpclient.Checksum("ODR-ORPHAN", "PAID", created, testChecksumKey)), http.StatusOK}
+	return shot{callbackPath(orphan, secret, "ODR-ORPHAN", "PAID", created, fpclient.Checksum("ODR-ORPHAN", "PAID", created, daemontest.ChecksumKey)), http.StatusOK}
 }
 
 // startFloor serves a trivial handler (parse the query, answer OK) behind

@@ -1,4 +1,4 @@
-package main
+package daemon_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/frontpayment/fpexport/internal/daemon"
+	"github.com/frontpayment/fpexport/internal/daemon/daemontest"
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/fpfake"
 	"github.com/frontpayment/fpexport/internal/jobs"
@@ -18,7 +19,7 @@ import (
 // statusRequests counts the simulator's status requests per FP order.
 func (s *stack) statusRequests() map[string]int {
 	n := map[string]int{}
-	for _, r := range s.sim.Requests() {
+	for _, r := range s.Sim.Requests() {
 		if uuid, ok := strings.CutPrefix(r.Path, "/api/v1/connect/orders/status/"); ok && r.Method == "GET" {
 			n[uuid]++
 		}
@@ -31,13 +32,13 @@ func (s *stack) statusRequests() map[string]int {
 func (s *stack) repoll(t *testing.T, slot time.Time) {
 	t.Helper()
 	ctx := context.Background()
-	res, err := s.d.River().Insert(ctx, jobs.RepollArgs{Slot: slot}, nil)
+	res, err := s.D.River().Insert(ctx, jobs.RepollArgs{Slot: slot}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		j, err := s.d.River().JobGet(ctx, res.Job.ID)
+		j, err := s.D.River().JobGet(ctx, res.Job.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,7 +56,7 @@ type repollEvent struct{ Type, Source, FPStatus, Result string }
 
 func (s *stack) repollEvents(t *testing.T, ref string) []repollEvent {
 	t.Helper()
-	rows, err := s.pool.Query(context.Background(), `SELECT e.type, coalesce(e.detail->>'source', ''), coalesce(e.detail->>'fp_status', ''),
+	rows, err := s.Pool.Query(context.Background(), `SELECT e.type, coalesce(e.detail->>'source', ''), coalesce(e.detail->>'fp_status', ''),
 		coalesce(e.detail->>'result', '') FROM order_events e JOIN orders o ON o.id = e.order_id
 		WHERE o.order_ref = $1 AND e.type IN ('callback', 'repoll_not_found') ORDER BY e.id`, ref)
 	if err != nil {
@@ -85,9 +86,9 @@ func TestRepollFindsLostCallbacks(t *testing.T) {
 	s := startStackWith(t, fpfake.Config{Plan: fpfake.NoCallbacks}, func(c *daemon.Config) { c.RepollAfter = time.Millisecond })
 	ctx := context.Background()
 	start := time.Now()
-	s.importCSV(t, "orders.csv", e2eFile)
-	s.waitSettled(t, start, false)
-	before := s.view(t)
+	s.ImportCSV(t, "orders.csv", daemontest.E2EFile)
+	s.WaitSettled(t, start, false)
+	before := s.View(t)
 	for ref, v := range before {
 		if v.Status != "submitted" || v.FPUUID == "" {
 			t.Fatalf("%s: %+v, want submitted with an FP order", ref, v)
@@ -96,27 +97,27 @@ func TestRepollFindsLostCallbacks(t *testing.T) {
 	// E-1 was paid, E-2 moved to a status we do not know, both callbacks
 	// lost. FP never heard of E-3's order id. E-4 is settled (its
 	// callback arrived).
-	if err := s.sim.LoseCallback(before["E-1"].FPUUID, "PAID"); err != nil {
+	if err := s.Sim.LoseCallback(before["E-1"].FPUUID, "PAID"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.sim.LoseCallback(before["E-2"].FPUUID, "ON HOLD"); err != nil {
+	if err := s.Sim.LoseCallback(before["E-2"].FPUUID, "ON HOLD"); err != nil {
 		t.Fatal(err)
 	}
 	const unknown = "ODR0000000001"
-	if _, err := s.pool.Exec(ctx, `UPDATE orders SET fp_order_uuid = $1 WHERE order_ref = 'E-3'`, unknown); err != nil {
+	if _, err := s.Pool.Exec(ctx, `UPDATE orders SET fp_order_uuid = $1 WHERE order_ref = 'E-3'`, unknown); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.sim.SetStatus(ctx, before["E-4"].FPUUID, "PAID"); err != nil {
+	if err := s.Sim.SetStatus(ctx, before["E-4"].FPUUID, "PAID"); err != nil {
 		t.Fatal(err)
 	}
 	s.waitCallbacksApplied(t)
-	if v := s.view(t)["E-4"]; v.Status != "paid" {
+	if v := s.View(t)["E-4"]; v.Status != "paid" {
 		t.Fatalf("E-4 after its callback: %+v", v)
 	}
 
 	s.repoll(t, time.Now())
 
-	got := s.view(t)
+	got := s.View(t)
 	for ref, want := range map[string]struct{ status, fpStatus string }{
 		"E-1": {"paid", "PAID"},
 		"E-2": {"submitted", "ON HOLD"}, // unknown FP status: kept, our status unchanged
@@ -138,7 +139,7 @@ func TestRepollFindsLostCallbacks(t *testing.T) {
 		}
 	}
 	var lastError string
-	if err := s.pool.QueryRow(ctx, `SELECT coalesce(last_error, '') FROM orders WHERE order_ref = 'E-3'`).Scan(&lastError); err != nil {
+	if err := s.Pool.QueryRow(ctx, `SELECT coalesce(last_error, '') FROM orders WHERE order_ref = 'E-3'`).Scan(&lastError); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(lastError, "FP does not know order "+unknown) {
@@ -170,15 +171,15 @@ func TestRepollWaitsAndStopsWhenPaused(t *testing.T) {
 	t.Parallel()
 	s := startStack(t, fpfake.Config{Plan: fpfake.NoCallbacks})
 	start := time.Now()
-	s.importCSV(t, "orders.csv", e2eFile)
-	s.waitSettled(t, start, false)
-	fp, err := fpclient.New(fpclient.Config{BaseURL: s.cfg.FPBaseURL, Token: s.cfg.FPToken})
+	s.ImportCSV(t, "orders.csv", daemontest.E2EFile)
+	s.WaitSettled(t, start, false)
+	fp, err := fpclient.New(fpclient.Config{BaseURL: s.Cfg.FPBaseURL, Token: s.Cfg.FPToken})
 	if err != nil {
 		t.Fatal(err)
 	}
 	job := &river.Job[jobs.RepollArgs]{JobRow: &rivertype.JobRow{ID: 1}, Args: jobs.RepollArgs{Slot: start}}
 
-	recent := &jobs.RepollWorker{Pool: s.pool, FP: fp, Throttle: s.d.Throttle(), After: time.Hour, Logger: testLogger(t)}
+	recent := &jobs.RepollWorker{Pool: s.Pool, FP: fp, Throttle: s.D.Throttle(), After: time.Hour, Logger: daemontest.Logger(t)}
 	if err := recent.Work(t.Context(), job); err != nil {
 		t.Fatal(err)
 	}
@@ -186,17 +187,17 @@ func TestRepollWaitsAndStopsWhenPaused(t *testing.T) {
 		t.Errorf("%d orders asked for within REPOLL_AFTER", n)
 	}
 
-	if _, err := s.d.Throttle().Pause(t.Context(), "test pause"); err != nil {
+	if _, err := s.D.Throttle().Pause(t.Context(), "test pause"); err != nil {
 		t.Fatal(err)
 	}
-	due := &jobs.RepollWorker{Pool: s.pool, FP: fp, Throttle: s.d.Throttle(), After: time.Millisecond, Logger: testLogger(t)}
+	due := &jobs.RepollWorker{Pool: s.Pool, FP: fp, Throttle: s.D.Throttle(), After: time.Millisecond, Logger: daemontest.Logger(t)}
 	if err := due.Work(t.Context(), job); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(s.statusRequests()); n != 0 {
 		t.Errorf("%d orders asked for while paused", n)
 	}
-	if _, err := s.d.Throttle().Resume(t.Context()); err != nil {
+	if _, err := s.D.Throttle().Resume(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if err := due.Work(t.Context(), job); err != nil {
@@ -210,15 +211,15 @@ func TestRepollWaitsAndStopsWhenPaused(t *testing.T) {
 // REPOLL_AFTER and REPOLL_EVERY: defaults, "off", and one line per mistake.
 func TestRepollConfig(t *testing.T) {
 	t.Parallel()
-	c, err := daemon.LoadConfig(envOf(nil), daemon.Need{})
+	c, err := daemon.LoadConfig(daemontest.Env(nil), daemon.Need{})
 	if err != nil || c.RepollAfter != 24*time.Hour || c.RepollEvery != time.Hour {
 		t.Errorf("defaults: after %s, every %s, %v", c.RepollAfter, c.RepollEvery, err)
 	}
-	c, err = daemon.LoadConfig(envOf(map[string]string{"REPOLL_AFTER": "36h", "REPOLL_EVERY": "off"}), daemon.Need{})
+	c, err = daemon.LoadConfig(daemontest.Env(map[string]string{"REPOLL_AFTER": "36h", "REPOLL_EVERY": "off"}), daemon.Need{})
 	if err != nil || c.RepollAfter != 36*time.Hour || c.RepollEvery != 0 {
 		t.Errorf("36h, off: after %s, every %s, %v", c.RepollAfter, c.RepollEvery, err)
 	}
-	_, err = daemon.LoadConfig(envOf(map[string]string{"REPOLL_AFTER": "0s", "REPOLL_EVERY": "10s"}), daemon.Need{})
+	_, err = daemon.LoadConfig(daemontest.Env(map[string]string{"REPOLL_AFTER": "0s", "REPOLL_EVERY": "10s"}), daemon.Need{})
 	if err == nil || !strings.Contains(err.Error(), "REPOLL_AFTER: must be") || !strings.Contains(err.Error(), "REPOLL_EVERY: must be") {
 		t.Errorf("bad values: %v", err)
 	}

@@ -1,4 +1,4 @@
-package main
+package daemon_test
 
 import (
 	"net/http"
@@ -8,6 +8,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/frontpayment/fpexport/internal/daemon"
+	"github.com/frontpayment/fpexport/internal/daemon/daemontest"
 	"github.com/frontpayment/fpexport/internal/fpfake"
 	"github.com/frontpayment/fpexport/internal/metrics/metricstest"
 )
@@ -15,7 +16,7 @@ import (
 // scrapeMetrics GETs the worker's /metrics and parses the text format.
 func scrapeMetrics(t *testing.T, s *stack) map[string]*dto.MetricFamily {
 	t.Helper()
-	resp, err := http.Get("http://" + s.cfg.ListenAddr + "/metrics")
+	resp, err := http.Get("http://" + s.Cfg.ListenAddr + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,8 +34,8 @@ func TestMetricsEndpoint(t *testing.T) {
 	s := startStackWith(t, fpfake.Config{CallbackDelay: 20 * time.Millisecond, Plan: func(fpfake.Order) []string { return []string{"SENT"} }},
 		func(c *daemon.Config) { c.RateLimit = 20 }) // paced: each request after the first waits for its slot
 	start := time.Now()
-	s.importCSV(t, "m.csv", fourKinds)
-	s.waitSettled(t, start, true)
+	s.ImportCSV(t, "m.csv", daemontest.FourKinds)
+	s.WaitSettled(t, start, true)
 
 	fams := scrapeMetrics(t, s)
 	for _, c := range []struct {
@@ -69,7 +70,7 @@ func TestMetricsEndpoint(t *testing.T) {
 	}
 
 	// A forged callback is counted by its verdict.
-	resp, err := http.Get("http://" + s.cfg.ListenAddr + "/callbacks/frontpayment?ref=1&token=forged&orderUuid=ODR1&status=PAID&createdAt=1&checksum=x")
+	resp, err := http.Get("http://" + s.Cfg.ListenAddr + "/callbacks/frontpayment?ref=1&token=forged&orderUuid=ODR1&status=PAID&createdAt=1&checksum=x")
 	if err != nil {
 		t.Fatal(err)
 	}

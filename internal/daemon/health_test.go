@@ -1,4 +1,4 @@
-package main
+package daemon_test
 
 import (
 	"context"
@@ -6,12 +6,14 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/frontpayment/fpexport/internal/fpfake"
 )
 
 // getJSON GETs a path of the worker and decodes its JSON answer.
 func (s *stack) getJSON(t *testing.T, path string) (int, map[string]any) {
 	t.Helper()
-	resp, err := http.Get("http://" + s.cfg.ListenAddr + path)
+	resp, err := http.Get("http://" + s.Cfg.ListenAddr + path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,7 +30,7 @@ func (s *stack) getJSON(t *testing.T, path string) (int, map[string]any) {
 // paused token is TestFaultAuthPausesSubmitting's.)
 func TestHealthAndReadiness(t *testing.T) {
 	t.Parallel()
-	s := startStack(t, fpfakeNoCallbacks())
+	s := startStack(t, fpfake.Config{Plan: fpfake.NoCallbacks})
 	if code, body := s.getJSON(t, "/healthz"); code != 200 || body["status"] != "ok" {
 		t.Errorf("healthz: %d %v", code, body)
 	}
@@ -41,7 +43,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	ctx := context.Background()
 	var last int
 	var name string
-	if err := s.pool.QueryRow(ctx, `DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)
+	if err := s.Pool.QueryRow(ctx, `DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)
 		RETURNING version, name`).Scan(&last, &name); err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +55,7 @@ func TestHealthAndReadiness(t *testing.T) {
 	if code, _ := s.getJSON(t, "/healthz"); code != 200 {
 		t.Errorf("healthz with a pending migration: %d, want 200 (the process is up)", code)
 	}
-	if _, err := s.pool.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, last, name); err != nil {
+	if _, err := s.Pool.Exec(ctx, `INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, last, name); err != nil {
 		t.Fatal(err)
 	}
 	if code, body := s.getJSON(t, "/readyz"); code != 200 {

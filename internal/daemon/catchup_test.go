@@ -1,4 +1,4 @@
-package main
+package daemon_test
 
 import (
 	"context"
@@ -18,7 +18,7 @@ func (s *stack) waitOrderStatus(t *testing.T, id int64, want string) {
 	deadline := time.Now().Add(time.Minute)
 	for {
 		var st string
-		err := s.pool.QueryRow(context.Background(), `SELECT status FROM orders WHERE id = $1`, id).Scan(&st)
+		err := s.Pool.QueryRow(context.Background(), `SELECT status FROM orders WHERE id = $1`, id).Scan(&st)
 		if err == nil && st == want {
 			return
 		}
@@ -32,7 +32,7 @@ func (s *stack) waitOrderStatus(t *testing.T, id int64, want string) {
 // catchupJobs lists the reasons of the catch-up polls queued.
 func (s *stack) catchupJobs(t *testing.T) []string {
 	t.Helper()
-	rows, err := s.pool.Query(context.Background(), `SELECT args->>'reason' FROM river_job WHERE kind = 'catchup_poll' ORDER BY id`)
+	rows, err := s.Pool.Query(context.Background(), `SELECT args->>'reason' FROM river_job WHERE kind = 'catchup_poll' ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestCatchupAfterRefusedCallbacks(t *testing.T) {
 	}
 
 	outage.Down()
-	if err := s.sim.SetStatus(context.Background(), uuid, "PAID"); err == nil {
+	if err := s.Sim.SetStatus(context.Background(), uuid, "PAID"); err == nil {
 		t.Fatal("the callback was taken while the database was down")
 	}
 	if n := s.statusRequests()[uuid]; n != 0 {
@@ -94,7 +94,7 @@ func TestCatchupAfterWorkerDowntime(t *testing.T) {
 	s := newStack(t, fpfake.Config{Plan: fpfake.NoCallbacks}, nil)
 	ctx, stopFirst := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- s.d.Serve(ctx) }()
+	go func() { served <- s.D.Serve(ctx) }()
 	id, uuid := s.submittedInvoice(t)
 	stopFirst()
 	if err := <-served; err != nil {
@@ -112,10 +112,10 @@ func TestCatchupAfterWorkerDowntime(t *testing.T) {
 	}
 
 	// FP's PAID went nowhere while no worker ran.
-	if err := s.sim.LoseCallback(uuid, "PAID"); err != nil {
+	if err := s.Sim.LoseCallback(uuid, "PAID"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.pool.Exec(context.Background(), `UPDATE workers_alive SET beat_at = now() - interval '10 minutes'`); err != nil {
+	if _, err := s.Pool.Exec(context.Background(), `UPDATE workers_alive SET beat_at = now() - interval '10 minutes'`); err != nil {
 		t.Fatal(err)
 	}
 	third := s.startAnotherDaemon(t)
@@ -143,7 +143,7 @@ func (s *stack) startAnotherDaemon(t *testing.T) *runningDaemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := daemon.New(context.Background(), s.cfg, s.pool, testLogger(t), ln)
+	d, err := daemon.New(context.Background(), s.Cfg, s.Pool, daemontest.Logger(t), ln)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,7 @@ func (s *stack) startAnotherDaemon(t *testing.T) *runningDaemon {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var n int
-		if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM workers_alive WHERE worker_id = $1`, d.WorkerID()).Scan(&n); err != nil {
+		if err := s.Pool.QueryRow(context.Background(), `SELECT count(*) FROM workers_alive WHERE worker_id = $1`, daemon.WorkerID(d)).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		if n == 1 {

@@ -1,4 +1,4 @@
-package main
+package daemon_test
 
 import (
 	"context"
@@ -13,7 +13,6 @@ import (
 	"github.com/frontpayment/fpexport/internal/daemon/daemontest"
 	"github.com/frontpayment/fpexport/internal/fpfake"
 	"github.com/frontpayment/fpexport/internal/store"
-	"github.com/frontpayment/fpexport/internal/testdb"
 )
 
 // startKeylessStack is a stack whose worker has no FP_CHECKSUM_KEY (and whose
@@ -22,7 +21,7 @@ func startKeylessStack(t *testing.T, simCfg fpfake.Config) *stack {
 	t.Helper()
 	daemontest.WithOptions(t, daemontest.Options{Keyless: true})
 	s := startStack(t, simCfg)
-	if s.cfg.ChecksumKey != "" {
+	if s.Cfg.ChecksumKey != "" {
 		t.Fatal("keyless stack has a checksum key")
 	}
 	return s
@@ -43,11 +42,11 @@ func getStatus(t *testing.T, u string) int {
 // FP keeps it) can send: the seeds' checksum under key, a valid token.
 func (s *stack) leakedCallback(t *testing.T, uuid, status string, createdAt int64) string {
 	t.Helper()
-	o, ok := s.sim.Order(uuid)
+	o, ok := s.Sim.Order(uuid)
 	if !ok || o.CallbackURL == "" {
 		t.Fatalf("the simulator has no callbackUrl for %s", uuid)
 	}
-	return fpfake.CallbackURL(o.CallbackURL, uuid, status, createdAt, createdAt, s.cfg.ChecksumKey)
+	return fpfake.CallbackURL(o.CallbackURL, uuid, status, createdAt, createdAt, s.Cfg.ChecksumKey)
 }
 
 type verdictRow struct {
@@ -61,7 +60,7 @@ func (s *stack) waitVerdicts(t *testing.T, orderID int64) []verdictRow {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		var awaiting int
-		if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM callbacks WHERE order_id = $1 AND verdict = $2`,
+		if err := s.Pool.QueryRow(context.Background(), `SELECT count(*) FROM callbacks WHERE order_id = $1 AND verdict = $2`,
 			orderID, store.VerdictAwaitingFP).Scan(&awaiting); err != nil {
 			t.Fatal(err)
 		}
@@ -73,7 +72,7 @@ func (s *stack) waitVerdicts(t *testing.T, orderID int64) []verdictRow {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	rows, err := s.pool.Query(context.Background(), `SELECT verdict, fp_status, coalesce(result, '') FROM callbacks WHERE order_id = $1 ORDER BY id`, orderID)
+	rows, err := s.Pool.Query(context.Background(), `SELECT verdict, fp_status, coalesce(result, '') FROM callbacks WHERE order_id = $1 ORDER BY id`, orderID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +119,7 @@ func TestKeylessGenuineCallbackIsAppliedAfterFPConfirms(t *testing.T) {
 	t.Parallel()
 	s := startKeylessStack(t, fpfake.Config{Plan: fpfake.NoCallbacks})
 	id, uuid := s.submittedInvoice(t)
-	if err := s.sim.SetStatus(context.Background(), uuid, "PAID"); err != nil {
+	if err := s.Sim.SetStatus(context.Background(), uuid, "PAID"); err != nil {
 		t.Fatal(err)
 	}
 	got := s.waitVerdicts(t, id)
@@ -134,7 +133,7 @@ func TestKeylessGenuineCallbackIsAppliedAfterFPConfirms(t *testing.T) {
 		t.Errorf("FP asked %d times, want 1", n)
 	}
 	var source string
-	if err := s.pool.QueryRow(context.Background(), `SELECT detail->>'source' FROM order_events WHERE order_id = $1 AND type = 'callback'`, id).
+	if err := s.Pool.QueryRow(context.Background(), `SELECT detail->>'source' FROM order_events WHERE order_id = $1 AND type = 'callback'`, id).
 		Scan(&source); err != nil || source != "confirm" {
 		t.Errorf("callback event source %q (%v), want confirm", source, err)
 	}
@@ -184,11 +183,11 @@ func TestKeylessCallbacksOfOneOrderCostOneRequest(t *testing.T) {
 	t.Parallel()
 	s := startKeylessStack(t, fpfake.Config{Plan: fpfake.NoCallbacks})
 	id, uuid := s.submittedInvoice(t)
-	if err := s.sim.LoseCallback(uuid, "PAID"); err != nil {
+	if err := s.Sim.LoseCallback(uuid, "PAID"); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	hold, err := s.pool.Begin(ctx)
+	hold, err := s.Pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,57 +242,6 @@ func TestKeylessCallbacksOfOneOrderCostOneRequest(t *testing.T) {
 	}
 }
 
-// The start log of `worker run` says which mode callbacks are in, and
-// recommends the key when there is none; the key itself is never printed.
-func TestStartLogSaysCallbackMode(t *testing.T) {
-	t.Parallel()
-	for _, key := range []string{"", "start-log-checksum-key-0123456789"} {
-		t.Run("key="+strconv.FormatBool(key != ""), func(t *testing.T) {
-			t.Parallel()
-			var out lockedBuffer
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() {
-				done <- run(ctx, []string{"run"}, envOf(map[string]string{
-					"DATABASE_URL": testdb.URL(t), "FP_TOKEN": "test-token", "FP_BASE_URL": "http://127.0.0.1:9",
-					"LISTEN_ADDR": "127.0.0.1:0", "CALLBACK_BASE_URL": "https://fp.example.no", "CALLBACK_SECRET": "0123456789abcdef0123",
-					"SUCCESS_URL": "https://shop.example.no/ok", "FAILURE_URL": "https://shop.example.no/fail",
-					"REPORT_SCHEDULE": "off", "LOG_FORMAT": "json", "FP_CHECKSUM_KEY": key,
-				}), &out, &out)
-			}()
-			deadline := time.Now().Add(time.Minute)
-			for !strings.Contains(out.String(), `"worker running"`) {
-				select {
-				case err := <-done:
-					cancel()
-					t.Fatalf("worker run ended: %v\n%s", err, out.String())
-				case <-time.After(20 * time.Millisecond):
-				}
-				if time.Now().After(deadline) {
-					cancel()
-					t.Fatalf("not running after a minute:\n%s", out.String())
-				}
-			}
-			cancel()
-			if err := <-done; err != nil {
-				t.Fatalf("worker run: %v", err)
-			}
-			logs := out.String()
-			warn := `"level":"WARN","msg":"callbacks without checksum key: each callback is confirmed with FP before it is applied; set FP_CHECKSUM_KEY"`
-			info := `"level":"INFO","msg":"callbacks checked with FP_CHECKSUM_KEY`
-			if key == "" && (!strings.Contains(logs, warn) || strings.Contains(logs, info)) {
-				t.Errorf("Keyless: the start log does not warn:\n%s", logs)
-			}
-			if key != "" && (!strings.Contains(logs, info) || strings.Contains(logs, warn)) {
-				t.Errorf("with a key: the start log does not say so:\n%s", logs)
-			}
-			if key != "" && strings.Contains(logs, key) {
-				t.Error("the start log shows the key")
-			}
-		})
-	}
-}
-
 // Keyless from import to paid: FP calls back SENT then PAID at once, often
 // before the submit job has stored FP's answer; each callback is confirmed
 // with FP (a confirmation that finds no FP order id yet tries again later),
@@ -302,15 +250,15 @@ func TestKeylessEndToEnd(t *testing.T) {
 	t.Parallel()
 	s := startKeylessStack(t, fpfake.Config{CallbackDelay: time.Nanosecond})
 	start := time.Now()
-	s.importCSV(t, "orders.csv", e2eFile)
-	s.waitSettled(t, start, true)
-	for ref, v := range s.view(t) {
+	s.ImportCSV(t, "orders.csv", daemontest.E2EFile)
+	s.WaitSettled(t, start, true)
+	for ref, v := range s.View(t) {
 		if v.Status != "paid" || v.FPStatus != "PAID" {
 			t.Errorf("%s: %s/%s, want paid/PAID", ref, v.Status, v.FPStatus)
 		}
 	}
 	var verdicts []string
-	rows, err := s.pool.Query(context.Background(), `SELECT verdict || ' ' || fp_status || ': ' || coalesce(result, '') FROM callbacks ORDER BY id`)
+	rows, err := s.Pool.Query(context.Background(), `SELECT verdict || ' ' || fp_status || ': ' || coalesce(result, '') FROM callbacks ORDER BY id`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -325,7 +273,7 @@ func TestKeylessEndToEnd(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	if len(verdicts) != 2*len(s.view(t)) {
+	if len(verdicts) != 2*len(s.View(t)) {
 		t.Errorf("%d callbacks stored, want two per order", len(verdicts))
 	}
 	for _, v := range verdicts {
@@ -344,10 +292,10 @@ func TestKeylessConfirmationWaitsForTheThrottle(t *testing.T) {
 	s := startStackWith(t, fpfake.Config{Plan: fpfake.NoCallbacks}, func(c *daemon.Config) { c.AuthPause = 2 * time.Second })
 	id, uuid := s.submittedInvoice(t)
 	ctx := context.Background()
-	if _, err := s.d.Throttle().Pause(ctx, "test pause"); err != nil {
+	if _, err := s.D.Throttle().Pause(ctx, "test pause"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.sim.SetStatus(ctx, uuid, "PAID"); err != nil {
+	if err := s.Sim.SetStatus(ctx, uuid, "PAID"); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(30 * time.Second)
@@ -355,7 +303,7 @@ func TestKeylessConfirmationWaitsForTheThrottle(t *testing.T) {
 		// Snoozed and waiting (River keeps a short snooze 'available' with
 		// a later scheduled_at).
 		var snoozed int
-		if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'confirm_callbacks'
+		if err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'confirm_callbacks'
 			AND (metadata->>'snoozes')::int >= 1 AND state IN ('available', 'scheduled')`).Scan(&snoozed); err != nil {
 			t.Fatal(err)
 		}
@@ -364,7 +312,7 @@ func TestKeylessConfirmationWaitsForTheThrottle(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			var states string
-			if err := s.pool.QueryRow(ctx, `SELECT string_agg(kind || ':' || state || ':' || metadata::text, ', ') FROM river_job`).Scan(&states); err != nil {
+			if err := s.Pool.QueryRow(ctx, `SELECT string_agg(kind || ':' || state || ':' || metadata::text, ', ') FROM river_job`).Scan(&states); err != nil {
 				states = err.Error()
 			}
 			t.Fatalf("the confirm job did not snooze while sending was paused: %s", states)

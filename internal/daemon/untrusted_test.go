@@ -1,4 +1,4 @@
-package main
+package daemon_test
 
 import (
 	"bytes"
@@ -19,6 +19,7 @@ import (
 
 	"github.com/frontpayment/fpexport/internal/callbackurl"
 	"github.com/frontpayment/fpexport/internal/daemon"
+	"github.com/frontpayment/fpexport/internal/daemon/daemontest"
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/fpfake"
 	"github.com/frontpayment/fpexport/internal/httpapi"
@@ -30,16 +31,16 @@ import (
 // UNTRUSTED_CALLBACK_RETENTION: 720h unless set; at least an hour.
 func TestUntrustedRetentionConfig(t *testing.T) {
 	t.Parallel()
-	c, err := daemon.LoadConfig(envOf(nil), daemon.Need{})
+	c, err := daemon.LoadConfig(daemontest.Env(nil), daemon.Need{})
 	if err != nil || c.UntrustedRetention != 720*time.Hour {
 		t.Fatalf("default: %v, %v; want 720h", c.UntrustedRetention, err)
 	}
-	c, err = daemon.LoadConfig(envOf(map[string]string{"UNTRUSTED_CALLBACK_RETENTION": "48h"}), daemon.Need{})
+	c, err = daemon.LoadConfig(daemontest.Env(map[string]string{"UNTRUSTED_CALLBACK_RETENTION": "48h"}), daemon.Need{})
 	if err != nil || c.UntrustedRetention != 48*time.Hour {
 		t.Fatalf("48h: %v, %v", c.UntrustedRetention, err)
 	}
 	for _, bad := range []string{"30m", "720", "-1h", "forever"} {
-		_, err = daemon.LoadConfig(envOf(map[string]string{"UNTRUSTED_CALLBACK_RETENTION": bad}), daemon.Need{})
+		_, err = daemon.LoadConfig(daemontest.Env(map[string]string{"UNTRUSTED_CALLBACK_RETENTION": bad}), daemon.Need{})
 		if err == nil || !strings.Contains(err.Error(), "UNTRUSTED_CALLBACK_RETENTION: must be a duration of at least 1h") {
 			t.Errorf("%q: %v", bad, err)
 		}
@@ -53,7 +54,7 @@ func TestPruneUntrustedJob(t *testing.T) {
 	t.Parallel()
 	s := startStackWith(t, fpfake.Config{Plan: fpfake.NoCallbacks}, func(c *daemon.Config) { c.UntrustedRetention = 2 * time.Hour })
 	ctx := context.Background()
-	if _, err := s.pool.Exec(ctx, `INSERT INTO callbacks (received_at, remote_addr, raw_query, verdict) VALUES
+	if _, err := s.Pool.Exec(ctx, `INSERT INTO callbacks (received_at, remote_addr, raw_query, verdict) VALUES
 		(now() - interval '3 hours', '198.51.100.1', 'x', 'bad_token'),
 		(now() - interval '3 hours', '198.51.100.1', 'x', 'not_confirmed'),
 		(now() - interval '3 hours', '192.0.2.1', 'x', 'accepted'),
@@ -61,19 +62,19 @@ func TestPruneUntrustedJob(t *testing.T) {
 		(now() - interval '1 hour', '198.51.100.1', 'x', 'bad_checksum')`); err != nil {
 		t.Fatal(err)
 	}
-	if err := store.AddUntrustedCounts(ctx, s.pool, []store.UntrustedCount{
+	if err := store.AddUntrustedCounts(ctx, s.Pool, []store.UntrustedCount{
 		{Hour: time.Now().Add(-3 * time.Hour).Truncate(time.Hour), Source: "a", Verdict: "bad_token", Reason: store.NotStoredTotalCap, Count: 9},
 		{Hour: time.Now().Truncate(time.Hour), Source: "a", Verdict: "bad_token", Reason: store.NotStoredTotalCap, Count: 4},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.d.River().Insert(ctx, jobs.PruneUntrustedArgs{Slot: time.Now().Truncate(time.Hour)}, nil)
+	res, err := s.D.River().Insert(ctx, jobs.PruneUntrustedArgs{Slot: time.Now().Truncate(time.Hour)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		j, err := s.d.River().JobGet(ctx, res.Job.ID)
+		j, err := s.D.River().JobGet(ctx, res.Job.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -87,7 +88,7 @@ func TestPruneUntrustedJob(t *testing.T) {
 	}
 	var left string
 	var counts int64
-	if err := s.pool.QueryRow(ctx, `SELECT (SELECT string_agg(verdict, ',' ORDER BY id) FROM callbacks),
+	if err := s.Pool.QueryRow(ctx, `SELECT (SELECT string_agg(verdict, ',' ORDER BY id) FROM callbacks),
 		(SELECT sum(count) FROM untrusted_callback_counts)`).Scan(&left, &counts); err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +147,7 @@ func TestUntrustedCallbackFlood(t *testing.T) {
 
 	// The flood: each source sends its share as fast as the in-flight
 	// bound lets it; half bad token, half bad checksum, all saying PAID.
-	secret := s.cfg.CallbackSecret
+	secret := s.Cfg.CallbackSecret
 	// Newer than any genuine one: a forgery that got through would show.
 	created := strconv.FormatInt(createdAt+1_000_000, 10)
 	forgedChecksum := []byte(fpclient.Checksum(uuid, "PAID", created, ""))
@@ -165,7 +166,7 @@ func TestUntrustedCallbackFlood(t *testing.T) {
 			client := &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: 2}}
 			defer client.CloseIdleConnections()
 			for i := range floodPerSource {
-				u := callbackurl.For(s.cfg.CallbackBaseURL, secret, id)
+				u := callbackurl.For(s.Cfg.CallbackBaseURL, secret, id)
 				checksum := fpclient.Checksum(uuid, "PAID", created, "")
 				if i%2 == 0 {
 					u = strings.Replace(u, "token=", "token=00"+strconv.Itoa(i), 1)
@@ -217,7 +218,7 @@ func TestUntrustedCallbackFlood(t *testing.T) {
 	// Stored: at most the hourly total, at most a source's share each.
 	lim := httpapi.DefaultUntrustedLimits
 	var stored, maxPerSource int
-	if err := s.pool.QueryRow(ctx, `SELECT count(*), coalesce(max(n), 0) FROM (SELECT count(*) OVER (PARTITION BY remote_addr) AS n
+	if err := s.Pool.QueryRow(ctx, `SELECT count(*), coalesce(max(n), 0) FROM (SELECT count(*) OVER (PARTITION BY remote_addr) AS n
 		FROM callbacks WHERE verdict NOT IN ('accepted', 'orphan')) c`).Scan(&stored, &maxPerSource); err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +229,7 @@ func TestUntrustedCallbackFlood(t *testing.T) {
 	var counted int64
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if err := s.pool.QueryRow(ctx, `SELECT coalesce(sum(count), 0) FROM untrusted_callback_counts`).Scan(&counted); err != nil {
+		if err := s.Pool.QueryRow(ctx, `SELECT coalesce(sum(count), 0) FROM untrusted_callback_counts`).Scan(&counted); err != nil {
 			t.Fatal(err)
 		}
 		if int(counted)+stored >= total || time.Now().After(deadline) {
@@ -243,7 +244,7 @@ func TestUntrustedCallbackFlood(t *testing.T) {
 	// Every genuine callback applied; no forgery moved the order.
 	s.waitCallbacksApplied(t)
 	var accepted int64
-	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM callbacks WHERE verdict = 'accepted' AND result IS NOT NULL`).Scan(&accepted); err != nil {
+	if err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM callbacks WHERE verdict = 'accepted' AND result IS NOT NULL`).Scan(&accepted); err != nil {
 		t.Fatal(err)
 	}
 	if accepted != genuineSent.Load() {
@@ -255,8 +256,8 @@ func TestUntrustedCallbackFlood(t *testing.T) {
 
 	// The report: a bounded number of lines whatever the flood.
 	now := time.Now()
-	today := now.In(s.cfg.Location).Format(time.DateOnly)
-	rep, err := store.LoadReport(ctx, s.pool, today, today, now, 0)
+	today := now.In(s.Cfg.Location).Format(time.DateOnly)
+	rep, err := store.LoadReport(ctx, s.Pool, today, today, now, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package main
+package daemon_test
 
 import (
 	"context"
@@ -10,33 +10,9 @@ import (
 	"time"
 
 	"github.com/frontpayment/fpexport/internal/daemon"
+	"github.com/frontpayment/fpexport/internal/daemon/daemontest"
 	"github.com/frontpayment/fpexport/internal/fpfake"
 )
-
-// One order of each kind, all valid.
-var fourKinds = header +
-	"F-INV,invoice,private,Kari Nordmann,kari@example.no,+47,46567468,01010012356,,Luramyrveien 65,4313,Sandnes,NO,no,R_1,Router,1,4500.00,0,12,,,,,,,,\n" +
-	"F-PL,payment-link,private,Ola Nordmann,ola@example.no,+47,46567469,01010012356,,Storgata 1,0155,Oslo,NO,no,,Timer,1,1250.00,0,25,,,,,,true,false,\n" +
-	"F-CO,checkout,private,Per Hansen,per@example.no,+47,46567470,,,Kirkegata 2,7030,Trondheim,NO,no,,Billett,1,100.00,0,12,,,visa,,,,,\n" +
-	"F-HC,hosted-checkout,private,Liv Berg,liv@example.no,+47,46567471,,,,,,,en,,Abonnement,1,99.00,0,25,,,,,,,,\n"
-
-// newFaultStack is a stack whose retries wait milliseconds, not seconds,
-// and whose simulator sends no callbacks.
-func newFaultStack(t *testing.T, simCfg fpfake.Config) *stack {
-	t.Helper()
-	simCfg.Plan = fpfake.NoCallbacks
-	return newStack(t, simCfg, func(c *daemon.Config) {
-		c.RetryBackoff = func(int) time.Duration { return 10 * time.Millisecond }
-		c.AuthPause = 200 * time.Millisecond
-	})
-}
-
-func startFaultStack(t *testing.T, simCfg fpfake.Config) *stack {
-	t.Helper()
-	s := newFaultStack(t, simCfg)
-	s.run(t)
-	return s
-}
 
 // FP answers 500 and 510 (its "try again later") before accepting: every
 // order is created exactly once.
@@ -44,15 +20,15 @@ func TestFaultServerErrorsThenSuccess(t *testing.T) {
 	t.Parallel()
 	s := startFaultStack(t, fpfake.Config{Faults: fpfake.Faults{Fail500First: 3, Fail510First: 2}})
 	start := time.Now()
-	s.importCSV(t, "f.csv", fourKinds)
-	s.waitSettled(t, start, false)
-	for ref, r := range s.view(t) {
-		if r.Status != "submitted" || s.sim.Creations(ref) != 1 {
-			t.Errorf("%s: %+v, created %d times", ref, r, s.sim.Creations(ref))
+	s.ImportCSV(t, "f.csv", daemontest.FourKinds)
+	s.WaitSettled(t, start, false)
+	for ref, r := range s.View(t) {
+		if r.Status != "submitted" || s.Sim.Creations(ref) != 1 {
+			t.Errorf("%s: %+v, created %d times", ref, r, s.Sim.Creations(ref))
 		}
 	}
 	var attempts int
-	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM submit_attempts`).Scan(&attempts); err != nil {
+	if err := s.Pool.QueryRow(context.Background(), `SELECT count(*) FROM submit_attempts`).Scan(&attempts); err != nil {
 		t.Fatal(err)
 	}
 	if attempts != 4+5 {
@@ -67,9 +43,9 @@ func TestFaultDropAfterAccept(t *testing.T) {
 	t.Parallel()
 	s := startFaultStack(t, fpfake.Config{Faults: fpfake.Faults{DropFirst: 4}})
 	start := time.Now()
-	s.importCSV(t, "f.csv", fourKinds)
-	s.waitSettled(t, start, false)
-	got := s.view(t)
+	s.ImportCSV(t, "f.csv", daemontest.FourKinds)
+	s.WaitSettled(t, start, false)
+	got := s.View(t)
 	for ref, want := range map[string]struct {
 		status, exception string
 		creations         int
@@ -80,8 +56,8 @@ func TestFaultDropAfterAccept(t *testing.T) {
 		"F-HC":  {"submitted", "", 2},
 	} {
 		g := got[ref]
-		if g.Status != want.status || g.Exception != want.exception || s.sim.Creations(ref) != want.creations {
-			t.Errorf("%s: %+v, created %d times; want %+v", ref, g, s.sim.Creations(ref), want)
+		if g.Status != want.status || g.Exception != want.exception || s.Sim.Creations(ref) != want.creations {
+			t.Errorf("%s: %+v, created %d times; want %+v", ref, g, s.Sim.Creations(ref), want)
 		}
 	}
 }
@@ -91,15 +67,15 @@ func TestFaultRateLimited(t *testing.T) {
 	t.Parallel()
 	s := startFaultStack(t, fpfake.Config{Faults: fpfake.Faults{RateLimitNext: 2, RetryAfter: time.Second}})
 	start := time.Now()
-	s.importCSV(t, "f.csv", fourKinds)
-	s.waitSettled(t, start, false)
-	for ref, r := range s.view(t) {
-		if r.Status != "submitted" || s.sim.Creations(ref) != 1 {
+	s.ImportCSV(t, "f.csv", daemontest.FourKinds)
+	s.WaitSettled(t, start, false)
+	for ref, r := range s.View(t) {
+		if r.Status != "submitted" || s.Sim.Creations(ref) != 1 {
 			t.Errorf("%s: %+v", ref, r)
 		}
 	}
 	var maxJobAttempt int
-	if err := s.pool.QueryRow(context.Background(), `SELECT max(attempt) FROM river_job WHERE kind = 'submit_order'`).Scan(&maxJobAttempt); err != nil {
+	if err := s.Pool.QueryRow(context.Background(), `SELECT max(attempt) FROM river_job WHERE kind = 'submit_order'`).Scan(&maxJobAttempt); err != nil {
 		t.Fatal(err)
 	}
 	if maxJobAttempt != 1 {
@@ -118,22 +94,22 @@ func TestFaultAuthPausesSubmitting(t *testing.T) {
 		c.AuthPause = 300 * time.Millisecond
 		c.Concurrency = 2
 	})
-	s.run(t)
+	s.Run(t)
 	s.BadToken.Store(true)
 	start := time.Now()
 	var csv strings.Builder
-	csv.WriteString(header)
+	csv.WriteString(daemontest.CSVHeader)
 	for i := range 30 {
 		fmt.Fprintf(&csv, "A-%02d,invoice,private,Kari Nordmann,kari@example.no,+47,46567468,01010012356,,Storgata 1,0155,Oslo,NO,no,,Konsulenttime,1,1250.00,0,25,,,,,,,,\n", i)
 	}
-	if b := s.importCSV(t, "auth.csv", csv.String()); b[0].JobsQueued != 30 {
+	if b := s.ImportCSV(t, "auth.csv", csv.String()); b[0].JobsQueued != 30 {
 		t.Fatalf("imported %+v", b)
 	}
 
 	// /readyz turns 503 with the reason, while the orders wait; /healthz
 	// (the process is up) stays 200 and shows the pause.
 	health := func(path string) (int, map[string]any) {
-		resp, err := http.Get("http://" + s.cfg.ListenAddr + path)
+		resp, err := http.Get("http://" + s.Cfg.ListenAddr + path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -162,12 +138,12 @@ func TestFaultAuthPausesSubmitting(t *testing.T) {
 	// Let several pause periods pass: only probes reach FP, not 30 orders
 	// each time.
 	time.Sleep(2 * time.Second)
-	refused := s.sim.Stats().ByStatus[http.StatusUnauthorized]
+	refused := s.Sim.Stats().ByStatus[http.StatusUnauthorized]
 	var notQueued, spent int
-	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE status NOT IN ('queued', 'submitting')) FROM orders`).Scan(&notQueued); err != nil {
+	if err := s.Pool.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE status NOT IN ('queued', 'submitting')) FROM orders`).Scan(&notQueued); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'submit_order' AND errors IS NOT NULL`).Scan(&spent); err != nil {
+	if err := s.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'submit_order' AND errors IS NOT NULL`).Scan(&spent); err != nil {
 		t.Fatal(err)
 	}
 	if notQueued != 0 || spent != 0 {
@@ -179,13 +155,13 @@ func TestFaultAuthPausesSubmitting(t *testing.T) {
 	}
 
 	s.BadToken.Store(false)
-	s.waitSettled(t, start, false)
+	s.WaitSettled(t, start, false)
 	if code, body := health("/readyz"); code != http.StatusOK || body["status"] != "ok" {
 		t.Fatalf("readyz after the token works again: %d %v", code, body)
 	}
-	for ref, r := range s.view(t) {
-		if r.Status != "submitted" || s.sim.Creations(ref) != 1 {
-			t.Errorf("%s: %+v, created %d times", ref, r, s.sim.Creations(ref))
+	for ref, r := range s.View(t) {
+		if r.Status != "submitted" || s.Sim.Creations(ref) != 1 {
+			t.Errorf("%s: %+v, created %d times", ref, r, s.Sim.Creations(ref))
 		}
 	}
 }
@@ -197,16 +173,16 @@ func TestFaultValidationRejected(t *testing.T) {
 	// orderDate ("current or future") is in FP's past.
 	s := startFaultStack(t, fpfake.Config{Now: func() time.Time { return time.Now().Add(48 * time.Hour) }})
 	start := time.Now()
-	s.importCSV(t, "f.csv", fourKinds)
-	s.waitSettled(t, start, false)
-	got := s.view(t)
+	s.ImportCSV(t, "f.csv", daemontest.FourKinds)
+	s.WaitSettled(t, start, false)
+	got := s.View(t)
 	for _, ref := range []string{"F-CO", "F-HC"} {
 		if g := got[ref]; g.Status != "provider_rejected" || g.Exception != "provider_rejected" || g.Attempts != 1 {
 			t.Errorf("%s: %+v", ref, g)
 		}
 	}
 	var lastErr string
-	if err := s.pool.QueryRow(context.Background(), `SELECT last_error FROM orders WHERE order_ref = 'F-CO'`).Scan(&lastErr); err != nil {
+	if err := s.Pool.QueryRow(context.Background(), `SELECT last_error FROM orders WHERE order_ref = 'F-CO'`).Scan(&lastErr); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(lastErr, "417") || !strings.Contains(strings.ToLower(lastErr), "order date") {
@@ -224,20 +200,20 @@ func TestFaultUnrecordedAttempt(t *testing.T) {
 	t.Parallel()
 	s := newFaultStack(t, fpfake.Config{})
 	start := time.Now()
-	s.importCSV(t, "f.csv", fourKinds)
-	if _, err := s.pool.Exec(context.Background(), `INSERT INTO submit_attempts (order_id, attempt, version, job_id, job_attempt)
+	s.ImportCSV(t, "f.csv", daemontest.FourKinds)
+	if _, err := s.Pool.Exec(context.Background(), `INSERT INTO submit_attempts (order_id, attempt, version, job_id, job_attempt)
 		SELECT id, 1, version, 0, 1 FROM orders`); err != nil {
 		t.Fatal(err)
 	}
-	s.run(t)
-	s.waitSettled(t, start, false)
-	got := s.view(t)
+	s.Run(t)
+	s.WaitSettled(t, start, false)
+	got := s.View(t)
 	for ref, want := range map[string]string{"F-INV": "needs_review", "F-PL": "needs_review", "F-CO": "submitted", "F-HC": "submitted"} {
 		if got[ref].Status != want {
 			t.Errorf("%s: %+v, want %s", ref, got[ref], want)
 		}
 	}
-	if s.sim.Creations("F-INV")+s.sim.Creations("F-PL") != 0 {
+	if s.Sim.Creations("F-INV")+s.Sim.Creations("F-PL") != 0 {
 		t.Error("an order with an unrecorded attempt was sent again")
 	}
 }
@@ -249,10 +225,10 @@ func TestPaymentLinkWithoutOrderID(t *testing.T) {
 	s := startStackWith(t, fpfake.Config{CallbackDelay: 20 * time.Millisecond, Plan: func(fpfake.Order) []string { return []string{"SENT"} },
 		Faults: fpfake.Faults{PaymentLinkNullData: true}}, nil)
 	start := time.Now()
-	s.importCSV(t, "f.csv", header+strings.Split(fourKinds, "\n")[2]+"\n")
-	s.waitSettled(t, start, true)
-	g := s.view(t)["F-PL"]
-	if g.Status != "sent" || !strings.HasPrefix(g.FPUUID, "ODR") || s.sim.Creations("F-PL") != 1 {
+	s.ImportCSV(t, "f.csv", daemontest.CSVHeader+strings.Split(daemontest.FourKinds, "\n")[2]+"\n")
+	s.WaitSettled(t, start, true)
+	g := s.View(t)["F-PL"]
+	if g.Status != "sent" || !strings.HasPrefix(g.FPUUID, "ODR") || s.Sim.Creations("F-PL") != 1 {
 		t.Errorf("F-PL: %+v", g)
 	}
 }
@@ -266,9 +242,9 @@ func TestFaultDropThenCallbackBeforeRetry(t *testing.T) {
 		c.RetryBackoff = func(int) time.Duration { return time.Second }
 	})
 	start := time.Now()
-	s.importCSV(t, "f.csv", header+strings.Split(fourKinds, "\n")[3]+"\n")
-	s.waitSettled(t, start, true)
-	if g := s.view(t)["F-CO"]; g.Status != "sent" || !strings.HasPrefix(g.FPUUID, "ODR") || s.sim.Creations("F-CO") != 1 {
-		t.Errorf("F-CO: %+v, created %d times; want sent, once", g, s.sim.Creations("F-CO"))
+	s.ImportCSV(t, "f.csv", daemontest.CSVHeader+strings.Split(daemontest.FourKinds, "\n")[3]+"\n")
+	s.WaitSettled(t, start, true)
+	if g := s.View(t)["F-CO"]; g.Status != "sent" || !strings.HasPrefix(g.FPUUID, "ODR") || s.Sim.Creations("F-CO") != 1 {
+		t.Errorf("F-CO: %+v, created %d times; want sent, once", g, s.Sim.Creations("F-CO"))
 	}
 }

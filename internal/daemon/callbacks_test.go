@@ -1,4 +1,4 @@
-package main
+package daemon_test
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/frontpayment/fpexport/internal/callbackurl"
+	"github.com/frontpayment/fpexport/internal/daemon/daemontest"
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/fpfake"
 	"github.com/frontpayment/fpexport/internal/jobs"
@@ -23,9 +24,9 @@ import (
 func (s *stack) sendCallback(t *testing.T, orderID int64, uuid, status string, createdAt int64) int {
 	t.Helper()
 	created := strconv.FormatInt(createdAt, 10)
-	u := callbackurl.For(s.cfg.CallbackBaseURL, s.cfg.CallbackSecret, orderID) + "&" + url.Values{
+	u := callbackurl.For(s.Cfg.CallbackBaseURL, s.Cfg.CallbackSecret, orderID) + "&" + url.Values{
 		"orderUuid": {uuid}, "status": {status}, "createdAt": {created}, "timestamp": {created},
-		"checksum": {fpclient.Checksum(uuid, status, created, s.cfg.ChecksumKey)},
+		"checksum": {fpclient.Checksum(uuid, status, created, s.Cfg.ChecksumKey)},
 	}.Encode()
 	resp, err := http.Get(u)
 	if err != nil {
@@ -41,7 +42,7 @@ func (s *stack) waitCallbacksApplied(t *testing.T) {
 	for {
 		var pending int
 		// A failing query fails the test: a zero it never read must not end the wait.
-		if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM callbacks WHERE verdict = 'accepted' AND result IS NULL`).Scan(&pending); err != nil {
+		if err := s.Pool.QueryRow(context.Background(), `SELECT count(*) FROM callbacks WHERE verdict = 'accepted' AND result IS NULL`).Scan(&pending); err != nil {
 			t.Fatal(err)
 		}
 		if pending == 0 {
@@ -56,7 +57,7 @@ func (s *stack) waitCallbacksApplied(t *testing.T) {
 
 func (s *stack) orderState(t *testing.T, id int64) (status, fpStatus, dup string) {
 	t.Helper()
-	if err := s.pool.QueryRow(context.Background(), `SELECT status, coalesce(fp_status, ''), coalesce(possible_duplicate, '') FROM orders WHERE id = $1`, id).
+	if err := s.Pool.QueryRow(context.Background(), `SELECT status, coalesce(fp_status, ''), coalesce(possible_duplicate, '') FROM orders WHERE id = $1`, id).
 		Scan(&status, &fpStatus, &dup); err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +85,7 @@ func TestCallbackReplayOrderAndDuplicate(t *testing.T) {
 	s.sendCallback(t, id, uuid, "PAID", t0+10)
 	s.waitCallbacksApplied(t)
 	var events int
-	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM order_events WHERE order_id = $1 AND type = 'callback'`, id).Scan(&events); err != nil {
+	if err := s.Pool.QueryRow(context.Background(), `SELECT count(*) FROM order_events WHERE order_id = $1 AND type = 'callback'`, id).Scan(&events); err != nil {
 		t.Fatal(err)
 	}
 	if st, fp, _ := s.orderState(t, id); st != "paid" || fp != "PAID" || events != 3 {
@@ -105,7 +106,7 @@ func TestCallbackReplayOrderAndDuplicate(t *testing.T) {
 		t.Errorf("duplicate: status %s, possible_duplicate %q", st, dup)
 	}
 	var exception string
-	if err := s.pool.QueryRow(context.Background(), `SELECT exception FROM reconciliation_orders WHERE order_id = $1`, id).Scan(&exception); err != nil {
+	if err := s.Pool.QueryRow(context.Background(), `SELECT exception FROM reconciliation_orders WHERE order_id = $1`, id).Scan(&exception); err != nil {
 		t.Fatal(err)
 	}
 	if exception != "possible_duplicate" {
@@ -120,13 +121,13 @@ func TestCallbackResolvesNeedsReview(t *testing.T) {
 	s := startStack(t, fpfake.Config{CallbackDelay: 20 * time.Millisecond, Plan: func(fpfake.Order) []string { return []string{"SENT"} },
 		Faults: fpfake.Faults{DropFirst: 1}})
 	start := time.Now()
-	s.importCSV(t, "one.csv", header+strings.Split(e2eFile, "\n")[1]+"\n")
-	s.waitSettled(t, start, false)
+	s.ImportCSV(t, "one.csv", daemontest.CSVHeader+strings.Split(daemontest.E2EFile, "\n")[1]+"\n")
+	s.WaitSettled(t, start, false)
 	s.waitCallbacksApplied(t)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		v := s.view(t)["E-1"]
-		if v.Status == "sent" && strings.HasPrefix(v.FPUUID, "ODR") && s.sim.Creations("E-1") == 1 {
+		v := s.View(t)["E-1"]
+		if v.Status == "sent" && strings.HasPrefix(v.FPUUID, "ODR") && s.Sim.Creations("E-1") == 1 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -152,16 +153,16 @@ func TestLateKnownStatusAfterUnknown(t *testing.T) {
 	}
 }
 
-// submittedInvoice imports e2eFile's first order (an invoice), waits until
+// submittedInvoice imports daemontest.E2EFile's first order (an invoice), waits until
 // FP accepted it, and returns our id and FP's orderUuid.
 func (s *stack) submittedInvoice(t *testing.T) (int64, string) {
 	t.Helper()
 	start := time.Now()
-	s.importCSV(t, "one.csv", header+strings.Split(e2eFile, "\n")[1]+"\n")
-	s.waitSettled(t, start, false)
+	s.ImportCSV(t, "one.csv", daemontest.CSVHeader+strings.Split(daemontest.E2EFile, "\n")[1]+"\n")
+	s.WaitSettled(t, start, false)
 	var id int64
 	var uuid string
-	if err := s.pool.QueryRow(context.Background(), `SELECT id, fp_order_uuid FROM orders`).Scan(&id, &uuid); err != nil {
+	if err := s.Pool.QueryRow(context.Background(), `SELECT id, fp_order_uuid FROM orders`).Scan(&id, &uuid); err != nil {
 		t.Fatal(err)
 	}
 	return id, uuid
@@ -173,11 +174,11 @@ func TestCallbackVariantsAreUnderstood(t *testing.T) {
 	t.Parallel()
 	s := startStack(t, fpfake.Config{Plan: fpfake.NoCallbacks})
 	id, uuid := s.submittedInvoice(t)
-	base := callbackurl.For(s.cfg.CallbackBaseURL, s.cfg.CallbackSecret, id)
+	base := callbackurl.For(s.Cfg.CallbackBaseURL, s.Cfg.CallbackSecret, id)
 	t0 := time.Now().Unix()
 	params := func(status string, at int64) url.Values {
 		c := strconv.FormatInt(at, 10)
-		return url.Values{"orderUuid": {uuid}, "status": {status}, "createdAt": {c}, "checksum": {fpclient.Checksum(uuid, status, c, s.cfg.ChecksumKey)}}
+		return url.Values{"orderUuid": {uuid}, "status": {status}, "createdAt": {c}, "checksum": {fpclient.Checksum(uuid, status, c, s.Cfg.ChecksumKey)}}
 	}
 	send := func(req *http.Request) {
 		t.Helper()
@@ -203,7 +204,7 @@ func TestCallbackVariantsAreUnderstood(t *testing.T) {
 		t.Errorf("form POST: %s", st)
 	}
 	c := strconv.FormatInt(t0+2, 10)
-	body := fmt.Sprintf(`{"orderUuid":%q,"status":"PAID","createdAt":%s,"checksum":%q}`, uuid, c, fpclient.Checksum(uuid, "PAID", c, s.cfg.ChecksumKey))
+	body := fmt.Sprintf(`{"orderUuid":%q,"status":"PAID","createdAt":%s,"checksum":%q}`, uuid, c, fpclient.Checksum(uuid, "PAID", c, s.Cfg.ChecksumKey))
 	req, _ = http.NewRequest(http.MethodPost, base, strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	send(req)
@@ -223,7 +224,7 @@ type storedCallback struct {
 func (s *stack) lastCallback(t *testing.T) storedCallback {
 	t.Helper()
 	var c storedCallback
-	if err := s.pool.QueryRow(context.Background(), `SELECT verdict, raw_query, remote_addr, fp_order_uuid, fp_status, order_id, received_at
+	if err := s.Pool.QueryRow(context.Background(), `SELECT verdict, raw_query, remote_addr, fp_order_uuid, fp_status, order_id, received_at
 		FROM callbacks ORDER BY id DESC LIMIT 1`).Scan(&c.Verdict, &c.Raw, &c.Remote, &c.FPUUID, &c.FPStatus, &c.OrderID, &c.ReceivedAt); err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +250,7 @@ func TestOrphanCallback(t *testing.T) {
 		t.Errorf("stored orphan: %+v", c)
 	}
 	var jobs int
-	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'apply_callback'`).Scan(&jobs); err != nil {
+	if err := s.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'apply_callback'`).Scan(&jobs); err != nil {
 		t.Fatal(err)
 	}
 	if st, fp, _ := s.orderState(t, id); st != "submitted" || fp != "" || jobs != 0 {
@@ -264,8 +265,8 @@ func TestEveryCallbackIsStored(t *testing.T) {
 	t.Parallel()
 	s := startStack(t, fpfake.Config{Plan: fpfake.NoCallbacks})
 	id, uuid := s.submittedInvoice(t)
-	base := s.cfg.CallbackBaseURL + callbackurl.Path + "?"
-	valid := callbackurl.For(s.cfg.CallbackBaseURL, s.cfg.CallbackSecret, id)
+	base := s.Cfg.CallbackBaseURL + callbackurl.Path + "?"
+	valid := callbackurl.For(s.Cfg.CallbackBaseURL, s.Cfg.CallbackSecret, id)
 	long := strings.Repeat("x", 5000)
 	for _, c := range []struct {
 		name, method, url, contentType, body string
@@ -281,7 +282,7 @@ func TestEveryCallbackIsStored(t *testing.T) {
 		{"NUL and invalid UTF-8", "GET", valid + "&orderUuid=%00%FF&status=PAID&createdAt=1&checksum=ab", "", "", 403, "bad_checksum", "orderUuid=%00%FF"},
 	} {
 		before := time.Now()
-		if code := doRequest(t, c.method, c.url, c.contentType, c.body); code != c.code {
+		if code := daemontest.DoRequest(t, c.method, c.url, c.contentType, c.body); code != c.code {
 			t.Errorf("%s: HTTP %d, want %d", c.name, code, c.code)
 		}
 		got := s.lastCallback(t)
@@ -294,7 +295,7 @@ func TestEveryCallbackIsStored(t *testing.T) {
 		t.Errorf("NUL and invalid UTF-8 stored as %q", c.FPUUID)
 	}
 	var stored int
-	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM callbacks`).Scan(&stored); err != nil {
+	if err := s.Pool.QueryRow(context.Background(), `SELECT count(*) FROM callbacks`).Scan(&stored); err != nil {
 		t.Fatal(err)
 	}
 	if st, _, _ := s.orderState(t, id); st != "submitted" || stored != 6 {
@@ -342,16 +343,16 @@ func TestApplyCallbackJobRunAgain(t *testing.T) {
 	s.waitCallbacksApplied(t)
 	var callbackID int64
 	var statusAt time.Time
-	if err := s.pool.QueryRow(context.Background(), `SELECT c.id, o.status_at FROM callbacks c JOIN orders o ON o.id = c.order_id`).Scan(&callbackID, &statusAt); err != nil {
+	if err := s.Pool.QueryRow(context.Background(), `SELECT c.id, o.status_at FROM callbacks c JOIN orders o ON o.id = c.order_id`).Scan(&callbackID, &statusAt); err != nil {
 		t.Fatal(err)
 	}
-	w := &jobs.ApplyCallbackWorker{Pool: s.pool, Logger: testLogger(t)}
+	w := &jobs.ApplyCallbackWorker{Pool: s.Pool, Logger: daemontest.Logger(t)}
 	if err := w.Work(context.Background(), &river.Job[jobs.ApplyCallbackArgs]{JobRow: &rivertype.JobRow{}, Args: jobs.ApplyCallbackArgs{CallbackID: callbackID}}); err != nil {
 		t.Fatal(err)
 	}
 	var events int
 	var statusAtAfter time.Time
-	if err := s.pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM order_events WHERE type = 'callback'), status_at FROM orders WHERE id = $1`, id).Scan(&events, &statusAtAfter); err != nil {
+	if err := s.Pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM order_events WHERE type = 'callback'), status_at FROM orders WHERE id = $1`, id).Scan(&events, &statusAtAfter); err != nil {
 		t.Fatal(err)
 	}
 	if st, fp, _ := s.orderState(t, id); st != "sent" || fp != "SENT" || events != 1 || !statusAtAfter.Equal(statusAt) {

@@ -1,4 +1,4 @@
-package main
+package daemon_test
 
 import (
 	"bufio"
@@ -24,7 +24,7 @@ import (
 // newLoggedStack is newStack with the worker logging JSON to w, straight
 // to the simulator (no proxy), and callbacks a few milliseconds after each
 // order. secrets are the FP token and the callback secret it uses.
-func newLoggedStack(t *testing.T, w *lockedBuffer, token, secret string) *stack {
+func newLoggedStack(t *testing.T, w *daemontest.LockedBuffer, token, secret string) *stack {
 	t.Helper()
 	ctx := context.Background()
 	pc, err := pgxpool.ParseConfig(testdb.URL(t))
@@ -37,7 +37,7 @@ func newLoggedStack(t *testing.T, w *lockedBuffer, token, secret string) *stack 
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	sim := fpfake.New(fpfake.Config{Token: token, CallbackDelay: 20 * time.Millisecond, ChecksumKey: testChecksumKey,
+	sim := fpfake.New(fpfake.Config{Token: token, CallbackDelay: 20 * time.Millisecond, ChecksumKey: daemontest.ChecksumKey,
 		Plan: func(fpfake.Order) []string { return []string{"SENT", "PAID"} }})
 	simURL, err := sim.Start("127.0.0.1:0")
 	if err != nil {
@@ -53,13 +53,13 @@ func newLoggedStack(t *testing.T, w *lockedBuffer, token, secret string) *stack 
 		FPBaseURL: simURL, FPToken: token, ListenAddr: ln.Addr().String(),
 		CallbackBaseURL: "http://" + ln.Addr().String(), CallbackSecret: secret,
 		SuccessURL: "https://shop.example.no/ok", FailureURL: "https://shop.example.no/fail",
-		RateLimit: 0, Concurrency: 4, FPTimeout: 5 * time.Second, Location: loc, ChecksumKey: testChecksumKey,
+		RateLimit: 0, Concurrency: 4, FPTimeout: 5 * time.Second, Location: loc, ChecksumKey: daemontest.ChecksumKey,
 	}
 	d, err := daemon.New(ctx, cfg, pool, logging.New("json", w), ln)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return wrapStack(&daemontest.Stack{Pool: pool, Sim: sim, Cfg: cfg, D: d})
+	return &stack{&daemontest.Stack{Pool: pool, Sim: sim, Cfg: cfg, D: d}}
 }
 
 type logLine map[string]any
@@ -79,33 +79,33 @@ func (l logLine) str(k string) string {
 func TestLogsOfARealFlow(t *testing.T) {
 	t.Parallel()
 	const token, secret = "fp-token-Zq8XbW2", "callback-secret-Kv93LmPq0aa"
-	var out lockedBuffer
+	var out daemontest.LockedBuffer
 	s := newLoggedStack(t, &out, token, secret)
-	s.run(t)
+	s.Run(t)
 
 	// The four valid orders (personal number 01010012356) and one rejected
 	// for its personal number (a wrong control digit).
 	const badPN = "01010012357"
-	file := fourKinds + "F-BAD,invoice,private,Eva Dahl,eva@example.no,+47,46567472," + badPN +
+	file := daemontest.FourKinds + "F-BAD,invoice,private,Eva Dahl,eva@example.no,+47,46567472," + badPN +
 		",,Storgata 1,0155,Oslo,NO,no,,Timer,1,100.00,0,25,,,,,,,,\n"
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "orders.csv"), []byte(file), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s.cfg.InboxDir = dir
+	s.Cfg.InboxDir = dir
 	start := time.Now()
 	logger := logging.New("json", &out)
-	imports := jobs.Imports{Pool: s.pool, Logger: logger, InboxDir: dir, InboxMinAge: s.cfg.InboxMinAge, Settings: s.cfg.ImportSettings()}
-	err := imports.RunInbox(context.Background(), s.d.River(), jobs.ImportArgs{Source: "inbox", Slot: start})
+	imports := jobs.Imports{Pool: s.Pool, Logger: logger, InboxDir: dir, InboxMinAge: s.Cfg.InboxMinAge, Settings: s.Cfg.ImportSettings()}
+	err := imports.RunInbox(context.Background(), s.D.River(), jobs.ImportArgs{Source: "inbox", Slot: start})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.waitSettled(t, start, true)
+	s.WaitSettled(t, start, true)
 	// The last callbacks (PAID) are applied: every order is paid.
 	deadline := time.Now().Add(time.Minute)
 	for {
 		var unpaid int
-		if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM orders WHERE status <> 'paid'`).Scan(&unpaid); err != nil {
+		if err := s.Pool.QueryRow(context.Background(), `SELECT count(*) FROM orders WHERE status <> 'paid'`).Scan(&unpaid); err != nil {
 			t.Fatal(err)
 		}
 		if unpaid == 0 {

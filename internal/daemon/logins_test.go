@@ -1,4 +1,4 @@
-package main
+package daemon_test
 
 import (
 	"context"
@@ -13,13 +13,15 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/frontpayment/fpexport/internal/daemon"
+	"github.com/frontpayment/fpexport/internal/daemon/daemontest"
+	"github.com/frontpayment/fpexport/internal/fpfake"
 )
 
 // WEB_TRUSTED_PROXIES: addresses and CIDR ranges; a mistake is one line
 // naming the entry.
 func TestWebTrustedProxiesSetting(t *testing.T) {
 	t.Parallel()
-	cfg, err := daemon.LoadConfig(envOf(map[string]string{"WEB_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7, fd00::/8"}), daemon.Need{Web: true})
+	cfg, err := daemon.LoadConfig(daemontest.Env(map[string]string{"WEB_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7, fd00::/8"}), daemon.Need{Web: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,10 +32,10 @@ func TestWebTrustedProxiesSetting(t *testing.T) {
 	if strings.Join(got, " ") != "10.0.0.0/8 192.0.2.7/32 fd00::/8" {
 		t.Errorf("trusted proxies %v", got)
 	}
-	if cfg, err := daemon.LoadConfig(envOf(nil), daemon.Need{Web: true}); err != nil || len(cfg.Web.TrustedProxies) != 0 {
+	if cfg, err := daemon.LoadConfig(daemontest.Env(nil), daemon.Need{Web: true}); err != nil || len(cfg.Web.TrustedProxies) != 0 {
 		t.Errorf("unset: %v, %v; want none trusted", err, cfg.Web.TrustedProxies)
 	}
-	_, err = daemon.LoadConfig(envOf(map[string]string{"WEB_TRUSTED_PROXIES": "10.0.0.0/8,proxy.example.no"}), daemon.Need{Web: true})
+	_, err = daemon.LoadConfig(daemontest.Env(map[string]string{"WEB_TRUSTED_PROXIES": "10.0.0.0/8,proxy.example.no"}), daemon.Need{Web: true})
 	if err == nil || strings.Count(err.Error(), "\n") != 0 ||
 		!strings.HasPrefix(err.Error(), `WEB_TRUSTED_PROXIES: entry 2 ("proxy.example.no") is not an address or a CIDR range`) {
 		t.Errorf("bad entry: got %v, want one line naming entry 2", err)
@@ -51,11 +53,11 @@ func TestWebLoginLockInWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := startStackWith(t, fpfakeNoCallbacks(), func(c *daemon.Config) {
+	s := startStackWith(t, fpfake.Config{Plan: fpfake.NoCallbacks}, func(c *daemon.Config) {
 		c.Web = daemon.WebConfig{Users: map[string][]byte{user: hash}, SessionKey: "logins-test-session-key-0123456789",
 			MaxUpload: 32 << 20, UploadDir: t.TempDir()}
 	})
-	base := "http://" + s.cfg.ListenAddr
+	base := "http://" + s.Cfg.ListenAddr
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -98,7 +100,7 @@ func TestWebLoginLockInWorker(t *testing.T) {
 		t.Fatalf("right password while locked: got %d, Retry-After %q; want 429 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 	// The lock is in the shared database; end it as its time would.
-	if _, err := s.pool.Exec(context.Background(), `UPDATE web_login_failures SET locked_until = now() - interval '1 second'`); err != nil {
+	if _, err := s.Pool.Exec(context.Background(), `UPDATE web_login_failures SET locked_until = now() - interval '1 second'`); err != nil {
 		t.Fatal(err)
 	}
 	resp = login(password)

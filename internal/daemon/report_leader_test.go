@@ -1,4 +1,4 @@
-package main
+package daemon_test
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/frontpayment/fpexport/internal/daemon"
+	"github.com/frontpayment/fpexport/internal/daemon/daemontest"
+	"github.com/frontpayment/fpexport/internal/fpfake"
 	"github.com/frontpayment/fpexport/internal/jobs"
 )
 
@@ -31,10 +33,10 @@ func TestNightlyReportOnceWithTwoWorkers(t *testing.T) {
 	adjust := func(c *daemon.Config) {
 		c.ReportCron, c.ReportSchedule, c.ReportDir, c.ReportFormat = every2s, "*/2 * * * * *", dir, "xlsx"
 	}
-	a := newStack(t, fpfakeNoCallbacks(), adjust)
+	a := newStack(t, fpfake.Config{Plan: fpfake.NoCallbacks}, adjust)
 
 	// The second worker: its own pool and listener on the same database.
-	pool, err := pgxpool.New(context.Background(), testdbURL(a))
+	pool, err := pgxpool.New(context.Background(), a.DBURL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,14 +45,14 @@ func TestNightlyReportOnceWithTwoWorkers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfgB := *a.cfg
+	cfgB := *a.Cfg
 	cfgB.ListenAddr = ln.Addr().String()
-	b, err := daemon.New(context.Background(), &cfgB, pool, testLogger(t), ln)
+	b, err := daemon.New(context.Background(), &cfgB, pool, daemontest.Logger(t), ln)
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	stopA, stopB := serveUntil(t, a.d), serveUntil(t, b)
+	stopA, stopB := serveUntil(t, a.D), serveUntil(t, b)
 	// Wait until three slots have written their report, then stop both
 	// workers: nothing runs after that, so the counts below are final.
 	deadline := time.Now().Add(2 * time.Minute)
@@ -65,7 +67,7 @@ func TestNightlyReportOnceWithTwoWorkers(t *testing.T) {
 
 	ctx := context.Background()
 	var jobsN, slots, days int
-	if err := a.pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT args->>'slot'),
+	if err := a.Pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT args->>'slot'),
 			count(DISTINCT (((args->>'slot')::timestamptz AT TIME ZONE 'Europe/Oslo')::date - 1))
 		FROM river_job WHERE kind = $1`, jobs.ReportArgs{}.Kind()).Scan(&jobsN, &slots, &days); err != nil {
 		t.Fatal(err)
@@ -75,7 +77,7 @@ func TestNightlyReportOnceWithTwoWorkers(t *testing.T) {
 	}
 	// Every slot of a day writes the same file and row (the day before the
 	// slot); the test is over within a day, save across midnight.
-	if n := countReports(t, a); n != days {
+	if n := a.Count(t, `SELECT count(*) FROM reports`); n != days {
 		t.Errorf("%d rows in reports for %d days", n, days)
 	}
 	files, err := os.ReadDir(dir)
@@ -116,7 +118,7 @@ func serveUntil(t *testing.T, d *daemon.Daemon) (stop func()) {
 func completedReportJobs(t *testing.T, s *stack) int {
 	t.Helper()
 	var n int
-	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = $1 AND state = 'completed'`,
+	if err := s.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = $1 AND state = 'completed'`,
 		jobs.ReportArgs{}.Kind()).Scan(&n); err != nil {
 		t.Fatal(err)
 	}

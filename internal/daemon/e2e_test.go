@@ -1,35 +1,21 @@
-package main
+package daemon_test
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/frontpayment/fpexport/internal/callbackurl"
+	"github.com/frontpayment/fpexport/internal/daemon/daemontest"
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/fpfake"
 	"github.com/frontpayment/fpexport/internal/store"
-	"github.com/frontpayment/fpexport/internal/testdb"
 )
-
-func TestMain(m *testing.M) { os.Exit(testdb.Run(m)) }
-
-const header = "order_ref,kind,customer_type,customer_name,email,country_code,msisdn,personal_number,organization_id,street,zip,city,country,preferred_language,product_id,product_name,quantity,rate,discount,tax,order_date,due_date,payment_method,reference_no,customer_reference,send_sms,send_email,invoice_fee\n"
-
-// e2eFile has one order of each kind, a two-line order, and one invalid row.
-const e2eFile = header +
-	"E-1,invoice,private,Kari Nordmann,kari@example.no,+47,46567468,01010012356,,Luramyrveien 65,4313,Sandnes,NO,no,R_1,Router,1,4500.00,0,12,,,,,K-1,,,true\n" +
-	"E-2,payment-link,corporate,Fjord AS,post@fjord.example.no,+47,46567469,,923609016,Storgata 1,0155,Oslo,NO,en,,Konsulenttimer,2,1250.00,100.00,25,,,,INV-9,,true,true,\n" +
-	"E-2,,,,,,,,,,,,,,,Reise,1,199.90,0,0,,,,,,,,\n" +
-	"E-3,checkout,private,Ola Nordmann,ola@example.no,+47,46567470,,,Kirkegata 2,7030,Trondheim,NO,no,,Billett,3,100.10,0,12,,,vipps,,,,,\n" +
-	"E-4,hosted-checkout,private,Per Hansen,per@example.no,+47,46567471,,,,,,,en,,Abonnement,1,99.00,0,25,,,,,,,,\n" +
-	"E-5,invoice,private,Feil Epost,feil@,+47,46567472,01010012356,,Gate 1,0150,Oslo,NO,no,,Vare,1,10.00,0,25,,,,,,,,\n"
 
 // TestEndToEnd drives a file through import, River, the FP simulator, its
 // callbacks and the reconciliation view, then imports it again (nothing is
@@ -47,13 +33,13 @@ func TestEndToEnd(t *testing.T) {
 	}
 	s := startStack(t, fpfake.Config{CallbackDelay: 50 * time.Millisecond, Plan: plan})
 	start := time.Now()
-	outs := s.importCSV(t, "orders.csv", e2eFile)
+	outs := s.ImportCSV(t, "orders.csv", daemontest.E2EFile)
 	if len(outs) != 1 || outs[0].Counts[store.OrderNew] != 4 || outs[0].JobsQueued != 4 {
 		t.Fatalf("import: %+v", outs)
 	}
-	s.waitSettled(t, start, true)
+	s.WaitSettled(t, start, true)
 
-	got := s.view(t)
+	got := s.View(t)
 	want := map[string]struct {
 		kind, status, fpStatus, total string
 	}{
@@ -73,17 +59,17 @@ func TestEndToEnd(t *testing.T) {
 		if g.Kind != w.kind || g.Status != w.status || g.FPStatus != w.fpStatus || g.GrandTotal != w.total || !strings.HasPrefix(g.FPUUID, "ODR") || g.Attempts != 1 {
 			t.Errorf("%s: got %+v, want %+v", ref, g, w)
 		}
-		if n := s.sim.Creations(ref); n != 1 {
+		if n := s.Sim.Creations(ref); n != 1 {
 			t.Errorf("%s created %d times at FP, want 1", ref, n)
 		}
 	}
 	var rejected int
-	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM rejected_rows WHERE row_no = 7 AND column_name = 'email'`).Scan(&rejected); err != nil || rejected != 1 {
+	if err := s.Pool.QueryRow(context.Background(), `SELECT count(*) FROM rejected_rows WHERE row_no = 7 AND column_name = 'email'`).Scan(&rejected); err != nil || rejected != 1 {
 		t.Errorf("rejected e-mail row: %d, %v", rejected, err)
 	}
 
 	// Exactly the seed's amounts reached FP for the invoice.
-	o, ok := s.sim.Order(got["E-1"].FPUUID)
+	o, ok := s.Sim.Order(got["E-1"].FPUUID)
 	if !ok {
 		t.Fatal("simulator lost E-1")
 	}
@@ -100,31 +86,31 @@ func TestEndToEnd(t *testing.T) {
 
 	// The same orders again, in a file that differs only by a blank line
 	// (the very same bytes are skipped before reading): nothing new, nothing sent.
-	requests := len(s.sim.Requests())
-	outs = s.importCSV(t, "orders-again.csv", e2eFile+"\n")
+	requests := len(s.Sim.Requests())
+	outs = s.ImportCSV(t, "orders-again.csv", daemontest.E2EFile+"\n")
 	if outs[0].Counts[store.OrderUnchanged] != 4 || outs[0].JobsQueued != 0 {
 		t.Errorf("re-import: %+v", outs[0])
 	}
 	// A changed invoice FP already has: sent again as an update (fpgoUuid).
 	start = time.Now()
-	changed := strings.Replace(e2eFile, "Router,1,4500.00", "Router,2,4500.00", 1)
-	outs = s.importCSV(t, "orders-v2.csv", changed)
-	s.waitSettled(t, start, false)
-	if n := len(s.sim.Requests()) - requests; n != 1 {
+	changed := strings.Replace(daemontest.E2EFile, "Router,1,4500.00", "Router,2,4500.00", 1)
+	outs = s.ImportCSV(t, "orders-v2.csv", changed)
+	s.WaitSettled(t, start, false)
+	if n := len(s.Sim.Requests()) - requests; n != 1 {
 		t.Errorf("after re-imports FP got %d requests, want 1 (the update)", n)
 	}
-	got2 := s.view(t)
-	if g := got2["E-1"]; g.GrandTotal != "9000.00" || g.FPUUID != got["E-1"].FPUUID || s.sim.Creations("E-1") != 1 {
-		t.Errorf("updated E-1: %+v, creations %d", g, s.sim.Creations("E-1"))
+	got2 := s.View(t)
+	if g := got2["E-1"]; g.GrandTotal != "9000.00" || g.FPUUID != got["E-1"].FPUUID || s.Sim.Creations("E-1") != 1 {
+		t.Errorf("updated E-1: %+v, creations %d", g, s.Sim.Creations("E-1"))
 	}
-	o, _ = s.sim.Order(got["E-1"].FPUUID)
+	o, _ = s.Sim.Order(got["E-1"].FPUUID)
 	if !bytes.Contains(o.Body, []byte(`"fpgoUuid":"`+got["E-1"].FPUUID+`"`)) || !bytes.Contains(o.Body, []byte(`"orderFrom":"PARTNER"`)) {
 		t.Errorf("update body lacks fpgoUuid/orderFrom: %s", o.Body)
 	}
 
 	// The HTTP report agrees with the view.
-	today := time.Now().In(s.cfg.Location).Format(time.DateOnly)
-	resp := getReport(t, s.cfg.CallbackBaseURL+"/reports/reconciliation?format=json&from="+today+"&to="+today)
+	today := time.Now().In(s.Cfg.Location).Format(time.DateOnly)
+	resp := daemontest.GetReport(t, s.Cfg.CallbackBaseURL+"/reports/reconciliation?format=json&from="+today+"&to="+today)
 	defer resp.Body.Close()
 	var rep struct {
 		Orders []struct {
@@ -153,14 +139,14 @@ func TestForgedCallbacksAreRefused(t *testing.T) {
 	s := startStack(t, fpfake.Config{Plan: fpfake.NoCallbacks})
 	id, uuid := s.submittedInvoice(t)
 	created := "1764000000"
-	good := fpclient.Checksum(uuid, "PAID", created, s.cfg.ChecksumKey)
-	base := s.cfg.CallbackBaseURL + "/callbacks/frontpayment?"
+	good := fpclient.Checksum(uuid, "PAID", created, s.Cfg.ChecksumKey)
+	base := s.Cfg.CallbackBaseURL + "/callbacks/frontpayment?"
 	for name, c := range map[string]struct {
 		query string
 		want  int
 	}{
 		"bad token":    {"ref=" + strconv.FormatInt(id, 10) + "&token=deadbeef&orderUuid=" + uuid + "&status=PAID&createdAt=" + created + "&checksum=" + good, 403},
-		"bad checksum": {"ref=" + strconv.FormatInt(id, 10) + "&token=" + callbackurl.Token(s.cfg.CallbackSecret, id) + "&orderUuid=" + uuid + "&status=PAID&createdAt=" + created + "&checksum=" + strings.Repeat("0", 64), 403},
+		"bad checksum": {"ref=" + strconv.FormatInt(id, 10) + "&token=" + callbackurl.Token(s.Cfg.CallbackSecret, id) + "&orderUuid=" + uuid + "&status=PAID&createdAt=" + created + "&checksum=" + strings.Repeat("0", 64), 403},
 		"malformed":    {"ref=x", 400},
 	} {
 		resp, err := http.Get(base + c.query)
@@ -174,7 +160,7 @@ func TestForgedCallbacksAreRefused(t *testing.T) {
 	}
 	var status string
 	var stored int
-	if err := s.pool.QueryRow(context.Background(), `SELECT status, (SELECT count(*) FROM callbacks WHERE verdict <> 'accepted') FROM orders`).Scan(&status, &stored); err != nil {
+	if err := s.Pool.QueryRow(context.Background(), `SELECT status, (SELECT count(*) FROM callbacks WHERE verdict <> 'accepted') FROM orders`).Scan(&status, &stored); err != nil {
 		t.Fatal(err)
 	}
 	if status != "submitted" || stored != 3 {

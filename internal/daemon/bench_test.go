@@ -1,4 +1,4 @@
-package main
+package daemon_test
 
 import (
 	"context"
@@ -50,7 +50,7 @@ func TestSubmitBench(t *testing.T) {
 
 func benchOrders(n int) string {
 	var b strings.Builder
-	b.WriteString(header)
+	b.WriteString(daemontest.CSVHeader)
 	for i := range n {
 		fmt.Fprintf(&b, "B-%06d,invoice,private,Kari Nordmann,kari@example.no,+47,46567468,01010012356,,Storgata 1,0155,Oslo,NO,no,,Konsulenttime,1,1250.00,0,25,,,,,,,,\n", i)
 	}
@@ -64,16 +64,16 @@ func benchConcurrency(t *testing.T) {
 		c.Concurrency = concurrency
 		c.FPBaseURL = daemontest.DirectToSimulator
 	})
-	s.importCSV(t, "bench.csv", benchOrders(n))
+	s.ImportCSV(t, "bench.csv", benchOrders(n))
 	start := time.Now()
-	s.run(t)
-	if err := daemon.WaitSettled(context.Background(), s.pool, start.Add(-time.Hour), false, 20*time.Minute); err != nil {
+	s.Run(t)
+	if err := daemon.WaitSettled(context.Background(), s.Pool, start.Add(-time.Hour), false, 20*time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	elapsed := time.Since(start)
-	reqs := s.sim.Requests()
+	reqs := s.Sim.Requests()
 	first, last := reqs[0].At, reqs[len(reqs)-1].At
-	created := s.sim.Stats().Created
+	created := s.Sim.Stats().Created
 	bound := float64(concurrency) / latency.Seconds()
 	atSim := float64(len(reqs)-1) / last.Sub(first).Seconds()
 	t.Logf("%d orders (%d created at FP, %d requests): %.0f requests/s at the simulator, %.0f orders/s start to all settled (%s); bound min(FP_RATE_LIMIT=none, %d / %s) = %.0f/s; ratio %.2f (bound ≥ 0.80)",
@@ -94,11 +94,11 @@ func benchRate(t *testing.T) {
 		c.Concurrency = 10
 		c.FPBaseURL = daemontest.DirectToSimulator
 	})
-	s.importCSV(t, "bench.csv", benchOrders(int(rate*float64(seconds))+100))
-	s.run(t)
+	s.ImportCSV(t, "bench.csv", benchOrders(int(rate*float64(seconds))+100))
+	s.Run(t)
 	time.Sleep(time.Duration(seconds) * time.Second)
-	reqs := s.sim.Requests()
-	tooMany := s.sim.Stats().ByStatus[http.StatusTooManyRequests]
+	reqs := s.Sim.Requests()
+	tooMany := s.Sim.Stats().ByStatus[http.StatusTooManyRequests]
 	if len(reqs) < 2 {
 		t.Fatalf("%d requests", len(reqs))
 	}
