@@ -24,7 +24,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/frontpayment/fpexport/internal/callbackurl"
-	"github.com/frontpayment/fpexport/internal/daemon"
 	"github.com/frontpayment/fpexport/internal/daemon/daemontest"
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/fpfake"
@@ -310,32 +309,6 @@ func TestReportNeedsCredentials(t *testing.T) {
 				t.Errorf("the log does not record report requests:\n%s", logs)
 			}
 		})
-	}
-}
-
-// REPORT_TOKENS and ADMIN_LISTEN_ADDR are checked at start, one line each,
-// and no line shows a token.
-func TestDoorsConfig(t *testing.T) {
-	t.Parallel()
-	const short = "only-31-characters-long-0123456"
-	_, err := daemon.LoadConfig(envOf(map[string]string{"REPORT_TOKENS": testReportToken + "," + short, "ADMIN_LISTEN_ADDR": "8081"}), daemon.Need{Web: true})
-	if err == nil {
-		t.Fatal("bad REPORT_TOKENS and ADMIN_LISTEN_ADDR taken")
-	}
-	lines := strings.Split(err.Error(), "\n")
-	if len(lines) != 2 || !strings.HasPrefix(lines[0], "ADMIN_LISTEN_ADDR:") || !strings.HasPrefix(lines[1], "REPORT_TOKENS: entry 2 ") {
-		t.Errorf("want one ADMIN_LISTEN_ADDR line and one REPORT_TOKENS line naming entry 2:\n%s", err)
-	}
-	if strings.Contains(err.Error(), short) || strings.Contains(err.Error(), testReportToken) {
-		t.Errorf("the error shows a token: %s", err)
-	}
-	if _, err := daemon.LoadConfig(envOf(map[string]string{"LISTEN_ADDR": ":8080", "ADMIN_LISTEN_ADDR": ":8080"}), daemon.Need{Web: true}); err == nil ||
-		!strings.Contains(err.Error(), "ADMIN_LISTEN_ADDR: must differ") {
-		t.Errorf("ADMIN_LISTEN_ADDR = LISTEN_ADDR: %v", err)
-	}
-	cfg, err := daemon.LoadConfig(envOf(map[string]string{"REPORT_TOKENS": " " + testReportToken + " ,, ", "ADMIN_LISTEN_ADDR": "127.0.0.1:8081"}), daemon.Need{Web: true})
-	if err != nil || cfg.ReportTokens.Len() != 1 || cfg.AdminListenAddr != "127.0.0.1:8081" {
-		t.Errorf("good settings: %v, %d tokens, admin %q", err, cfg.ReportTokens.Len(), cfg.AdminListenAddr)
 	}
 }
 
