@@ -18,8 +18,8 @@ import (
 // TestSubmitBench measures submission against its bound, in one run, as
 // issue 4 asks. It runs only when SUBMIT_BENCH is set:
 //
-//	SUBMIT_BENCH=concurrency go test -run TestSubmitBench -v -timeout 30m ./cmd/worker/
-//	SUBMIT_BENCH=rate go test -run TestSubmitBench -v -timeout 30m ./cmd/worker/
+//	SUBMIT_BENCH=concurrency go test -run TestSubmitBench -v -timeout 30m ./internal/daemon/
+//	SUBMIT_BENCH=rate go test -run TestSubmitBench -v -timeout 30m ./internal/daemon/
 //
 // concurrency: 10 000 orders, the simulator answering in 20 ms, no rate
 // limit, FP_CONCURRENCY 10: the bound is 10 / 20 ms = 500 requests/s. (The

@@ -33,7 +33,7 @@ import (
 // rate of callbacks for a fixed time, over loopback, while the worker
 // submits a batch of orders. It runs only when CALLBACK_BENCH is set:
 //
-//	CALLBACK_BENCH=1 go test -run TestCallbackLoadBench -v -timeout 30m ./cmd/worker/
+//	CALLBACK_BENCH=1 go test -run TestCallbackLoadBench -v -timeout 30m ./internal/daemon/
 //
 // CALLBACK_BENCH_RATE (callbacks a second, default 2000), CALLBACK_BENCH_SECONDS
 // (default 30), CALLBACK_BENCH_SUBMIT_RATE (FP_RATE_LIMIT of the worker

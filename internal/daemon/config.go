@@ -29,7 +29,8 @@ import (
 // defaultDatabaseURL is the local server of a development machine.
 const defaultDatabaseURL = "postgres://root@127.0.0.1:5432/fpexport?sslmode=disable"
 
-// config is every setting, from the environment. Secrets (FPToken,
+// Config is every setting, from the environment (the fields documented as
+// set by tests only are not read from it). Secrets (FPToken,
 // CallbackSecret, ChecksumKey) are never printed: String() redacts them.
 type Config struct {
 	DatabaseURL     string
@@ -56,7 +57,7 @@ type Config struct {
 	// UntrustedRetention: untrusted callbacks older are deleted
 	// (UNTRUSTED_CALLBACK_RETENTION; see untrusted.go).
 	UntrustedRetention time.Duration
-	// untrustedLimits replaces httpapi.DefaultUntrustedLimits; only tests
+	// UntrustedLimits replaces httpapi.DefaultUntrustedLimits; only tests
 	// set it.
 	UntrustedLimits httpapi.UntrustedLimits
 	// HoldGrace (HOLD_ANSWERS_GRACE): after a database outage, how long a
@@ -65,7 +66,8 @@ type Config struct {
 	HoldGrace time.Duration
 	// RetryBackoff replaces the submit backoff; only tests set it.
 	RetryBackoff func(attempt int) time.Duration
-	// AuthPause is how long submitting waits after a 401/403 (default 1 min).
+	// AuthPause is how long submitting waits after a 401/403 (default 1 min;
+	// tests shorten it).
 	AuthPause time.Duration
 	// ThrottleHeartbeat is how often the shared concurrency is re-divided
 	// (default 1 s; tests shorten it).

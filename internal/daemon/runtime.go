@@ -202,7 +202,7 @@ func New(ctx context.Context, cfg *Config, pool *pgxpool.Pool, logger *slog.Logg
 	return &Daemon{pool: pool, river: rc, throttle: thr, doors: ds, logger: logger, gaps: gaps}, nil
 }
 
-// serve runs until ctx ends, then stops gracefully: the HTTP server stops
+// Serve runs until ctx ends, then stops gracefully: the HTTP server stops
 // taking callbacks, River lets running jobs finish (a job cut off at the soft
 // stop timeout goes back to the queue), nothing is lost. The listeners open
 // first and the database is waited for (dbwait.go).
