@@ -16,6 +16,7 @@ import (
 	"github.com/frontpayment/fpexport/internal/daemon"
 	"github.com/frontpayment/fpexport/internal/daemon/daemontest"
 	"github.com/frontpayment/fpexport/internal/fpfake"
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/jobs"
 	"github.com/frontpayment/fpexport/internal/logging"
 	"github.com/frontpayment/fpexport/internal/testdb"
@@ -96,7 +97,7 @@ func TestLogsOfARealFlow(t *testing.T) {
 	start := time.Now()
 	logger := logging.New("json", &out)
 	imports := jobs.Imports{Pool: s.Pool, Logger: logger, InboxDir: dir, InboxMinAge: s.Cfg.InboxMinAge, Settings: s.Cfg.ImportSettings()}
-	err := imports.RunInbox(context.Background(), s.D.River(), jobs.ImportArgs{Source: "inbox", Slot: start})
+	err := imports.RunInbox(context.Background(), s.D.River(), jobargs.ImportArgs{Source: "inbox", Slot: start})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/frontpayment/fpexport/internal/daemon/daemontest"
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/fpfake"
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/jobs"
 )
 
@@ -32,7 +33,7 @@ func (s *stack) statusRequests() map[string]int {
 func (s *stack) repoll(t *testing.T, slot time.Time) {
 	t.Helper()
 	ctx := context.Background()
-	res, err := s.D.River().Insert(ctx, jobs.RepollArgs{Slot: slot}, nil)
+	res, err := s.D.River().Insert(ctx, jobargs.RepollArgs{Slot: slot}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +178,7 @@ func TestRepollWaitsAndStopsWhenPaused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	job := &river.Job[jobs.RepollArgs]{JobRow: &rivertype.JobRow{ID: 1}, Args: jobs.RepollArgs{Slot: start}}
+	job := &river.Job[jobargs.RepollArgs]{JobRow: &rivertype.JobRow{ID: 1}, Args: jobargs.RepollArgs{Slot: start}}
 
 	recent := &jobs.RepollWorker{Pool: s.Pool, FP: fp, Throttle: s.D.Throttle(), After: time.Hour, Logger: daemontest.Logger(t)}
 	if err := recent.Work(t.Context(), job); err != nil {

@@ -23,7 +23,7 @@ import (
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/fpfake"
 	"github.com/frontpayment/fpexport/internal/httpapi"
-	"github.com/frontpayment/fpexport/internal/jobs"
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/report"
 	"github.com/frontpayment/fpexport/internal/store"
 )
@@ -68,7 +68,7 @@ func TestPruneUntrustedJob(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.D.River().Insert(ctx, jobs.PruneUntrustedArgs{Slot: time.Now().Truncate(time.Hour)}, nil)
+	res, err := s.D.River().Insert(ctx, jobargs.PruneUntrustedArgs{Slot: time.Now().Truncate(time.Hour)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

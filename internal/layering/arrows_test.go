@@ -46,6 +46,9 @@ var allowed = map[string][]string{
 	// The owner of an order's status: every move of orders.status.
 	"internal/orders": {"internal/orderstate", "internal/store"},
 
+	// What an operator reads and decides (worker status, retry, review).
+	"internal/operator": {"internal/jobargs", "internal/jobs", "internal/orders", "internal/store"},
+
 	// Jobs and the paths that feed them.
 	"internal/jobs": {"internal/callbackurl", "internal/erp", "internal/fpclient", "internal/inbox", "internal/intake", "internal/jobargs", "internal/mapping",
 		"internal/orders", "internal/orderstate", "internal/report", "internal/store", "internal/throttle"},
@@ -54,19 +57,19 @@ var allowed = map[string][]string{
 	"internal/erp":    {"internal/importers", "internal/intake", "internal/mapping", "internal/store"},
 
 	// HTTP.
-	"internal/httpapi": {"internal/callbackurl", "internal/fpclient", "internal/jobs", "internal/report", "internal/store", "internal/throttle"},
+	"internal/httpapi": {"internal/callbackurl", "internal/fpclient", "internal/jobargs", "internal/report", "internal/store", "internal/throttle"},
 	"internal/web":     {"internal/fpclient", "internal/httpapi", "internal/importers", "internal/intake", "internal/mapping", "internal/money", "internal/report", "internal/store"},
 
 	// The daemon (`worker run`): its settings and wiring; daemontest starts it for tests.
-	"internal/daemon": {"internal/erp", "internal/fpclient", "internal/httpapi", "internal/importers", "internal/inbox", "internal/intake", "internal/jobs",
+	"internal/daemon": {"internal/erp", "internal/fpclient", "internal/httpapi", "internal/importers", "internal/inbox", "internal/intake", "internal/jobargs", "internal/jobs",
 		"internal/logging", "internal/mapping", "internal/metrics", "internal/report", "internal/store", "internal/throttle", "internal/web"},
 	"internal/daemon/daemontest": {"internal/daemon", "internal/fpfake", "internal/httpapi", "internal/intake", "internal/mapping", "internal/store", "internal/testdb"},
 
 	// Commands: they parse flags and print; nothing imports them.
 	"cmd/enqueue": {"internal/erp", "internal/importers", "internal/inbox", "internal/intake", "internal/logging", "internal/mapping", "internal/store"},
 	"cmd/fpsim":   {"internal/fpfake"},
-	"cmd/worker": {"internal/daemon", "internal/fpclient", "internal/fpfake", "internal/httpapi", "internal/intake", "internal/jobs", "internal/logging",
-		"internal/orders", "internal/orderstate", "internal/report", "internal/store", "internal/web"},
+	"cmd/worker": {"internal/daemon", "internal/fpclient", "internal/fpfake", "internal/httpapi", "internal/intake", "internal/logging", "internal/money",
+		"internal/operator", "internal/orderstate", "internal/report", "internal/store", "internal/web"},
 }
 
 // core packages may not import these (or anything under them), directly.

@@ -13,7 +13,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
-	"github.com/frontpayment/fpexport/internal/jobs"
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/metrics/metricstest"
 	"github.com/frontpayment/fpexport/internal/testdb"
 )
@@ -53,7 +53,7 @@ func TestMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := inserter.Insert(ctx, jobs.SubmitOrderArgs{OrderID: 1, Version: 1}, nil); err != nil {
+	if _, err := inserter.Insert(ctx, jobargs.SubmitOrderArgs{OrderID: 1, Version: 1}, nil); err != nil {
 		t.Fatal(err)
 	}
 
