@@ -45,9 +45,10 @@ type move struct {
 	// For a move fused with other rows into one statement (the submit hot
 	// path) or made on many orders at once (an import):
 	//
-	// with: CTEs written before the move, each followed by a comma. A row
-	// they write must depend on the move being allowed (they read @from):
-	// they are written whether or not the update finds the order.
+	// with: CTEs written before the move, each followed by a comma. They
+	// are written whether or not the update finds the order, so a row they
+	// write must depend on the move being allowed (they read @from), unless
+	// the move is always.
 	with string
 	// from: the update's FROM list; the move is made only with its rows.
 	from string
