@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 
@@ -67,7 +69,7 @@ type move struct {
 // stmt is the move's one statement: the status update, guarded by the
 // states the table lets m.by move from, and the move's event, with m's
 // other parts. It refuses a move the table has no row for.
-func (m move) stmt(orderID int64) (string, pgx.StrictNamedArgs, error) {
+func (m move) stmt(orderID int64) (string, []any, error) {
 	from := orderstate.From(m.to, m.by)
 	if len(from) == 0 && !(m.always && m.to == "") {
 		return "", nil, fmt.Errorf("no move to %q by %s in the transition table", m.to, m.by)
@@ -111,9 +113,7 @@ func (m move) stmt(orderID int64) (string, pgx.StrictNamedArgs, error) {
 	}
 	b.WriteString(`
 		` + or(m.result, `SELECT EXISTS (SELECT 1 FROM moved)`))
-	sql := b.String()
-	used, err := bind(sql, args)
-	return sql, used, err
+	return positional(b.String(), args)
 }
 
 // door makes a move on one order and reports whether it moved (with
@@ -126,7 +126,7 @@ func door(ctx context.Context, db store.DB, orderID int64, m move) (bool, error)
 		return false, err
 	}
 	var applied bool
-	if err := db.QueryRow(ctx, sql, args).Scan(&applied); err != nil {
+	if err := db.QueryRow(ctx, sql, args...).Scan(&applied); err != nil {
 		return false, fmt.Errorf("moving order %d to %s: %w", orderID, m.to, err)
 	}
 	return applied, nil
@@ -134,18 +134,47 @@ func door(ctx context.Context, db store.DB, orderID int64, m move) (bool, error)
 
 var paramName = regexp.MustCompile(`@([A-Za-z_][A-Za-z0-9_]*)`)
 
-// bind keeps the arguments the statement names, and fails on a name it has
-// no argument for (a typo would otherwise bind NULL).
-func bind(sql string, args pgx.NamedArgs) (pgx.StrictNamedArgs, error) {
-	used := pgx.StrictNamedArgs{}
-	for _, m := range paramName.FindAllStringSubmatch(sql, -1) {
-		v, ok := args[m[1]]
-		if !ok {
-			return nil, fmt.Errorf("move statement names @%s, which has no argument", m[1])
-		}
-		used[m[1]] = v
+// shape is a move's statement with its @names numbered ($1, $2, …) in
+// the order of names.
+type shape struct {
+	sql   string
+	names []string
+}
+
+// shapes holds each statement's shape, by its text with @names: a move
+// builds the same text every time, and the hot path should not parse it
+// again for each order.
+var shapes sync.Map
+
+// positional numbers the statement's @names and takes their arguments in
+// that order. It fails on a name with no argument (a typo would otherwise
+// bind NULL).
+func positional(sql string, args pgx.NamedArgs) (string, []any, error) {
+	v, ok := shapes.Load(sql)
+	if !ok {
+		var sh shape
+		number := map[string]int{}
+		sh.sql = paramName.ReplaceAllStringFunc(sql, func(p string) string {
+			n, ok := number[p[1:]]
+			if !ok {
+				sh.names = append(sh.names, p[1:])
+				n = len(sh.names)
+				number[p[1:]] = n
+			}
+			return "$" + strconv.Itoa(n)
+		})
+		v, _ = shapes.LoadOrStore(sql, sh)
 	}
-	return used, nil
+	sh := v.(shape)
+	out := make([]any, len(sh.names))
+	for i, name := range sh.names {
+		a, ok := args[name]
+		if !ok {
+			return "", nil, fmt.Errorf("move statement names @%s, which has no argument", name)
+		}
+		out[i] = a
+	}
+	return sh.sql, out, nil
 }
 
 func or(s, otherwise string) string {

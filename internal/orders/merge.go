@@ -103,7 +103,7 @@ func MergeStaged(ctx context.Context, tx pgx.Tx, batchID int64, staged int) (sto
 	if err != nil {
 		return out, err
 	}
-	rows, err = tx.Query(ctx, sql, args)
+	rows, err = tx.Query(ctx, sql, args...)
 	if err != nil {
 		return out, fmt.Errorf("updating changed orders: %w", err)
 	}

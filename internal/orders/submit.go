@@ -46,7 +46,7 @@ func StartSubmit(ctx context.Context, db store.DB, orderID, jobID int64, jobAtte
 		return nil, 0, 0, false, err
 	}
 	var od store.Order
-	err = db.QueryRow(ctx, sql, args).Scan(&od.ID, &od.Kind, &od.Ref, &od.Version, &od.Status, &od.Data,
+	err = db.QueryRow(ctx, sql, args...).Scan(&od.ID, &od.Kind, &od.Ref, &od.Version, &od.Status, &od.Data,
 		&od.FPStatus, &od.FPStatusCreatedAt, &od.FPStatusCallback, &od.FPOrderUUID, &od.Attempts, &od.GrandTotalOre,
 		&attemptID, &attempt)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -76,7 +76,7 @@ func StartAttempt(ctx context.Context, tx pgx.Tx, o *store.Order, jobID int64, j
 	if err != nil {
 		return 0, 0, err
 	}
-	err = tx.QueryRow(ctx, sql, args).Scan(&attemptID, &attempt)
+	err = tx.QueryRow(ctx, sql, args...).Scan(&attemptID, &attempt)
 	if errors.Is(err, pgx.ErrNoRows) { // the order is locked: the table refused the move
 		return 0, 0, fmt.Errorf("%s may not move an order from %s to %s (transition table)", m.by, o.Status, m.to)
 	}
