@@ -18,12 +18,7 @@ func TestDoorFollowsTheTable(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := testdb.New(t)
-	var id int64
-	if err := pool.QueryRow(ctx, `INSERT INTO orders (kind, order_ref, batch_id, source, source_row, customer_name,
-			grand_total_ore, order_data, fingerprint)
-		VALUES ('invoice', 'D-1', 0, 'f.csv', 2, 'Kari Nordmann', 450000, '{}', 'fp') RETURNING id`).Scan(&id); err != nil {
-		t.Fatal(err)
-	}
+	id := testdb.AddOrder(t, pool, testdb.Order{Kind: "invoice", Ref: "D-1"})
 	for _, always := range []bool{false, true} {
 		for _, by := range orderstate.Actors {
 			for _, from := range orderstate.All {

@@ -7,8 +7,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-
-	"github.com/frontpayment/fpexport/internal/money"
 )
 
 // Report is everything one reconciliation report shows. The caller loads it
@@ -331,11 +329,6 @@ func rejectedFirst(t string) int {
 	}
 	return 1
 }
-
-// NOK formats øre as kroner with exactly two decimals and a point, for
-// machines: 450000 → "4500.00", -5 → "-0.05" (money.Amount.NOK, for callers
-// that hold øre as int64).
-func NOK(ore int64) string { return money.Amount(ore).NOK() }
 
 // osloLocation is loaded once; renderings fail with a clear error rather
 // than silently falling back to UTC if the tz database is missing.
