@@ -147,8 +147,8 @@ type shape struct {
 var shapes sync.Map
 
 // positional numbers the statement's @names and takes their arguments in
-// that order. It fails on a name with no argument (a typo would otherwise
-// bind NULL).
+// that order (a move's SQL uses @ for nothing else). It fails on a name
+// with no argument (a typo would otherwise bind NULL).
 func positional(sql string, args pgx.NamedArgs) (string, []any, error) {
 	v, ok := shapes.Load(sql)
 	if !ok {
