@@ -115,12 +115,13 @@ func (w *ConfirmCallbacksWorker) Work(ctx context.Context, job *river.Job[jobarg
 	if err != nil {
 		return err
 	}
+	// FP's word is weighed first: each callback's verdict depends on what
+	// it does, and the word's event (written with the move) lists them.
 	var applied string
+	var decision orders.FPDecision
 	if st != nil {
-		word := orders.FPWord{OrderUUID: o.FPOrderUUID, Status: st.Status, CreatedAt: asked.Unix()}
-		if applied, err = orders.ApplyFPWord(ctx, tx, o, word, log); err != nil {
-			return err
-		}
+		decision = orders.DecideFPWord(o, orders.FPWord{OrderUUID: o.FPOrderUUID, Status: st.Status, CreatedAt: asked.Unix()})
+		applied = decision.Result
 	}
 	var confirmed, refused []int64
 	for _, cb := range cbs {
@@ -138,8 +139,8 @@ func (w *ConfirmCallbacksWorker) Work(ctx context.Context, job *river.Job[jobarg
 	}
 	if st != nil {
 		detail := map[string]any{"fp_status": st.Status, "fp_order_uuid": o.FPOrderUUID, "created_at": fmt.Sprint(asked.Unix()),
-			"result": applied, "source": "confirm", "confirmed_callbacks": confirmed, "not_confirmed_callbacks": refused}
-		if err := store.AddEvent(ctx, tx, o.ID, "callback", "", 0, detail); err != nil {
+			"source": "confirm", "confirmed_callbacks": confirmed, "not_confirmed_callbacks": refused}
+		if err := decision.Apply(ctx, tx, detail, log); err != nil {
 			return err
 		}
 	}

@@ -179,12 +179,10 @@ func (w *RepollWorker) apply(ctx context.Context, ro store.RepollOrder, word ord
 	var result string
 	done, err := w.inUnchanged(ctx, ro, func(tx pgx.Tx, o *store.Order) error {
 		log = log.With("order_ref", o.Ref, "kind", o.Kind, "fp_status", word.Status)
+		detail := map[string]any{"fp_status": word.Status, "fp_order_uuid": word.OrderUUID, "created_at": fmt.Sprint(word.CreatedAt), "source": "repoll"}
 		var err error
-		if result, err = orders.ApplyFPWord(ctx, tx, o, word, log); err != nil {
-			return err
-		}
-		detail := map[string]any{"fp_status": word.Status, "fp_order_uuid": word.OrderUUID, "created_at": fmt.Sprint(word.CreatedAt), "result": result, "source": "repoll"}
-		return store.AddEvent(ctx, tx, o.ID, "callback", "", 0, detail)
+		result, err = orders.ApplyFPWord(ctx, tx, o, word, detail, log)
+		return err
 	})
 	switch {
 	case err != nil:

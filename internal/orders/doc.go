@@ -20,9 +20,9 @@
 // (an attempt's start inserts its attempt, FP's acceptance closes one), so
 // the submit job's hot path stays one statement; a set of orders (an
 // import's changed orders); and, for FP's word and FP's acceptance, the
-// order's other columns written even when its status may not move. FP's
-// word is the one move whose event its caller writes, in the same
-// transaction: the `callback` event records every word, moved or not.
+// order's other columns written even when its status may not move (its
+// `callback` event records every word, moved or not; the caller gives the
+// event's detail, DecideFPWord says beforehand what the word will do).
 // internal/store keeps the row-level SQL that reads and locks orders and
 // writes everything but their status; owner_test.go fails when SQL outside
 // door.go writes orders.status.

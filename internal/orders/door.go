@@ -25,7 +25,7 @@ import (
 type move struct {
 	by      orderstate.Actor
 	to      orderstate.Status // "": FP's word names no state of ours (always only)
-	event   string            // order_events.type; "": the caller writes the event in the same transaction
+	event   string            // order_events.type; "": none (a test's bare move)
 	attempt int               // 0: none
 	detail  map[string]any
 	// set adds columns to the update: ", col = @name, …". In it orders.*
@@ -58,9 +58,9 @@ type move struct {
 	target string
 	// returning: more columns of the CTE moved (one row per order moved).
 	returning string
-	// evAttempt, evDetail: SQL for the event's columns, reading moved;
-	// default @attempt, @detail.
-	evAttempt, evDetail string
+	// evStatus, evAttempt, evDetail: SQL for the event's columns, reading
+	// moved; default @to, @attempt, @detail.
+	evStatus, evAttempt, evDetail string
 	// result: the statement's final SELECT; default whether the order moved
 	// (or, with always, was written).
 	result string
@@ -107,7 +107,7 @@ func (m move) stmt(orderID int64) (string, []any, error) {
 	if m.event != "" {
 		b.WriteString(`, event AS (
 			INSERT INTO order_events (order_id, type, status, attempt, detail)
-			SELECT moved.id, @event, nullif(@to::text, ''), ` +
+			SELECT moved.id, @event, ` + or(m.evStatus, `nullif(@to::text, '')`) + `, ` +
 			or(m.evAttempt, `nullif(@attempt::int, 0)`) + `, ` + or(m.evDetail, `@detail::jsonb`) + ` FROM moved
 		)`)
 	}
