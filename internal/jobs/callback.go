@@ -48,7 +48,7 @@ func (w *ApplyCallbackWorker) Work(ctx context.Context, job *river.Job[ApplyCall
 	}
 	createdAt, _ := strconv.ParseInt(cb.CreatedAt, 10, 64)
 	log := w.Logger.With("order_ref", o.Ref, "kind", o.Kind, "fp_order_uuid", cb.FPOrderUUID, "fp_status", cb.FPStatus, "callback_id", cb.ID)
-	result, err := orders.ApplyFPWord(ctx, tx, o, orders.FPWord{OrderUUID: cb.FPOrderUUID, Status: cb.FPStatus, CreatedAt: createdAt, CallbackID: cb.ID}, log)
+	result, err := orders.ApplyFPWord(ctx, tx, o, orders.FPWord{OrderUUID: cb.FPOrderUUID, Status: cb.FPStatus, CreatedAt: createdAt, CallbackID: cb.ID, Amount: cb.Amount}, log)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ var allowed = map[string][]string{
 	"internal/metrics":  {"internal/orderstate", "internal/store"},
 
 	// The owner of an order's status: every move of orders.status.
-	"internal/orders": {"internal/orderstate", "internal/store"},
+	"internal/orders": {"internal/money", "internal/orderstate", "internal/store"},
 
 	// Jobs and the paths that feed them.
 	"internal/jobs": {"internal/callbackurl", "internal/erp", "internal/fpclient", "internal/inbox", "internal/intake", "internal/jobargs", "internal/mapping",

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/frontpayment/fpexport/internal/money"
 	"github.com/frontpayment/fpexport/internal/orderstate"
 	"github.com/frontpayment/fpexport/internal/store"
 )
@@ -18,6 +20,11 @@ type FPWord struct {
 	Status     string
 	CreatedAt  int64 // FP's createdAt, unix seconds
 	CallbackID int64
+	// Amount is the amount FP's word carried (a callback's amount, in NOK
+	// as FP wrote it), "" when none. Kept as the paid or refunded amount
+	// when the word makes the order paid or refunded; one that is not an
+	// amount is not kept.
+	Amount string
 }
 
 // ApplyFPWord moves a locked order on FP's word, the same for a callback, a
@@ -71,8 +78,31 @@ func ApplyFPWord(ctx context.Context, tx pgx.Tx, o *store.Order, w FPWord, log *
 // than what is stored), our status when moved (a move of the table's FP
 // rows, decided by ApplyFPWord on the locked order). One statement: the
 // word's event is the caller's (a callback event also when nothing moved).
+//
+// A move to paid keeps when FP says the payment happened (its createdAt)
+// and the amount its word carried; a move to (partially) refunded keeps
+// the same of the refund. The report shows them.
 func applyFPStatus(ctx context.Context, tx pgx.Tx, orderID int64, w FPWord, to orderstate.Status, moved, latest bool) error {
+	var amount *int64
+	if w.Amount != "" {
+		var a money.Amount
+		if a.UnmarshalJSON([]byte(w.Amount)) == nil {
+			ore := int64(a)
+			amount = &ore
+		}
+	}
+	paid := moved && to == orderstate.Paid
+	refunded := moved && (to == orderstate.Refunded || to == orderstate.PartlyRefunded)
+	var at *time.Time
+	if w.CreatedAt > 0 {
+		t := time.Unix(w.CreatedAt, 0)
+		at = &t
+	}
 	_, err := tx.Exec(ctx, `UPDATE orders SET
+			paid_at = CASE WHEN $9 THEN $11 ELSE paid_at END,
+			paid_amount_ore = CASE WHEN $9 THEN $12 ELSE paid_amount_ore END,
+			refunded_at = CASE WHEN $10 THEN $11 ELSE refunded_at END,
+			refunded_amount_ore = CASE WHEN $10 THEN $12 ELSE refunded_amount_ore END,
 			fp_order_uuid = coalesce(fp_order_uuid, nullif($2, '')),
 			fp_status = CASE WHEN $8 THEN $3 ELSE fp_status END,
 			fp_status_created_at = CASE WHEN $8 THEN $4 ELSE fp_status_created_at END,
@@ -81,6 +111,6 @@ func applyFPStatus(ctx context.Context, tx pgx.Tx, orderID int64, w FPWord, to o
 			status_at = CASE WHEN $6 THEN now() ELSE status_at END,
 			review_reason = CASE WHEN $6 THEN NULL ELSE review_reason END,
 			updated_at = now()
-		WHERE id = $1`, orderID, w.OrderUUID, w.Status, w.CreatedAt, to, moved, w.CallbackID, latest)
+		WHERE id = $1`, orderID, w.OrderUUID, w.Status, w.CreatedAt, to, moved, w.CallbackID, latest, paid, refunded, at, amount)
 	return err
 }
