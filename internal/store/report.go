@@ -82,7 +82,9 @@ func WithReport(ctx context.Context, db TxBeginner, from, to string, now time.Ti
 	if staleAfter <= 0 {
 		staleAfter = DefaultStaleAfter
 	}
-	r.Each = func(fn func(*report.Order) error) error { return eachReportOrder(ctx, tx, from, to, now, staleAfter, fn) }
+	r.Each = func(fn func(*report.Order) error) error {
+		return eachReportOrder(ctx, tx, from, to, now, staleAfter, fn)
+	}
 	r.EachFlagged = func(fn func(*report.Order) error) error { return eachFlaggedOrder(ctx, tx, from, to, fn) }
 	return fn(r)
 }
