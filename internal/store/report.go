@@ -373,6 +373,14 @@ func loadOtherExceptions(ctx context.Context, db DB, r *report.Report, from, to 
 	return rows.Err()
 }
 
+// NewestImportDay is the Europe/Oslo day of the newest batch, "" when
+// nothing has been imported.
+func NewestImportDay(ctx context.Context, db DB) (string, error) {
+	var day string
+	err := db.QueryRow(ctx, `SELECT coalesce(((max(imported_at)) AT TIME ZONE 'Europe/Oslo')::date::text, '') FROM batches`).Scan(&day)
+	return day, err
+}
+
 // ReportFile is a report the worker wrote on its schedule (table reports).
 type ReportFile struct {
 	PeriodFrom  string // YYYY-MM-DD, Europe/Oslo

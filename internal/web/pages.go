@@ -373,6 +373,7 @@ func (h *Handler) reportDownload(w http.ResponseWriter, r *http.Request, req req
 	}
 	out := &report.CountingWriter{W: w}
 	err = store.WithReport(r.Context(), h.cfg.Pool, from, to, h.now(), h.cfg.StaleAfter, func(rep *report.Report) error {
+		rep.Lang = req.lang // the page's language
 		w.Header().Set("Content-Type", contentType(name))
 		w.Header().Set("Content-Disposition", attachment(name))
 		return report.Write(out, rep, format)
