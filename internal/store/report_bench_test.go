@@ -239,9 +239,20 @@ func (r *queryRecorder) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data p
 
 func (r *queryRecorder) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
+// explain runs q under EXPLAIN with JIT off, as store.WithReport runs the
+// report's queries.
 func explain(t *testing.T, pool *pgxpool.Pool, q recordedQuery) string {
 	t.Helper()
-	rows, err := pool.Query(context.Background(), "EXPLAIN (ANALYZE, BUFFERS) "+q.sql, q.args...)
+	ctx := context.Background()
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := tx.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+q.sql, q.args...)
 	if err != nil {
 		t.Fatalf("EXPLAIN: %v", err)
 	}

@@ -36,7 +36,7 @@ func TestOrderLineTotalsMatchMapping(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows, err := pool.Query(ctx, `SELECT line_no, tax_percent, gross_ore, net_ore, vat_ore, discount_ore, amount_ore
-		FROM order_line_totals($1::json) ORDER BY line_no`, string(data))
+		FROM order_line_totals($1::jsonb) ORDER BY line_no`, string(data))
 	if err != nil {
 		t.Fatal(err)
 	}
