@@ -30,6 +30,13 @@ const (
 // Parts are the CSV parts, the orders first.
 var Parts = []string{PartOrders, PartSummary, PartVAT, PartExceptions, PartBatches}
 
+// PartName is a part as people know it in lang: its XLSX sheet's name.
+func PartName(lang, part string) string {
+	sheet := map[string]string{PartOrders: SheetOrders, PartSummary: SheetSummary, PartVAT: SheetVAT,
+		PartExceptions: SheetExceptions, PartBatches: SheetBatches}[part]
+	return SheetName(lang, sheet)
+}
+
 // WriteCSV writes the Orders table (one row per order, the Orders sheet's
 // columns): WriteCSVPart with PartOrders.
 func WriteCSV(w io.Writer, r *Report, comma rune) error {
