@@ -239,8 +239,8 @@ func (r *queryRecorder) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data p
 
 func (r *queryRecorder) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
-// explain runs q under EXPLAIN with JIT off, as store.WithReport runs the
-// report's queries.
+// explain runs q under EXPLAIN with JIT and Memoize off, as
+// store.WithReport runs the report's queries.
 func explain(t *testing.T, pool *pgxpool.Pool, q recordedQuery) string {
 	t.Helper()
 	ctx := context.Background()
@@ -249,7 +249,7 @@ func explain(t *testing.T, pool *pgxpool.Pool, q recordedQuery) string {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `SET LOCAL jit = off`); err != nil {
+	if _, err := tx.Exec(ctx, `SET LOCAL jit = off; SET LOCAL enable_memoize = off`); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := tx.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+q.sql, q.args...)
