@@ -206,7 +206,7 @@ func (r *Report) summaryCSV(c *csvWriter) error {
 	importedOrders, importedTotal := r.ImportTotal()
 	add("section.imported", l("imported"), "", importedOrders, c.nok(importedTotal))
 	add("section.difference", l("difference"), "", all.Orders-importedOrders, c.nok(all.Total-importedTotal))
-	vat := r.VATTable()
+	vat := r.vatTable(&t)
 	for _, v := range vat {
 		add("section.vat", vatRateName(c.lang, v.Rate), "", v.Lines, c.nok(v.Gross))
 	}
@@ -234,7 +234,13 @@ func (r *Report) vatCSV(c *csvWriter) error {
 	if err := c.header(vatColumns); err != nil {
 		return err
 	}
-	rows := r.VATTable()
+	var t tally
+	if r.VAT == nil { // sum the orders' lines
+		if err := r.eachOrder(func(o *Order) error { t.add(o); return nil }); err != nil {
+			return err
+		}
+	}
+	rows := r.vatTable(&t)
 	line := func(name string, v VATRow) error {
 		return c.write([]string{name, strconv.Itoa(v.Lines), c.nok(v.Net), c.nok(v.VAT), c.nok(v.Discount), c.nok(v.Gross)})
 	}

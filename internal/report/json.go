@@ -49,10 +49,11 @@ func WriteJSON(w io.Writer, r *Report) error {
 
 	// Three passes over the orders (summary, orders, exceptions), so that
 	// the keys come in the order a reader expects without holding them.
-	summary, err := r.Summary()
-	if err != nil {
+	var t tally
+	if err := r.eachOrder(func(o *Order) error { t.add(o); return nil }); err != nil {
 		return err
 	}
+	summary := t.summary()
 	j.raw(",\n" + `"summary":[`)
 	for i, s := range summary {
 		j.sep(i)
@@ -65,7 +66,7 @@ func WriteJSON(w io.Writer, r *Report) error {
 		})
 	}
 	j.raw("],\n" + `"status_summary":[`)
-	statuses, groups := summaryTally(summary)
+	statuses, groups := t.byStatus()
 	for i, s := range statuses {
 		j.sep(i)
 		j.value(jsonStatusRow{Status: s.Status, Group: s.Group, Orders: s.Orders, Total: jsonNOK(s.Total), TotalOre: s.Total})
@@ -84,7 +85,7 @@ func WriteJSON(w io.Writer, r *Report) error {
 		ImportedOrders: importedOrders, Imported: jsonNOK(importedTotal), ImportedOre: importedTotal,
 		RejectedRows: r.RejectedRows(), RejectedErrors: len(r.Rejected)})
 	j.raw(",\n" + `"vat":[`)
-	for i, v := range r.VATTable() {
+	for i, v := range r.vatTable(&t) {
 		j.sep(i)
 		j.value(jsonVATRow{Rate: v.Rate, Lines: v.Lines, Net: jsonNOK(v.Net), NetOre: v.Net, VAT: jsonNOK(v.VAT), VATOre: v.VAT,
 			Discount: jsonNOK(v.Discount), DiscountOre: v.Discount, Gross: jsonNOK(v.Gross), GrossOre: v.Gross})
@@ -298,12 +299,6 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// summaryTally is byStatus over summary rows already tallied.
-func summaryTally(rows []SummaryRow) ([]StatusRow, []GroupRow) {
-	t := tally{rows: rows}
-	return t.byStatus()
 }
 
 type jsonStatusRow struct {

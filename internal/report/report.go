@@ -38,7 +38,8 @@ type Report struct {
 	// order's Exception: untrusted callbacks, overdue payment links, orders
 	// FP has not called back about. They follow the others in Exceptions.
 	Other []Exception
-	// VAT sums the period's order lines per VAT rate, rates ascending.
+	// VAT sums the period's order lines per VAT rate. When nil, the
+	// renderings sum the orders' VATLines as they go through them.
 	VAT []VATRow
 	// Lang is the language of labels, status, kind and exception names:
 	// "en" English, anything else Norwegian bokmål.
@@ -102,6 +103,9 @@ type Order struct {
 	PaidAmount     *int64 // øre
 	RefundedAt     *time.Time
 	RefundedAmount *int64 // øre
+	// VATLines are the order's lines, one VATRow each (Lines 1), which the
+	// VAT table sums when Report.VAT is not given.
+	VATLines []VATRow
 }
 
 // Exceptions are the types in Exception, in order.
@@ -263,6 +267,7 @@ type tally struct {
 	index      map[summaryKey]int
 	rows       []SummaryRow
 	exceptions map[string]int
+	vat        map[int]*VATRow
 }
 
 type summaryKey struct{ kind, status string }
@@ -271,6 +276,19 @@ func (t *tally) add(o *Order) {
 	if t.index == nil {
 		t.index = make(map[summaryKey]int)
 		t.exceptions = make(map[string]int)
+		t.vat = make(map[int]*VATRow)
+	}
+	for _, l := range o.VATLines {
+		v := t.vat[l.Rate]
+		if v == nil {
+			v = &VATRow{Rate: l.Rate}
+			t.vat[l.Rate] = v
+		}
+		v.Lines += l.Lines
+		v.Net += l.Net
+		v.VAT += l.VAT
+		v.Discount += l.Discount
+		v.Gross += l.Gross
 	}
 	k := summaryKey{o.Kind, o.Status}
 	j, ok := t.index[k]
@@ -519,10 +537,16 @@ var osloLocation = sync.OnceValues(func() (*time.Location, error) {
 // with zeros when no line has them.
 var StandardVATRates = []int{0, 12, 15, 25}
 
-// VATTable is VAT with a row for every standard rate, rates ascending: a
-// rate that is not standard (an "other" rate) has a row of its own.
-func (r *Report) VATTable() []VATRow {
+// vatTable is r.VAT, or else what t summed of the orders' VATLines, with
+// a row for every standard rate, rates ascending: a rate that is not
+// standard (an "other" rate) has a row of its own.
+func (r *Report) vatTable(t *tally) []VATRow {
 	rows := slices.Clone(r.VAT)
+	if r.VAT == nil {
+		for _, v := range t.vat {
+			rows = append(rows, *v)
+		}
+	}
 	for _, rate := range StandardVATRates {
 		if !slices.ContainsFunc(rows, func(v VATRow) bool { return v.Rate == rate }) {
 			rows = append(rows, VATRow{Rate: rate})

@@ -185,7 +185,7 @@ func WriteXLSX(w io.Writer, r *Report) (err error) {
 	var t tally
 	for _, write := range []func() error{
 		func() error { return x.orders(r, &t) },
-		func() error { return x.vat(r) },
+		func() error { return x.vat(r, &t) },
 		func() error { return x.exceptions(r) },
 		func() error { return x.batches(r) },
 		func() error {
@@ -513,7 +513,7 @@ func (x *xlsxWriter) summary(r *Report, tl *tally, counts []exceptionCount, nExc
 			if err := header("col.rate", "col.lines", "", "col.net", "col.vat", "col.discount", "col.gross"); err != nil {
 				return err
 			}
-			rows := r.VATTable()
+			rows := r.vatTable(tl)
 			for _, v := range rows {
 				if err := t.add(vatRateName(x.lang, v.Rate), v.Lines, nil, money(v.Net), money(v.VAT), money(v.Discount), money(v.Gross)); err != nil {
 					return err
@@ -632,13 +632,13 @@ func (x *xlsxWriter) orders(r *Report, tl *tally) error {
 }
 
 // vat writes the VAT sheet: the Summary's VAT table on its own, with a
-// total row.
-func (x *xlsxWriter) vat(r *Report) error {
+// total row. It follows the orders, whose pass sums their lines into tl.
+func (x *xlsxWriter) vat(r *Report, tl *tally) error {
 	t, err := x.newTable(SheetVAT, vatColumns)
 	if err != nil {
 		return err
 	}
-	rows := r.VATTable()
+	rows := r.vatTable(tl)
 	for _, v := range rows {
 		if err := t.add(vatRateName(x.lang, v.Rate), v.Lines, x.moneyCell(v.Net, x.st.money), x.moneyCell(v.VAT, x.st.money),
 			x.moneyCell(v.Discount, x.st.money), x.moneyCell(v.Gross, x.st.money)); err != nil {

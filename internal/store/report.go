@@ -1,9 +1,13 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -40,6 +44,7 @@ func LoadReport(ctx context.Context, db DB, from, to string, now time.Time, stal
 		c.PaidAmount = clonePtr(o.PaidAmount)
 		c.RefundedAt = clonePtr(o.RefundedAt)
 		c.RefundedAmount = clonePtr(o.RefundedAmount)
+		c.VATLines = slices.Clone(o.VATLines)
 		r.Orders = append(r.Orders, c)
 		return nil
 	})
@@ -129,7 +134,7 @@ func eachReportOrder(ctx context.Context, db DB, from, to string, now time.Time,
 			grand_total_ore, coalesce(fp_order_uuid, ''), status, coalesce(fp_status, ''), status_at, imported_at, submitted_at,
 			attempts, coalesce(last_error, ''), `+orderExceptions+`, coalesce(payment_url, ''),
 			coalesce(order_date::text, ''), coalesce(due_date::text, ''), net_ore, vat_ore, discount_ore,
-			paid_at, paid_amount_ore, refunded_at, refunded_amount_ore
+			paid_at, paid_amount_ore, refunded_at, refunded_amount_ore, vat_lines
 		FROM reconciliation_orders v
 		WHERE imported_on BETWEEN $1::date AND $2::date
 		ORDER BY imported_on, batch_id, source_row, order_id`, from, to, now, staleAfter.Seconds())
@@ -139,16 +144,20 @@ func eachReportOrder(ctx context.Context, db DB, from, to string, now time.Time,
 	defer rows.Close()
 	var o report.Order
 	var statusAt time.Time
+	var vatLines []byte
 	for rows.Next() {
 		o.SubmittedAt, o.PaidAt, o.PaidAmount, o.RefundedAt, o.RefundedAmount = nil, nil, nil, nil, nil
 		if err := rows.Scan(&o.BatchID, &o.Source, &o.SourceRow, &o.OrderRef, &o.Kind, &o.CustomerName, &o.PersonalNumber,
 			&o.GrandTotal, &o.FPOrderUUID, &o.Status, &o.FPStatus, &statusAt, &o.ImportedAt, &o.SubmittedAt,
 			&o.Attempts, &o.LastError, &o.Exception, &o.PaymentURL,
 			&o.OrderDate, &o.DueDate, &o.Net, &o.VAT, &o.Discount,
-			&o.PaidAt, &o.PaidAmount, &o.RefundedAt, &o.RefundedAmount); err != nil {
+			&o.PaidAt, &o.PaidAmount, &o.RefundedAt, &o.RefundedAmount, &vatLines); err != nil {
 			return err
 		}
 		o.StatusAt = &statusAt
+		if o.VATLines, err = parseVATLines(o.VATLines[:0], vatLines); err != nil {
+			return fmt.Errorf("order %s: vat_lines %q: %w", o.OrderRef, vatLines, err)
+		}
 		if err := fn(&o); err != nil {
 			return err
 		}
@@ -215,9 +224,6 @@ func loadReportParts(ctx context.Context, db DB, from, to string, now time.Time,
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	if r.VAT, err = loadVAT(ctx, db, from, to); err != nil {
-		return nil, err
-	}
 	if staleAfter <= 0 {
 		staleAfter = DefaultStaleAfter
 	}
@@ -227,30 +233,33 @@ func loadReportParts(ctx context.Context, db DB, from, to string, now time.Time,
 	return r, nil
 }
 
-// VATQuery sums the order lines of the period $1..$2 (imported_on, as the
-// orders) per VAT rate, from the view reconciliation_order_lines. Exported
-// for the benchmark, which prints its plan.
-const VATQuery = `SELECT tax_percent, count(*)::int, sum(net_ore)::bigint, sum(vat_ore)::bigint,
-		sum(discount_ore)::bigint, sum(amount_ore)::bigint
-	FROM reconciliation_order_lines
-	WHERE imported_on BETWEEN $1::date AND $2::date
-	GROUP BY tax_percent ORDER BY tax_percent`
-
-func loadVAT(ctx context.Context, db DB, from, to string) ([]report.VATRow, error) {
-	rows, err := db.Query(ctx, VATQuery, from, to)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []report.VATRow
-	for rows.Next() {
-		var v report.VATRow
-		if err := rows.Scan(&v.Rate, &v.Lines, &v.Net, &v.VAT, &v.Discount, &v.Gross); err != nil {
-			return nil, err
+// parseVATLines appends the view's vat_lines ("rate net vat discount
+// amount" per line, separated by commas, øre) to dst, one VATRow a line.
+func parseVATLines(dst []report.VATRow, text []byte) ([]report.VATRow, error) {
+	for len(text) > 0 {
+		line := text
+		if i := bytes.IndexByte(text, ','); i >= 0 {
+			line, text = text[:i], text[i+1:]
+		} else {
+			text = nil
 		}
-		out = append(out, v)
+		var f [5]int64
+		for k := range f {
+			field := line
+			if i := bytes.IndexByte(line, ' '); i >= 0 && k < 4 {
+				field, line = line[:i], line[i+1:]
+			} else if k < 4 {
+				return dst, errors.New("too few fields")
+			}
+			n, err := strconv.ParseInt(string(field), 10, 64)
+			if err != nil {
+				return dst, err
+			}
+			f[k] = n
+		}
+		dst = append(dst, report.VATRow{Rate: int(f[0]), Lines: 1, Net: f[1], VAT: f[2], Discount: f[3], Gross: f[4]})
 	}
-	return out, rows.Err()
+	return dst, nil
 }
 
 // DefaultStaleAfter is how long an order submitted to FP may go without a
