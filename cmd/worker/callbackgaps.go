@@ -15,6 +15,7 @@ import (
 
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/httpapi"
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/jobs"
 	"github.com/frontpayment/fpexport/internal/store"
 	"github.com/frontpayment/fpexport/internal/throttle"
@@ -115,7 +116,7 @@ func (g *gapWatch) startGap(ctx context.Context) error {
 		return err
 	}
 	if ok && now.Sub(last) > aliveGapBeats*g.every {
-		args := jobs.CatchupPollArgs{From: last.UTC(), To: now.UTC(), Reason: "no worker running"}
+		args := jobargs.CatchupPollArgs{From: last.UTC(), To: now.UTC(), Reason: "no worker running"}
 		if _, err := g.river.Insert(ctx, args, nil); err != nil {
 			return fmt.Errorf("queueing the catch-up poll: %w", err)
 		}
@@ -134,7 +135,7 @@ func (g *gapWatch) handOn(ctx context.Context) {
 	}
 	// A minute of slack on the window's end: the database's clock, which
 	// stamps submitted_at, may differ a little from ours.
-	args := jobs.CatchupPollArgs{From: first.UTC(), To: last.Add(time.Minute).UTC(), Reason: "callbacks refused"}
+	args := jobargs.CatchupPollArgs{From: first.UTC(), To: last.Add(time.Minute).UTC(), Reason: "callbacks refused"}
 	if _, err := g.river.Insert(ctx, args, nil); err != nil {
 		g.refused.Add(first)
 		g.refused.Add(last)

@@ -17,6 +17,7 @@ import (
 	"github.com/frontpayment/fpexport/internal/callbackurl"
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/fpfake"
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/jobs"
 )
 
@@ -425,7 +426,7 @@ func TestApplyCallbackJobRunAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := &jobs.ApplyCallbackWorker{Pool: s.pool, Logger: testLogger(t)}
-	if err := w.Work(context.Background(), &river.Job[jobs.ApplyCallbackArgs]{JobRow: &rivertype.JobRow{}, Args: jobs.ApplyCallbackArgs{CallbackID: callbackID}}); err != nil {
+	if err := w.Work(context.Background(), &river.Job[jobargs.ApplyCallbackArgs]{JobRow: &rivertype.JobRow{}, Args: jobargs.ApplyCallbackArgs{CallbackID: callbackID}}); err != nil {
 		t.Fatal(err)
 	}
 	var events int

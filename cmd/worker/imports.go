@@ -8,6 +8,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/frontpayment/fpexport/internal/intake"
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/jobs"
 )
 
@@ -18,7 +19,7 @@ import (
 // the same functions `enqueue --inbox` / `--erp` call.
 //
 // River inserts periodic jobs on its elected leader only, and the job's args
-// name the slot (jobs.ImportArgs, unique): with several worker processes each
+// name the slot (jobargs.ImportArgs, unique): with several worker processes each
 // slot runs once. Every process must carry the same import settings, since
 // any of them may be the leader and any may run the job.
 func scheduleImports(cfg *config, pool *pgxpool.Pool, logger *slog.Logger, workers *river.Workers, queues map[string]river.QueueConfig) []*river.PeriodicJob {
@@ -36,7 +37,7 @@ func scheduleImports(cfg *config, pool *pgxpool.Pool, logger *slog.Logger, worke
 		}
 		return nil
 	}
-	queues[jobs.QueueImports] = river.QueueConfig{MaxWorkers: 1}
+	queues[jobargs.QueueImports] = river.QueueConfig{MaxWorkers: 1}
 	var periodic []*river.PeriodicJob
 	for _, source := range sources {
 		periodic = append(periodic, jobs.ScheduledImport(source, cfg.importSchedule))

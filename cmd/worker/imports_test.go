@@ -16,6 +16,7 @@ import (
 
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/fpfake"
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/jobs"
 	"github.com/frontpayment/fpexport/internal/testdb"
 )
@@ -235,7 +236,7 @@ func TestScheduledImportOncePerSlot(t *testing.T) {
 
 	// Two processes inserting the same slot (a leader that had not yet
 	// noticed losing its term, and its successor): one job.
-	slot := jobs.ImportArgsAt(jobs.ImportInbox, sched, time.Date(2026, 1, 1, 2, 0, 0, 300_000_000, time.UTC))
+	slot := jobs.ImportArgsAt(jobargs.ImportInbox, sched, time.Date(2026, 1, 1, 2, 0, 0, 300_000_000, time.UTC))
 	other, err := river.NewClient(riverpgxv5.New(db), &river.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -244,7 +245,7 @@ func TestScheduledImportOncePerSlot(t *testing.T) {
 	if err != nil || first.UniqueSkippedAsDuplicate {
 		t.Fatalf("first insert: %+v %v", first, err)
 	}
-	again, err := other.Insert(ctx, jobs.ImportArgsAt(jobs.ImportInbox, sched, time.Date(2026, 1, 1, 2, 0, 0, 100_000_000, time.UTC)), nil)
+	again, err := other.Insert(ctx, jobs.ImportArgsAt(jobargs.ImportInbox, sched, time.Date(2026, 1, 1, 2, 0, 0, 100_000_000, time.UTC)), nil)
 	if err != nil || !again.UniqueSkippedAsDuplicate || again.Job.ID != first.Job.ID {
 		t.Errorf("second insert of the same slot: %+v %v", again, err)
 	}

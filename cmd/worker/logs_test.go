@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/frontpayment/fpexport/internal/fpfake"
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/jobs"
 	"github.com/frontpayment/fpexport/internal/logging"
 	"github.com/frontpayment/fpexport/internal/testdb"
@@ -114,7 +115,7 @@ func TestLogsOfARealFlow(t *testing.T) {
 	start := time.Now()
 	logger := logging.New("json", &out)
 	imports := jobs.Imports{Pool: s.pool, Logger: logger, InboxDir: dir, InboxMinAge: s.cfg.InboxMinAge, Settings: importSettings(s.cfg)}
-	err := imports.RunInbox(context.Background(), s.d.river, jobs.ImportArgs{Source: "inbox", Slot: start})
+	err := imports.RunInbox(context.Background(), s.d.river, jobargs.ImportArgs{Source: "inbox", Slot: start})
 	if err != nil {
 		t.Fatal(err)
 	}

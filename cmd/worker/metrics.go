@@ -6,7 +6,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
-	"github.com/frontpayment/fpexport/internal/jobs"
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/metrics"
 )
 
@@ -14,6 +14,6 @@ import (
 // database at scrape time, and the handler of GET /metrics.
 func newMetrics(pool *pgxpool.Pool) (observer, http.Handler) {
 	m := metrics.New()
-	m.WatchDatabase(pool, []string{jobs.QueueSubmit, jobs.QueueCallbacks, jobs.QueueImports, river.QueueDefault})
+	m.WatchDatabase(pool, []string{jobargs.QueueSubmit, jobargs.QueueCallbacks, jobargs.QueueImports, river.QueueDefault})
 	return m, m.Handler()
 }

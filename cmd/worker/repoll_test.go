@@ -11,6 +11,7 @@ import (
 
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/fpfake"
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/jobs"
 )
 
@@ -30,7 +31,7 @@ func (s *stack) statusRequests() map[string]int {
 func (s *stack) repoll(t *testing.T, slot time.Time) {
 	t.Helper()
 	ctx := context.Background()
-	res, err := s.d.river.Insert(ctx, jobs.RepollArgs{Slot: slot}, nil)
+	res, err := s.d.river.Insert(ctx, jobargs.RepollArgs{Slot: slot}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +176,7 @@ func TestRepollWaitsAndStopsWhenPaused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	job := &river.Job[jobs.RepollArgs]{JobRow: &rivertype.JobRow{ID: 1}, Args: jobs.RepollArgs{Slot: start}}
+	job := &river.Job[jobargs.RepollArgs]{JobRow: &rivertype.JobRow{ID: 1}, Args: jobargs.RepollArgs{Slot: start}}
 
 	recent := &jobs.RepollWorker{Pool: s.pool, FP: fp, Throttle: s.d.throttle, After: time.Hour, Logger: testLogger(t)}
 	if err := recent.Work(t.Context(), job); err != nil {

@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/robfig/cron/v3"
 
-	"github.com/frontpayment/fpexport/internal/jobs"
+	"github.com/frontpayment/fpexport/internal/jobargs"
 )
 
 // Two worker daemons on one database, each with the report schedule, as
@@ -66,7 +66,7 @@ func TestNightlyReportOnceWithTwoWorkers(t *testing.T) {
 	var jobsN, slots, days int
 	if err := a.pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT args->>'slot'),
 			count(DISTINCT (((args->>'slot')::timestamptz AT TIME ZONE 'Europe/Oslo')::date - 1))
-		FROM river_job WHERE kind = $1`, jobs.ReportArgs{}.Kind()).Scan(&jobsN, &slots, &days); err != nil {
+		FROM river_job WHERE kind = $1`, jobargs.ReportArgs{}.Kind()).Scan(&jobsN, &slots, &days); err != nil {
 		t.Fatal(err)
 	}
 	if jobsN != slots {
@@ -116,7 +116,7 @@ func completedReportJobs(t *testing.T, s *stack) int {
 	t.Helper()
 	var n int
 	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = $1 AND state = 'completed'`,
-		jobs.ReportArgs{}.Kind()).Scan(&n); err != nil {
+		jobargs.ReportArgs{}.Kind()).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n

@@ -13,7 +13,7 @@ import (
 // scheduleReport wires the nightly report: the worker that writes it, and
 // with REPORT_SCHEDULE on, the River periodic job that inserts one per slot.
 // River inserts periodic jobs on its elected leader only, and the args name
-// the slot (jobs.ReportArgs, unique): with several worker processes each slot
+// the slot (jobargs.ReportArgs, unique): with several worker processes each slot
 // writes one report. REPORT_DIR is created when the first report is
 // written (a worker started from a test or a scratch folder leaves none).
 func scheduleReport(cfg *config, pool *pgxpool.Pool, logger *slog.Logger, workers *river.Workers) []*river.PeriodicJob {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/jobs"
 	"github.com/frontpayment/fpexport/internal/report"
 	"github.com/frontpayment/fpexport/internal/store"
@@ -113,7 +114,7 @@ func TestNightlyReport(t *testing.T) {
 		t.Fatalf("orders of %s: %d, %v", day, orders, err)
 	}
 
-	res, err := s.d.river.Insert(ctx, jobs.ReportArgs{Slot: slot}, nil)
+	res, err := s.d.river.Insert(ctx, jobargs.ReportArgs{Slot: slot}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,12 +125,12 @@ func TestNightlyReport(t *testing.T) {
 	checkReportFile(t, first)
 
 	// The same slot again is a duplicate (two leaders, or a leader change).
-	dup, err := s.d.river.Insert(ctx, jobs.ReportArgs{Slot: slot, Format: "csv"}, nil)
+	dup, err := s.d.river.Insert(ctx, jobargs.ReportArgs{Slot: slot, Format: "csv"}, nil)
 	if err != nil || !dup.UniqueSkippedAsDuplicate || dup.Job.ID != res.Job.ID {
 		t.Fatalf("same slot inserted again: %+v, %v", dup, err)
 	}
 	// Another slot of the same day rewrites the same file and row.
-	res2, err := s.d.river.Insert(ctx, jobs.ReportArgs{Slot: slot.Add(time.Hour)}, nil)
+	res2, err := s.d.river.Insert(ctx, jobargs.ReportArgs{Slot: slot.Add(time.Hour)}, nil)
 	if err != nil || res2.UniqueSkippedAsDuplicate {
 		t.Fatalf("second slot: %+v, %v", res2, err)
 	}

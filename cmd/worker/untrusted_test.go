@@ -21,7 +21,7 @@ import (
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/fpfake"
 	"github.com/frontpayment/fpexport/internal/httpapi"
-	"github.com/frontpayment/fpexport/internal/jobs"
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/report"
 	"github.com/frontpayment/fpexport/internal/store"
 )
@@ -66,7 +66,7 @@ func TestPruneUntrustedJob(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.d.river.Insert(ctx, jobs.PruneUntrustedArgs{Slot: time.Now().Truncate(time.Hour)}, nil)
+	res, err := s.d.river.Insert(ctx, jobargs.PruneUntrustedArgs{Slot: time.Now().Truncate(time.Hour)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,12 +21,13 @@ import (
 // webConfig holds the settings of the accountants' web page (WEB_*).
 // Users empty: the page is off.
 type webConfig struct {
-	Users        map[string][]byte // WEB_USERS: name → bcrypt hash
-	SessionKey   string            // WEB_SESSION_KEY; "": random per process
-	MaxUpload    int64             // WEB_MAX_UPLOAD, bytes
-	SecureCookie bool              // WEB_COOKIE_SECURE
-	UploadDir    string            // WEB_UPLOAD_DIR; "": a folder in the system's temp folder
-	ProfileDir   string            // WEB_PROFILE_DIR; "": no profiles offered
+	Users        map[string][]byte   // WEB_USERS: name → bcrypt hash
+	Roles        map[string]web.Role // WEB_USERS: name → role (name:hash:role)
+	SessionKey   string              // WEB_SESSION_KEY; "": random per process
+	MaxUpload    int64               // WEB_MAX_UPLOAD, bytes
+	SecureCookie bool                // WEB_COOKIE_SECURE
+	UploadDir    string              // WEB_UPLOAD_DIR; "": a folder in the system's temp folder
+	ProfileDir   string              // WEB_PROFILE_DIR; "": no profiles offered
 	// TrustedProxies (WEB_TRUSTED_PROXIES): peers whose X-Forwarded-For is
 	// believed when failed logins are counted per address.
 	TrustedProxies []netip.Prefix
@@ -44,6 +45,7 @@ func (c *config) loadWeb(get func(name, def string) string) []string {
 		problems = append(problems, "WEB_USERS: "+p)
 	}
 	c.Web.Users = users
+	c.Web.Roles = web.ParseRoles(get("WEB_USERS", ""))
 	c.Web.SessionKey = get("WEB_SESSION_KEY", "")
 	if c.Web.SessionKey != "" && len(c.Web.SessionKey) < minSessionKey {
 		problems = append(problems, fmt.Sprintf("WEB_SESSION_KEY: must be at least %d characters (a long random string)", minSessionKey))
@@ -117,7 +119,7 @@ func newWebPage(cfg *config, pool *pgxpool.Pool, rc *river.Client[pgx.Tx], logge
 		logger.Warn("WEB_SESSION_KEY is not set: a random key is used, so logins end when the worker restarts and hold only on this process")
 	}
 	page, err := web.New(web.Config{
-		Pool: pool, River: rc, Users: cfg.Web.Users, SessionKey: []byte(cfg.Web.SessionKey),
+		Pool: pool, River: rc, Users: cfg.Web.Users, Roles: cfg.Web.Roles, SessionKey: []byte(cfg.Web.SessionKey),
 		SecureCookie: cfg.Web.SecureCookie, MaxUpload: cfg.Web.MaxUpload, UploadDir: cfg.Web.UploadDir,
 		ProfileDir: cfg.Web.ProfileDir, AllowTestIDs: cfg.AllowTestIDs, Location: cfg.Location,
 		StaleAfter: cfg.StaleAfter, Logger: logger, TrustedProxies: cfg.Web.TrustedProxies,
@@ -134,6 +136,7 @@ func mountWebPage(page *web.Handler, api http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", api)
 	mux.Handle(web.Prefix, page)
+	mux.Handle(web.RiverPrefix, page.RiverUI()) // River's own UI, admins only
 	// The bare address leads to the page.
 	mux.Handle("GET /{$}", http.RedirectHandler(web.Prefix, http.StatusSeeOther))
 	mux.Handle("GET /web", http.RedirectHandler(web.Prefix, http.StatusSeeOther))

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/orders"
 	"github.com/frontpayment/fpexport/internal/store"
 )
@@ -18,12 +19,12 @@ import (
 // nothing, callbacks older (by FP's createdAt) than the one applied are
 // ignored, and every move follows orderstate's transition table.
 type ApplyCallbackWorker struct {
-	river.WorkerDefaults[ApplyCallbackArgs]
+	river.WorkerDefaults[jobargs.ApplyCallbackArgs]
 	Pool   *pgxpool.Pool
 	Logger *slog.Logger
 }
 
-func (w *ApplyCallbackWorker) Work(ctx context.Context, job *river.Job[ApplyCallbackArgs]) error {
+func (w *ApplyCallbackWorker) Work(ctx context.Context, job *river.Job[jobargs.ApplyCallbackArgs]) error {
 	tx, err := w.Pool.Begin(ctx)
 	if err != nil {
 		return err

@@ -30,6 +30,8 @@ var allowed = map[string][]string{
 
 	// Leaves and helpers.
 	"internal/logging":             {"internal/pii"},
+	"internal/buildinfo":           {}, // which build runs (runtime/debug only)
+	"internal/secretenv":           {}, // NAME_FILE settings, read once in main
 	"internal/report":              {"internal/money", "internal/pii"},
 	"internal/fpfake":              {"internal/fpclient"},
 	"internal/metrics/metricstest": {},
@@ -41,10 +43,13 @@ var allowed = map[string][]string{
 	"internal/store":    {"internal/logging", "internal/orderstate", "internal/report", "migrations"},
 	"internal/testdb":   {"internal/store"},
 	"internal/throttle": {"internal/fpclient"},
-	"internal/metrics":  {"internal/orderstate", "internal/store"},
+	"internal/metrics":  {"internal/buildinfo", "internal/orderstate", "internal/store"},
 
 	// The owner of an order's status: every move of orders.status.
 	"internal/orders": {"internal/money", "internal/orderstate", "internal/store"},
+
+	// What an operator reads and decides (worker status, retry, review).
+	"internal/operator": {"internal/jobargs", "internal/jobs", "internal/orders", "internal/store"},
 
 	// Jobs and the paths that feed them.
 	"internal/jobs": {"internal/callbackurl", "internal/erp", "internal/fpclient", "internal/inbox", "internal/intake", "internal/jobargs", "internal/mapping",
@@ -54,14 +59,14 @@ var allowed = map[string][]string{
 	"internal/erp":    {"internal/importers", "internal/intake", "internal/mapping", "internal/store"},
 
 	// HTTP.
-	"internal/httpapi": {"internal/callbackurl", "internal/fpclient", "internal/jobs", "internal/report", "internal/store", "internal/throttle"},
+	"internal/httpapi": {"internal/callbackurl", "internal/fpclient", "internal/jobargs", "internal/report", "internal/store", "internal/throttle"},
 	"internal/web":     {"internal/fpclient", "internal/httpapi", "internal/importers", "internal/intake", "internal/mapping", "internal/money", "internal/report", "internal/store"},
 
 	// Commands: they wire; nothing imports them.
-	"cmd/enqueue": {"internal/erp", "internal/importers", "internal/inbox", "internal/intake", "internal/logging", "internal/mapping", "internal/store"},
+	"cmd/enqueue": {"internal/buildinfo", "internal/erp", "internal/importers", "internal/inbox", "internal/intake", "internal/logging", "internal/mapping", "internal/secretenv", "internal/store"},
 	"cmd/fpsim":   {"internal/fpfake"},
-	"cmd/worker": {"internal/erp", "internal/fpclient", "internal/fpfake", "internal/httpapi", "internal/importers", "internal/inbox", "internal/intake", "internal/jobs",
-		"internal/logging", "internal/mapping", "internal/metrics", "internal/orders", "internal/orderstate", "internal/report", "internal/store", "internal/throttle", "internal/web"},
+	"cmd/worker": {"internal/buildinfo", "internal/erp", "internal/fpclient", "internal/fpfake", "internal/httpapi", "internal/importers", "internal/inbox", "internal/intake", "internal/jobargs", "internal/jobs",
+		"internal/logging", "internal/mapping", "internal/metrics", "internal/money", "internal/operator", "internal/orderstate", "internal/report", "internal/secretenv", "internal/store", "internal/throttle", "internal/web"},
 }
 
 // core packages may not import these (or anything under them), directly.

@@ -30,6 +30,9 @@ func TestOnlyOrdersWritesStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	owner := filepath.Join(root, "internal", "orders")
+	// testdb seeds orders in a given state for tests (testdb.AddOrder): test
+	// support, never part of the program.
+	seeds := filepath.Join(root, "internal", "testdb")
 	found := 0
 	err = filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil {
@@ -41,7 +44,7 @@ func TestOnlyOrdersWritesStatus(t *testing.T) {
 			}
 			return nil
 		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") || filepath.Dir(path) == seeds {
 			return nil
 		}
 		src, err := os.ReadFile(path)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/frontpayment/fpexport/internal/money"
 )
 
 func writeJSON(t *testing.T, r *Report) ([]byte, map[string]any) {
@@ -79,7 +81,7 @@ func TestWriteJSON(t *testing.T) {
 		if ore != b.report.Orders[i].GrandTotal {
 			t.Errorf("order %d grand_total_ore = %d, want %d", i, ore, b.report.Orders[i].GrandTotal)
 		}
-		if got, want := m["grand_total"].(json.Number).String(), NOK(ore); got != want {
+		if got, want := m["grand_total"].(json.Number).String(), money.Amount(ore).NOK(); got != want {
 			t.Errorf("order %d grand_total = %s, want %s", i, got, want)
 		}
 		sum += ore

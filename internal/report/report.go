@@ -8,8 +8,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/frontpayment/fpexport/internal/money"
 )
 
 // Report is everything one reconciliation report shows. The caller loads it
@@ -517,11 +515,6 @@ func rejectedFirst(t string) int {
 	}
 	return 1
 }
-
-// NOK formats øre as kroner with exactly two decimals and a point, for
-// machines: 450000 → "4500.00", -5 → "-0.05" (money.Amount.NOK, for callers
-// that hold øre as int64).
-func NOK(ore int64) string { return money.Amount(ore).NOK() }
 
 // osloLocation is loaded once; renderings fail with a clear error rather
 // than silently falling back to UTC if the tz database is missing.

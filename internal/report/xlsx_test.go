@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/frontpayment/fpexport/internal/money"
 )
 
 func writeXLSX(t *testing.T, r *Report) ([]byte, *excelize.File) {
@@ -140,7 +142,7 @@ func TestWriteXLSX(t *testing.T) {
 			g := fmt.Sprintf("M%d", row)
 			got := numberCell(t, f, SheetOrders, g)
 			if toOre(got) != o.GrandTotal || got != float64(o.GrandTotal)/100 {
-				t.Errorf("Orders!%s = %v, want %s", g, got, NOK(o.GrandTotal))
+				t.Errorf("Orders!%s = %v, want %s", g, got, money.Amount(o.GrandTotal).NOK())
 			}
 			if fm := numFmt(t, f, SheetOrders, g); fm != moneyFormat {
 				t.Errorf("Orders!%s number format = %q, want %q", g, fm, moneyFormat)
