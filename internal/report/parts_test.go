@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/frontpayment/fpexport/internal/money"
 )
 
 // Each CSV part is a table of its own, in the report's language; the
@@ -94,4 +96,4 @@ func TestWriteFilesParts(t *testing.T) {
 }
 
 // NOK2 is øre as the ';' CSV writes it.
-func NOK2(ore int64) string { return strings.Replace(NOK(ore), ".", ",", 1) }
+func NOK2(ore int64) string { return string(money.Amount(ore).AppendNOK(nil, ',')) }
