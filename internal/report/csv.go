@@ -235,10 +235,8 @@ func (r *Report) vatCSV(c *csvWriter) error {
 		return err
 	}
 	var t tally
-	if r.VAT == nil { // sum the orders' lines
-		if err := r.eachOrder(func(o *Order) error { t.add(o); return nil }); err != nil {
-			return err
-		}
+	if err := r.eachOrder(func(o *Order) error { t.add(o); return nil }); err != nil {
+		return err
 	}
 	rows := r.vatTable(&t)
 	line := func(name string, v VATRow) error {
@@ -249,7 +247,16 @@ func (r *Report) vatCSV(c *csvWriter) error {
 			return err
 		}
 	}
-	return line(label(c.lang, "total"), VATTotal(rows))
+	s := VATTotal(rows)
+	if err := line(label(c.lang, "total"), s); err != nil {
+		return err
+	}
+	// The lines tie out to the orders: their gross is the orders' total.
+	_, orders := t.total()
+	if err := c.write([]string{label(c.lang, "vat.orders"), "", "", "", "", c.nok(orders)}); err != nil {
+		return err
+	}
+	return c.write([]string{label(c.lang, "difference"), "", "", "", "", c.nok(s.Gross - orders)})
 }
 
 func (r *Report) exceptionsCSV(c *csvWriter) error {

@@ -161,6 +161,7 @@ var labels = map[string][2]string{
 	"rejected_errors": {"Feil i avviste rader", "Errors in rejected rows"},
 	"exceptions":      {"Avvik", "Exceptions"},
 	"vat.other":       {"annen sats", "other rate"},
+	"vat.orders":      {"Ordrenes totalbeløp", "The orders' grand totals"},
 
 	// summary sections (the summary CSV's first column)
 	"section.status":     {"status", "status"},

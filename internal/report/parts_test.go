@@ -56,7 +56,10 @@ func TestWriteCSVParts(t *testing.T) {
 	if got := find(PartVAT, "8 (annen sats)", ""); got[4] != "15,00" {
 		t.Errorf("VAT other rate = %q", got)
 	}
-	if len(parts[PartVAT]) != 1+5+1 { // header, 0 12 15 25 and 8, total
+	if got := find(PartVAT, "Differanse", ""); got[5] != NOK2(4701_00-b.sumOre) {
+		t.Errorf("VAT difference = %q, want the lines' gross less the orders' %s", got, NOK2(b.sumOre))
+	}
+	if len(parts[PartVAT]) != 1+5+3 { // header, 0 12 15 25 and 8, total, the orders' total, difference
 		t.Errorf("VAT part has %d rows: %q", len(parts[PartVAT]), parts[PartVAT])
 	}
 	for _, row := range parts[PartExceptions] {

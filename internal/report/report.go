@@ -360,6 +360,15 @@ func (t *tally) byStatus() ([]StatusRow, []GroupRow) {
 	return rows, groups
 }
 
+// total is the number and grand total of the orders t tallied.
+func (t *tally) total() (orders int, total int64) {
+	for _, r := range t.rows {
+		orders += r.Orders
+		total += r.Total
+	}
+	return orders, total
+}
+
 // ImportTotal is what the period's batches brought: orders and øre.
 func (r *Report) ImportTotal() (orders int, total int64) {
 	for _, b := range r.Batches {

@@ -520,7 +520,15 @@ func (x *xlsxWriter) summary(r *Report, tl *tally, counts []exceptionCount, nExc
 				}
 			}
 			s := VATTotal(rows)
-			return t.add(bold(l("total")), bold(s.Lines), nil, moneyBold(s.Net), moneyBold(s.VAT), moneyBold(s.Discount), moneyBold(s.Gross))
+			if err := t.add(bold(l("total")), bold(s.Lines), nil, moneyBold(s.Net), moneyBold(s.VAT), moneyBold(s.Discount), moneyBold(s.Gross)); err != nil {
+				return err
+			}
+			// The lines tie out to the orders: their gross is the orders' total.
+			_, orders := tl.total()
+			if err := t.add(l("vat.orders"), nil, nil, nil, nil, nil, money(orders)); err != nil {
+				return err
+			}
+			return t.add(l("difference"), nil, nil, nil, nil, nil, money(s.Gross-orders))
 		},
 		func() error { t.skip(); return header("col.kind", "col.status", "col.orders", "col.total") },
 		func() error {
@@ -632,7 +640,8 @@ func (x *xlsxWriter) orders(r *Report, tl *tally) error {
 }
 
 // vat writes the VAT sheet: the Summary's VAT table on its own, with a
-// total row. It follows the orders, whose pass sums their lines into tl.
+// total row, the orders' grand totals and the difference (0 when the lines
+// tie out). It follows the orders, whose pass tallied them into tl.
 func (x *xlsxWriter) vat(r *Report, tl *tally) error {
 	t, err := x.newTable(SheetVAT, vatColumns)
 	if err != nil {
@@ -649,6 +658,13 @@ func (x *xlsxWriter) vat(r *Report, tl *tally) error {
 	bold := func(v any) excelize.Cell { return excelize.Cell{StyleID: x.st.bold, Value: v} }
 	if err := t.add(bold(label(x.lang, "total")), bold(s.Lines), x.moneyCell(s.Net, x.st.moneyBold), x.moneyCell(s.VAT, x.st.moneyBold),
 		x.moneyCell(s.Discount, x.st.moneyBold), x.moneyCell(s.Gross, x.st.moneyBold)); err != nil {
+		return err
+	}
+	_, orders := tl.total()
+	if err := t.add(label(x.lang, "vat.orders"), nil, nil, nil, nil, x.moneyCell(orders, x.st.money)); err != nil {
+		return err
+	}
+	if err := t.add(label(x.lang, "difference"), nil, nil, nil, nil, x.moneyCell(s.Gross-orders, x.st.money)); err != nil {
 		return err
 	}
 	return x.finishTable(t, len(vatColumns))

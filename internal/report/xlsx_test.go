@@ -310,7 +310,7 @@ func TestWriteXLSX(t *testing.T) {
 		}
 		want := map[string]string{
 			SheetOrders:     "'Orders'!$A$1:$Z$7",
-			SheetVAT:        "'VAT'!$A$1:$F$6",
+			SheetVAT:        "'VAT'!$A$1:$F$8",
 			SheetExceptions: "'Exceptions'!$A$1:$F$6",
 			SheetBatches:    "'Batches'!$A$1:$J$3",
 		}
