@@ -47,7 +47,7 @@ func main() {
 	flushErr()
 	if err != nil {
 		if !errors.Is(err, errUsage) {
-			// One line per problem (loadConfig names each bad setting on
+			// One line per problem (daemon.LoadConfig names each bad setting on
 			// its own line), each marked as the worker's.
 			for _, line := range strings.Split(err.Error(), "\n") {
 				fmt.Fprintln(os.Stderr, "worker:", line)

@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/frontpayment/fpexport/internal/daemon"
 	"github.com/frontpayment/fpexport/internal/httpapi"
 	"github.com/frontpayment/fpexport/internal/report"
 	"github.com/frontpayment/fpexport/internal/store"
@@ -65,7 +66,7 @@ func cmdReport(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintln(stderr, "worker report: --lang must be nb or en")
 		return errUsage
 	}
-	cfg, err := loadConfig(getenv, requirement{})
+	cfg, err := daemon.LoadConfig(getenv, daemon.Need{})
 	if err != nil {
 		return err
 	}
@@ -78,7 +79,7 @@ func cmdReport(ctx context.Context, args []string, getenv func(string) string, s
 		return errUsage
 	}
 	// The report reads the view as the latest migration left it.
-	pool, err := openCurrentPool(ctx, cfg, 2)
+	pool, err := daemon.OpenCurrentPool(ctx, cfg, 2)
 	if err != nil {
 		return err
 	}

@@ -55,18 +55,23 @@ var allowed = map[string][]string{
 	"internal/jobs": {"internal/callbackurl", "internal/erp", "internal/fpclient", "internal/inbox", "internal/intake", "internal/jobargs", "internal/mapping",
 		"internal/orders", "internal/orderstate", "internal/report", "internal/store", "internal/throttle"},
 	"internal/intake": {"internal/fpclient", "internal/importers", "internal/jobargs", "internal/mapping", "internal/orders", "internal/store"},
-	"internal/inbox":  {"internal/importers", "internal/intake", "internal/mapping", "internal/store"},
-	"internal/erp":    {"internal/importers", "internal/intake", "internal/mapping", "internal/store"},
+	"internal/inbox":  {"internal/importers", "internal/intake", "internal/mapping", "internal/secretenv", "internal/store"},
+	"internal/erp":    {"internal/importers", "internal/intake", "internal/mapping", "internal/secretenv", "internal/store"},
 
 	// HTTP.
 	"internal/httpapi": {"internal/callbackurl", "internal/fpclient", "internal/jobargs", "internal/report", "internal/store", "internal/throttle"},
 	"internal/web":     {"internal/fpclient", "internal/httpapi", "internal/importers", "internal/intake", "internal/mapping", "internal/money", "internal/report", "internal/store"},
 
-	// Commands: they wire; nothing imports them.
+	// The daemon (`worker run`): its settings and wiring; daemontest starts it for tests.
+	"internal/daemon": {"internal/erp", "internal/fpclient", "internal/httpapi", "internal/importers", "internal/inbox", "internal/intake", "internal/jobargs", "internal/jobs",
+		"internal/logging", "internal/mapping", "internal/metrics", "internal/report", "internal/store", "internal/throttle", "internal/web"},
+	"internal/daemon/daemontest": {"internal/daemon", "internal/fpfake", "internal/httpapi", "internal/intake", "internal/mapping", "internal/store", "internal/testdb"},
+
+	// Commands: they parse flags and print; nothing imports them.
 	"cmd/enqueue": {"internal/buildinfo", "internal/erp", "internal/importers", "internal/inbox", "internal/intake", "internal/logging", "internal/mapping", "internal/secretenv", "internal/store"},
 	"cmd/fpsim":   {"internal/fpfake"},
-	"cmd/worker": {"internal/buildinfo", "internal/erp", "internal/fpclient", "internal/fpfake", "internal/httpapi", "internal/importers", "internal/inbox", "internal/intake", "internal/jobargs", "internal/jobs",
-		"internal/logging", "internal/mapping", "internal/metrics", "internal/money", "internal/operator", "internal/orderstate", "internal/report", "internal/secretenv", "internal/store", "internal/throttle", "internal/web"},
+	"cmd/worker": {"internal/buildinfo", "internal/daemon", "internal/fpclient", "internal/fpfake", "internal/httpapi", "internal/intake", "internal/logging", "internal/money",
+		"internal/operator", "internal/orderstate", "internal/report", "internal/secretenv", "internal/store", "internal/web"},
 }
 
 // core packages may not import these (or anything under them), directly.

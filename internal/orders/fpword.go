@@ -49,11 +49,14 @@ func ApplyFPWord(ctx context.Context, tx pgx.Tx, o *store.Order, w FPWord, log *
 	to, known := orderstate.FromFP(w.Status)
 	latest := w.CreatedAt > o.FPStatusCreatedAt ||
 		(w.CreatedAt == o.FPStatusCreatedAt && (w.CallbackID == 0 || w.CallbackID > o.FPStatusCallback))
-	moved := known && orderstate.CanMove(o.Status, to)
+	by := orderstate.FP
 	if !latest {
-		moved = known && orderstate.CanMoveLate(o.Status, to)
+		by = orderstate.FPLate
 	}
-	if err := applyFPStatus(ctx, tx, o.ID, w, to, moved, latest); err != nil {
+	// The order is locked: the door moves it exactly when the table allows
+	// it from the status it has.
+	moved := known && orderstate.Allowed(o.Status, to, by)
+	if _, err := door(ctx, tx, o.ID, fpWord(w, to, by, latest)); err != nil {
 		return "", err
 	}
 	var result string
@@ -73,16 +76,19 @@ func ApplyFPWord(ctx context.Context, tx pgx.Tx, o *store.Order, w FPWord, log *
 	return result, nil
 }
 
-// applyFPStatus stores FP's word on an order: the raw status, its createdAt
-// and callback id (0 for a status poll: stored as NULL) when latest (newer
-// than what is stored), our status when moved (a move of the table's FP
-// rows, decided by ApplyFPWord on the locked order). One statement: the
-// word's event is the caller's (a callback event also when nothing moved).
+// fpWord is the move FP's word makes (by FP, or FPLate for a word older
+// than the one applied), written whether or not the status moves: FP's
+// raw status, its createdAt and callback id (0 for a status poll: stored
+// as NULL) when latest (newer than what is stored), FP's order id if the
+// order had none, and our status, to, when the table allows it (to is ""
+// for a status we do not know: nothing moves). The word's event is the
+// caller's, in the same transaction: it records the word also when nothing
+// moved, with what only the caller knows.
 //
 // A move to paid keeps when FP says the payment happened (its createdAt)
 // and the amount its word carried; a move to (partially) refunded keeps
 // the same of the refund. The report shows them.
-func applyFPStatus(ctx context.Context, tx pgx.Tx, orderID int64, w FPWord, to orderstate.Status, moved, latest bool) error {
+func fpWord(w FPWord, to orderstate.Status, by orderstate.Actor, latest bool) move {
 	var amount *int64
 	if w.Amount != "" {
 		var a money.Amount
@@ -91,26 +97,26 @@ func applyFPStatus(ctx context.Context, tx pgx.Tx, orderID int64, w FPWord, to o
 			amount = &ore
 		}
 	}
-	paid := moved && to == orderstate.Paid
-	refunded := moved && (to == orderstate.Refunded || to == orderstate.PartlyRefunded)
 	var at *time.Time
 	if w.CreatedAt > 0 {
 		t := time.Unix(w.CreatedAt, 0)
 		at = &t
 	}
-	_, err := tx.Exec(ctx, `UPDATE orders SET
-			paid_at = CASE WHEN $9 THEN $11 ELSE paid_at END,
-			paid_amount_ore = CASE WHEN $9 THEN $12 ELSE paid_amount_ore END,
-			refunded_at = CASE WHEN $10 THEN $11 ELSE refunded_at END,
-			refunded_amount_ore = CASE WHEN $10 THEN $12 ELSE refunded_amount_ore END,
-			fp_order_uuid = coalesce(fp_order_uuid, nullif($2, '')),
-			fp_status = CASE WHEN $8 THEN $3 ELSE fp_status END,
-			fp_status_created_at = CASE WHEN $8 THEN $4 ELSE fp_status_created_at END,
-			fp_status_callback_id = CASE WHEN $8 THEN nullif($7::bigint, 0) ELSE fp_status_callback_id END,
-			status = CASE WHEN $6 THEN $5 ELSE status END,
-			status_at = CASE WHEN $6 THEN now() ELSE status_at END,
-			review_reason = CASE WHEN $6 THEN NULL ELSE review_reason END,
-			updated_at = now()
-		WHERE id = $1`, orderID, w.OrderUUID, w.Status, w.CreatedAt, to, moved, w.CallbackID, latest, paid, refunded, at, amount)
-	return err
+	paid := to == orderstate.Paid
+	refunded := to == orderstate.Refunded || to == orderstate.PartlyRefunded
+	return move{
+		by: by, to: to, always: true, restamp: true,
+		set: `, fp_order_uuid = coalesce(orders.fp_order_uuid, nullif(@uuid::text, '')),
+			fp_status = CASE WHEN @latest::boolean THEN @fp_status::text ELSE orders.fp_status END,
+			fp_status_created_at = CASE WHEN @latest::boolean THEN @created_at::bigint ELSE orders.fp_status_created_at END,
+			fp_status_callback_id = CASE WHEN @latest::boolean THEN nullif(@callback_id::bigint, 0) ELSE orders.fp_status_callback_id END,
+			review_reason = CASE WHEN orders.status = ANY(@from::text[]) THEN NULL ELSE orders.review_reason END,
+			paid_at = CASE WHEN @paid::boolean AND orders.status = ANY(@from::text[]) THEN @fp_at::timestamptz ELSE orders.paid_at END,
+			paid_amount_ore = CASE WHEN @paid::boolean AND orders.status = ANY(@from::text[]) THEN @amount::bigint ELSE orders.paid_amount_ore END,
+			refunded_at = CASE WHEN @refunded::boolean AND orders.status = ANY(@from::text[]) THEN @fp_at::timestamptz ELSE orders.refunded_at END,
+			refunded_amount_ore = CASE WHEN @refunded::boolean AND orders.status = ANY(@from::text[]) THEN @amount::bigint
+				ELSE orders.refunded_amount_ore END`,
+		args: pgx.NamedArgs{"uuid": w.OrderUUID, "latest": latest, "fp_status": w.Status, "created_at": w.CreatedAt,
+			"callback_id": w.CallbackID, "paid": paid, "refunded": refunded, "fp_at": at, "amount": amount},
+	}
 }
