@@ -196,14 +196,17 @@ func checkReportFile(t *testing.T, f store.ReportFile) {
 		t.Fatal(err)
 	}
 	defer x.Close()
-	rows, err := x.GetRows(report.SheetOrders)
+	if fi, err := os.Stat(f.Path); err != nil || fi.Mode().Perm() != 0o640 {
+		t.Errorf("%s: %v, mode %v; want 0640 (group-readable)", f.Path, err, fi.Mode().Perm())
+	}
+	rows, err := x.GetRows(report.SheetName("nb", report.SheetOrders))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(rows) < 1+f.Orders { // a header, then one row an order
 		t.Errorf("%s has %d rows for %d orders", report.SheetOrders, len(rows), f.Orders)
 	}
-	if !slices.Contains(x.GetSheetList(), report.SheetSummary) {
+	if !slices.Contains(x.GetSheetList(), report.SheetName("nb", report.SheetSummary)) {
 		t.Errorf("sheets %v", x.GetSheetList())
 	}
 }

@@ -95,6 +95,7 @@ type Config struct {
 	ReportCron     river.PeriodicSchedule
 	ReportDir      string // REPORT_DIR
 	ReportFormat   string // REPORT_FORMAT: xlsx, csv or json
+	ReportLang     string // REPORT_LANG: nb (default) or en
 
 	// The accountants' web page (see web.go): WEB_USERS, WEB_SESSION_KEY, …
 	Web WebConfig
@@ -314,6 +315,10 @@ func (c *Config) loadReports(get func(name, def string) string) []string {
 	c.ReportDir = get("REPORT_DIR", jobs.DefaultReportDir)
 	if fi, err := os.Stat(c.ReportDir); err == nil && !fi.IsDir() {
 		problems = append(problems, "REPORT_DIR: "+c.ReportDir+" is not a folder")
+	}
+	c.ReportLang = strings.ToLower(get("REPORT_LANG", "nb"))
+	if !slices.Contains(report.Langs, c.ReportLang) {
+		problems = append(problems, "REPORT_LANG: must be nb or en")
 	}
 	c.ReportFormat = strings.ToLower(get("REPORT_FORMAT", jobs.DefaultReportFormat))
 	if !slices.Contains(report.Formats, c.ReportFormat) {

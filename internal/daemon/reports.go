@@ -19,7 +19,7 @@ import (
 func scheduleReport(cfg *Config, pool *pgxpool.Pool, logger *slog.Logger, workers *river.Workers) []*river.PeriodicJob {
 	// Registered even when off, so River knows the kind.
 	river.AddWorker(workers, &jobs.ReportWorker{Pool: pool, Dir: cfg.ReportDir, Format: cfg.ReportFormat, StaleAfter: cfg.StaleAfter,
-		Location: cfg.Location, Logger: logger})
+		Location: cfg.Location, Lang: cfg.ReportLang, Logger: logger})
 	if cfg.ReportCron == nil {
 		return nil
 	}

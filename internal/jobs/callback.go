@@ -50,7 +50,7 @@ func (w *ApplyCallbackWorker) Work(ctx context.Context, job *river.Job[jobargs.A
 	createdAt, _ := strconv.ParseInt(cb.CreatedAt, 10, 64)
 	log := w.Logger.With("order_ref", o.Ref, "kind", o.Kind, "fp_order_uuid", cb.FPOrderUUID, "fp_status", cb.FPStatus, "callback_id", cb.ID)
 	detail := map[string]any{"callback_id": cb.ID, "fp_status": cb.FPStatus, "fp_order_uuid": cb.FPOrderUUID, "created_at": cb.CreatedAt, "source": "callback"}
-	result, err := orders.ApplyFPWord(ctx, tx, o, orders.FPWord{OrderUUID: cb.FPOrderUUID, Status: cb.FPStatus, CreatedAt: createdAt, CallbackID: cb.ID}, detail, log)
+	result, err := orders.ApplyFPWord(ctx, tx, o, orders.FPWord{OrderUUID: cb.FPOrderUUID, Status: cb.FPStatus, CreatedAt: createdAt, CallbackID: cb.ID, Amount: cb.Amount}, detail, log)
 	if err != nil {
 		return err
 	}

@@ -43,6 +43,7 @@ type ReportWorker struct {
 	// StaleAfter: orders without a callback for this long are listed as
 	// exceptions (STALE_AFTER); 0: store.DefaultStaleAfter.
 	StaleAfter time.Duration
+	Lang       string // REPORT_LANG: "en" English, else Norwegian bokmål
 	Logger     *slog.Logger
 }
 
@@ -67,8 +68,10 @@ func (w *ReportWorker) Work(ctx context.Context, job *river.Job[jobargs.ReportAr
 			orders = 0
 			return each(func(o *report.Order) error { orders++; return fn(o) })
 		}
+		rep.Lang = w.Lang
 		var err error
-		info, err = report.WriteFile(path, rep, format)
+		// A CSV report is one file per part; the row records the orders'.
+		info, err = report.WriteFiles(path, rep, format, report.DefaultCSVComma)
 		return err
 	})
 	if err != nil {

@@ -46,7 +46,7 @@ var allowed = map[string][]string{
 	"internal/metrics":  {"internal/buildinfo", "internal/orderstate", "internal/store"},
 
 	// The owner of an order's status: every move of orders.status.
-	"internal/orders": {"internal/orderstate", "internal/store"},
+	"internal/orders": {"internal/money", "internal/orderstate", "internal/store"},
 
 	// What an operator reads and decides (worker status, retry, review).
 	"internal/operator": {"internal/jobargs", "internal/jobs", "internal/orders", "internal/store"},

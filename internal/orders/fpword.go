@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/frontpayment/fpexport/internal/money"
 	"github.com/frontpayment/fpexport/internal/orderstate"
 	"github.com/frontpayment/fpexport/internal/store"
 )
@@ -18,6 +20,11 @@ type FPWord struct {
 	Status     string
 	CreatedAt  int64 // FP's createdAt, unix seconds
 	CallbackID int64
+	// Amount is the amount FP's word carried (a callback's amount, in NOK
+	// as FP wrote it), "" when none. Kept as the paid or refunded amount
+	// when the word makes the order paid or refunded; one that is not an
+	// amount is not kept.
+	Amount string
 }
 
 // ApplyFPWord moves a locked order on FP's word, the same for a callback, a
@@ -117,15 +124,39 @@ func (d FPDecision) Apply(ctx context.Context, tx pgx.Tx, detail map[string]any,
 // for a status we do not know: nothing moves). Its event (set by Apply)
 // records the word also when nothing moved; the event's status stays
 // empty, as a callback's always has: fp_status in the detail says it.
+//
+// A move to paid keeps when FP says the payment happened (its createdAt)
+// and the amount its word carried; a move to (partially) refunded keeps
+// the same of the refund. The report shows them.
 func fpWord(w FPWord, to orderstate.Status, by orderstate.Actor, latest bool) move {
+	var amount *int64
+	if w.Amount != "" {
+		var a money.Amount
+		if a.UnmarshalJSON([]byte(w.Amount)) == nil {
+			ore := int64(a)
+			amount = &ore
+		}
+	}
+	var at *time.Time
+	if w.CreatedAt > 0 {
+		t := time.Unix(w.CreatedAt, 0)
+		at = &t
+	}
+	paid := to == orderstate.Paid
+	refunded := to == orderstate.Refunded || to == orderstate.PartlyRefunded
 	return move{
 		by: by, to: to, always: true, restamp: true, evStatus: `NULL::text`,
 		set: `, fp_order_uuid = coalesce(orders.fp_order_uuid, nullif(@uuid::text, '')),
 			fp_status = CASE WHEN @latest::boolean THEN @fp_status::text ELSE orders.fp_status END,
 			fp_status_created_at = CASE WHEN @latest::boolean THEN @created_at::bigint ELSE orders.fp_status_created_at END,
 			fp_status_callback_id = CASE WHEN @latest::boolean THEN nullif(@callback_id::bigint, 0) ELSE orders.fp_status_callback_id END,
-			review_reason = CASE WHEN orders.status = ANY(@from::text[]) THEN NULL ELSE orders.review_reason END`,
+			review_reason = CASE WHEN orders.status = ANY(@from::text[]) THEN NULL ELSE orders.review_reason END,
+			paid_at = CASE WHEN @paid::boolean AND orders.status = ANY(@from::text[]) THEN @fp_at::timestamptz ELSE orders.paid_at END,
+			paid_amount_ore = CASE WHEN @paid::boolean AND orders.status = ANY(@from::text[]) THEN @amount::bigint ELSE orders.paid_amount_ore END,
+			refunded_at = CASE WHEN @refunded::boolean AND orders.status = ANY(@from::text[]) THEN @fp_at::timestamptz ELSE orders.refunded_at END,
+			refunded_amount_ore = CASE WHEN @refunded::boolean AND orders.status = ANY(@from::text[]) THEN @amount::bigint
+				ELSE orders.refunded_amount_ore END`,
 		args: pgx.NamedArgs{"uuid": w.OrderUUID, "latest": latest, "fp_status": w.Status, "created_at": w.CreatedAt,
-			"callback_id": w.CallbackID},
+			"callback_id": w.CallbackID, "paid": paid, "refunded": refunded, "fp_at": at, "amount": amount},
 	}
 }

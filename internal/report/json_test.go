@@ -57,7 +57,7 @@ func TestWriteJSON(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	if want := []string{"batches", "exceptions", "from", "generated_at", "orders", "summary", "to"}; !slices.Equal(keys, want) {
+	if want := []string{"batches", "exceptions", "from", "generated_at", "groups", "orders", "status_summary", "summary", "to", "totals", "vat"}; !slices.Equal(keys, want) {
 		t.Errorf("keys = %q, want %q", keys, want)
 	}
 	if doc["from"] != "2026-03-01" || doc["to"] != "2026-03-31" {
@@ -85,8 +85,8 @@ func TestWriteJSON(t *testing.T) {
 			t.Errorf("order %d grand_total = %s, want %s", i, got, want)
 		}
 		sum += ore
-		if len(m) != 19 {
-			t.Errorf("order %d has %d keys, want 19", i, len(m))
+		if len(m) != 34 {
+			t.Errorf("order %d has %d keys, want 34", i, len(m))
 		}
 	}
 
@@ -113,7 +113,7 @@ func TestWriteJSON(t *testing.T) {
 
 func TestWriteJSONEmpty(t *testing.T) {
 	t.Parallel()
-	data, doc := writeJSON(t, &Report{From: "2026-03-01", To: "2026-03-01"})
+	data, doc := writeJSON(t, &Report{Lang: "en", From: "2026-03-01", To: "2026-03-01"})
 	for _, k := range []string{"summary", "orders", "exceptions", "batches"} {
 		if a, ok := doc[k].([]any); !ok || len(a) != 0 {
 			t.Errorf("%s = %v, want []", k, doc[k])

@@ -37,6 +37,7 @@ func tp(s string) *time.Time {
 func setup(t *testing.T) bundle {
 	t.Helper()
 	r := &Report{
+		Lang:        "en",
 		From:        "2026-03-01",
 		To:          "2026-03-31",
 		GeneratedAt: tm("2026-04-01T04:00:00Z"),
