@@ -190,7 +190,7 @@ func New(ctx context.Context, cfg *Config, pool *pgxpool.Pool, logger *slog.Logg
 	if err != nil {
 		return nil, err
 	}
-	api := &httpapi.Server{Pool: pool, River: rc, CallbackSecret: cfg.CallbackSecret, ChecksumKey: cfg.ChecksumKey, StaleAfter: cfg.StaleAfter,
+	api := &httpapi.Server{Pool: pool, River: rc, CallbackSecret: cfg.CallbackSecret, ChecksumKey: cfg.ChecksumKey, StaleAfter: cfg.StaleAfter, ReportLang: cfg.ReportLang,
 		Location: cfg.Location, Logger: logger, Metrics: obs, MetricsHandler: metricsHandler, Refused: &httpapi.Refusals{}}
 	api.UntrustedLimits = cfg.UntrustedLimits
 	logCallbackMode(logger, cfg)

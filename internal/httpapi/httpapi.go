@@ -39,6 +39,7 @@ type Server struct {
 	ChecksumKey    string // FP_CHECKSUM_KEY; "" = the seeds' keyless checksum
 	Location       *time.Location
 	StaleAfter     time.Duration // STALE_AFTER for the report; 0: store.DefaultStaleAfter
+	ReportLang     string        // REPORT_LANG: the report's language when lang= is not given; "": nb
 	Logger         *slog.Logger
 	// Metrics counts callbacks by verdict; nil: none. MetricsHandler serves
 	// GET /metrics; nil: no such endpoint.
@@ -324,13 +325,16 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// part= selects one CSV part (the orders by default); lang= the labels'
-	// language (nb by default, or en).
+	// language (nb or en; by default REPORT_LANG's, nb without it).
 	part := q.Get("part")
 	if part != "" && (format != "csv" || !slices.Contains(report.Parts, part)) {
 		http.Error(w, "part goes with format=csv and is one of "+strings.Join(report.Parts, ", "), http.StatusBadRequest)
 		return
 	}
 	lang := q.Get("lang")
+	if lang == "" {
+		lang = s.ReportLang
+	}
 	if lang != "" && !slices.Contains(report.Langs, lang) {
 		http.Error(w, "lang must be nb or en", http.StatusBadRequest)
 		return
