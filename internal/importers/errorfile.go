@@ -23,9 +23,13 @@ const (
 
 // ErrorRow is a rejected row for the error file.
 type ErrorRow struct {
-	Number int      // the row's number in the file it came from
-	Cells  []string // aligned to the header given to WriteErrorFile
-	Errors string   // why it was rejected, in the accountant's words
+	Number   int      // the row's number in the file it came from
+	Cells    []string // aligned to the header given to WriteErrorFile
+	Errors   string   // why it was rejected, in the accountant's words
+	Warnings string   // what would be sent otherwise than written (values not used, values repaired)
+	// Marked are the positions (in Cells) of the cells with a problem: the
+	// XLSX error file colours them.
+	Marked []int
 }
 
 // WriteErrorFile writes the rejected rows, in row order, as a file the

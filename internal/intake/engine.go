@@ -1,6 +1,7 @@
 package intake
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/frontpayment/fpexport/internal/importers"
 	"github.com/frontpayment/fpexport/internal/mapping"
+	"github.com/frontpayment/fpexport/internal/msg"
 )
 
 // rowSource yields a table's rows one by one (io.EOF at the end).
@@ -64,7 +66,8 @@ type engine struct {
 	// indexed mode
 	open map[string]*group
 
-	ready   []group // orders whose lines are all read, not yet taken
+	lang    msg.Lang // of the reasons in stats.Rejected
+	ready   []group  // orders whose lines are all read, not yet taken
 	stats   *Stats
 	done    bool
 	onRow   func(n int)
@@ -201,12 +204,15 @@ func (e *engine) validate(g group) (mapping.Order, bool) {
 		lines[i] = e.hm.Line(e.name, r.Number, r.Cells)
 	}
 	o, errs, rejected := e.builder.Build(lines)
-	e.hm.NameColumns(e.header, errs) // name the accountant's own header in each error
-	if len(errs) == 0 {
+	if len(errs) > 0 {
+		e.hm.NameColumns(e.header, errs) // name the accountant's own header in each error
+	}
+	if len(rejected) == 0 {
 		e.stats.addOrder(o)
+		e.stats.Warnings = append(e.stats.Warnings, errs...)
 		return o, true
 	}
-	e.stats.addRejected(errs, rejected, g.rows)
+	e.stats.addRejected(errs, rejected, g.rows, e.lang, e.hm)
 	return mapping.Order{}, false
 }
 
@@ -234,7 +240,8 @@ type Stats struct {
 	Rows     int // non-blank data rows
 	Orders   int // valid orders
 	ByKind   map[string]*KindTotal
-	Errors   []mapping.RowError   // every problem, in row order within an order
+	Errors   []mapping.RowError   // every problem of the rejected orders (their warnings too), in row order within an order
+	Warnings []mapping.RowError   // the warnings of the valid orders
 	Rejected []importers.ErrorRow // rejected rows with their reasons, for the error file
 }
 
@@ -252,11 +259,19 @@ func (s *Stats) addOrder(o mapping.Order) {
 	kt.Total += o.Totals().GrandTotal
 }
 
-func (s *Stats) addRejected(errs []mapping.RowError, rejected []int, rows []importers.Row) {
+func (s *Stats) addRejected(errs []mapping.RowError, rejected []int, rows []importers.Row, lang msg.Lang, hm mapping.HeaderMap) {
 	s.Errors = append(s.Errors, errs...)
-	reasons := map[int][]string{}
+	reasons, warnings := map[int][]string{}, map[int][]string{}
+	marked := map[int][]int{}
 	for _, e := range errs {
-		reasons[e.Row] = append(reasons[e.Row], describe(e))
+		if e.Warning {
+			warnings[e.Row] = append(warnings[e.Row], describe(e, lang))
+		} else {
+			reasons[e.Row] = append(reasons[e.Row], describe(e, lang))
+		}
+		if pos, ok := hm[e.Column]; ok && e.Column != "" {
+			marked[e.Row] = append(marked[e.Row], pos)
+		}
 	}
 	isRejected := map[int]bool{}
 	for _, r := range rejected {
@@ -264,7 +279,8 @@ func (s *Stats) addRejected(errs []mapping.RowError, rejected []int, rows []impo
 	}
 	for _, r := range rows {
 		if isRejected[r.Number] {
-			s.Rejected = append(s.Rejected, importers.ErrorRow{Number: r.Number, Cells: r.Cells, Errors: joinReasons(reasons[r.Number])})
+			s.Rejected = append(s.Rejected, importers.ErrorRow{Number: r.Number, Cells: r.Cells,
+				Errors: joinReasons(reasons[r.Number]), Warnings: joinReasons(warnings[r.Number]), Marked: marked[r.Number]})
 		}
 	}
 }
@@ -280,9 +296,11 @@ func joinReasons(rs []string) string {
 	return out
 }
 
-func describe(e mapping.RowError) string {
+// describe is a reason as the error file gives it, naming the file's own
+// header ("Postnummer: …") in the reader's language.
+func describe(e mapping.RowError, lang msg.Lang) string {
 	if e.Column == "" {
-		return e.Reason
+		return e.Text(lang)
 	}
-	return fmt.Sprintf("%s: %s", e.Column, e.Reason)
+	return fmt.Sprintf("%s: %s", cmp.Or(e.Header, e.Column), e.Text(lang))
 }

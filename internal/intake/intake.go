@@ -29,6 +29,7 @@ import (
 	"github.com/frontpayment/fpexport/internal/importers"
 	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/mapping"
+	"github.com/frontpayment/fpexport/internal/msg"
 	"github.com/frontpayment/fpexport/internal/orders"
 	"github.com/frontpayment/fpexport/internal/store"
 )
@@ -37,6 +38,9 @@ import (
 type Options struct {
 	Sheet   string          // XLSX sheet; "" = the first
 	Mapping mapping.Options // default kind, clock, profile, checks
+	// Lang is the language of the reasons and warnings in ErrorRows
+	// ("" = bokmål).
+	Lang msg.Lang
 	// Progress, when set, is called every thousand rows with the rows read
 	// so far in the current file.
 	Progress func(file string, rows int)
@@ -154,7 +158,9 @@ func (f *File) newEngine(lastRow map[uint64]int, seed maphash.Seed) (*engine, er
 	if err != nil {
 		return nil, err
 	}
-	return newEngine(f.Name, f.Header, f.hm, mapping.NewOrderBuilder(f.opt.Mapping), src, lastRow, seed, &f.Stats, f.progress()), nil
+	e := newEngine(f.Name, f.Header, f.hm, mapping.NewOrderBuilder(f.opt.Mapping), src, lastRow, seed, &f.Stats, f.progress())
+	e.lang = cmp.Or(f.opt.Lang, msg.NB)
+	return e, nil
 }
 
 // lastRows indexes, per order reference, the row of its last line.
@@ -346,6 +352,9 @@ func commitFile(ctx context.Context, tx pgx.Tx, inserter *river.Client[pgx.Tx], 
 	}
 	var rejected []store.RejectedRow
 	for _, e := range f.Stats.Errors {
+		if e.Warning {
+			continue
+		}
 		rejected = append(rejected, store.RejectedRow{Source: f.Name, Row: e.Row, Column: e.Column, Value: e.Value, Reason: e.Reason})
 	}
 	if err := store.FinishBatch(ctx, tx, &out, f.Stats.Rows, rejected); err != nil {

@@ -23,8 +23,9 @@ var allowed = map[string][]string{
 	"internal/callbackurl": {},
 	"internal/fpclient":    {"internal/money"},
 	"internal/importers":   {},
-	"internal/mapping":     {"internal/fpclient", "internal/money"},
-	"internal/money":       {},
+	"internal/mapping":     {"internal/fpclient", "internal/money", "internal/msg"},
+	"internal/money":       {"internal/msg"},
+	"internal/msg":         {}, // the catalogue of messages: ids, arguments, texts in bokmål and English
 	"internal/orderstate":  {},
 	"internal/pii":         {},
 
@@ -49,23 +50,23 @@ var allowed = map[string][]string{
 	// Jobs and the paths that feed them.
 	"internal/jobs": {"internal/callbackurl", "internal/erp", "internal/fpclient", "internal/inbox", "internal/intake", "internal/jobargs", "internal/mapping",
 		"internal/orders", "internal/orderstate", "internal/report", "internal/store", "internal/throttle"},
-	"internal/intake": {"internal/fpclient", "internal/importers", "internal/jobargs", "internal/mapping", "internal/orders", "internal/store"},
+	"internal/intake": {"internal/fpclient", "internal/importers", "internal/jobargs", "internal/mapping", "internal/msg", "internal/orders", "internal/store"},
 	"internal/inbox":  {"internal/importers", "internal/intake", "internal/mapping", "internal/store"},
 	"internal/erp":    {"internal/importers", "internal/intake", "internal/mapping", "internal/store"},
 
 	// HTTP.
 	"internal/httpapi": {"internal/callbackurl", "internal/fpclient", "internal/jobs", "internal/report", "internal/store", "internal/throttle"},
-	"internal/web":     {"internal/fpclient", "internal/httpapi", "internal/importers", "internal/intake", "internal/mapping", "internal/money", "internal/report", "internal/store"},
+	"internal/web":     {"internal/fpclient", "internal/httpapi", "internal/importers", "internal/intake", "internal/mapping", "internal/money", "internal/msg", "internal/report", "internal/store"},
 
 	// Commands: they wire; nothing imports them.
-	"cmd/enqueue": {"internal/erp", "internal/importers", "internal/inbox", "internal/intake", "internal/logging", "internal/mapping", "internal/store"},
+	"cmd/enqueue": {"internal/erp", "internal/importers", "internal/inbox", "internal/intake", "internal/logging", "internal/mapping", "internal/msg", "internal/store"},
 	"cmd/fpsim":   {"internal/fpfake"},
 	"cmd/worker": {"internal/erp", "internal/fpclient", "internal/fpfake", "internal/httpapi", "internal/importers", "internal/inbox", "internal/intake", "internal/jobs",
 		"internal/logging", "internal/mapping", "internal/metrics", "internal/orders", "internal/orderstate", "internal/report", "internal/store", "internal/throttle", "internal/web"},
 }
 
 // core packages may not import these (or anything under them), directly.
-var core = []string{"internal/callbackurl", "internal/fpclient", "internal/importers", "internal/mapping", "internal/money", "internal/orderstate", "internal/pii"}
+var core = []string{"internal/callbackurl", "internal/fpclient", "internal/importers", "internal/mapping", "internal/money", "internal/msg", "internal/orderstate", "internal/pii"}
 
 var notInCore = []string{
 	"github.com/jackc/pgx",                // the database

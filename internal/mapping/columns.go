@@ -126,11 +126,17 @@ func (h HeaderMap) Blank(record []string) bool {
 // column, as the accountant sees it in the file ("Beløp" rather than
 // line_total). header is the header the map was made from; a column the
 // file does not have (a profile's fixed value or default) keeps no Header.
+// Columns a message names (msg.Col) get the file's own names too.
 func (h HeaderMap) NameColumns(header []string, errs []RowError) {
-	for i := range errs {
-		if pos, ok := h[errs[i].Column]; ok && pos < len(header) {
-			errs[i].Header = cleanHeader(header[pos])
+	name := func(col string) string {
+		if pos, ok := h[col]; ok && pos < len(header) {
+			return cleanHeader(header[pos])
 		}
+		return ""
+	}
+	for i := range errs {
+		errs[i].Header = name(errs[i].Column)
+		errs[i].Msg = errs[i].Msg.WithColumns(name)
 	}
 }
 
