@@ -159,7 +159,7 @@ func (f *File) newEngine(lastRow map[uint64]int, seed maphash.Seed) (*engine, er
 		return nil, err
 	}
 	e := newEngine(f.Name, f.Header, f.hm, mapping.NewOrderBuilder(f.opt.Mapping), src, lastRow, seed, &f.Stats, f.progress())
-	e.lang = cmp.Or(f.opt.Lang, msg.NB)
+	e.lang = f.Lang()
 	return e, nil
 }
 
@@ -203,6 +203,9 @@ func (f *File) Check() error {
 		return err
 	}
 }
+
+// Lang is the language of the file's reasons (Options.Lang, bokmål by default).
+func (f *File) Lang() msg.Lang { return cmp.Or(f.opt.Lang, msg.NB) }
 
 // RejectedRowCount counts the file's rows that will not be imported.
 func (f *File) RejectedRowCount() int { return len(f.Stats.Rejected) }

@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"cmp"
 	"fmt"
 	"github.com/frontpayment/fpexport/internal/msg"
 	"slices"
@@ -88,6 +89,26 @@ func (e RowError) Text(lang msg.Lang) string {
 		t += " " + msg.New(e.Note).Text(lang)
 	}
 	return t
+}
+
+// Describe is Error in lang, naming the file's own header only:
+// "ordrer.csv rad 7, kolonne E-post («kari@»): ikke en gyldig e-postadresse";
+// a warning says so first.
+func (e RowError) Describe(lang msg.Lang) string {
+	var b strings.Builder
+	if e.Warning {
+		b.WriteString(msg.New("label.warning").Text(lang) + ": ")
+	}
+	b.WriteString(msg.New("label.where", e.Source, e.Row).Text(lang))
+	if col := cmp.Or(e.Header, e.Column); col != "" {
+		b.WriteString(", " + msg.New("label.column", col).Text(lang))
+	}
+	if e.Value != "" {
+		b.WriteString(" " + msg.New("label.value", e.Value).Text(lang))
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Text(lang))
+	return b.String()
 }
 
 // Error reads like: orders.csv row 7, column email ("kari@"): not a valid

@@ -8,6 +8,12 @@ type entry struct{ nb, en string }
 var catalogue = map[string]entry{
 	Text: {"{1}", "{1}"},
 
+	// How a message is placed: the file, row, column and value it is about.
+	"label.where":   {"{1} rad {2}", "{1} row {2}"},
+	"label.column":  {"kolonne {1}", "column {1}"},
+	"label.value":   {"(«{1}»)", "(\"{1}\")"},
+	"label.warning": {"advarsel", "warning"},
+
 	// Cells of any column.
 	"required":             {"må fylles ut", "required"},
 	"text.encoding":        {"ikke gyldig tekst (feil tegnkoding?)", "not valid text (wrong character encoding?)"},
