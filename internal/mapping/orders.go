@@ -253,8 +253,19 @@ func (e *errList) addErr(l Line, col string, err error) { e.add(l, col, msg.Of(e
 
 // warn records a warning, or an error when the import is strict.
 func (b *builder) warn(e *errList, l Line, col string, m msg.Msg) {
+	if !b.opt.Strict {
+		e.add(l, col, m)
+		(*e)[len(*e)-1].Warning = true
+		return
+	}
+	if m.ID == "warn.unused" {
+		m.ID = "strict.unused"
+	}
 	e.add(l, col, m)
-	(*e)[len(*e)-1].Warning = !b.opt.Strict
+	if last := &(*e)[len(*e)-1]; m.ID != "strict.unused" && last.Note == "" {
+		last.Note = "note.strict"
+		last.Reason = last.Text(msg.EN)
+	}
 }
 
 // unused warns about a value in a column the order's kind does not use and

@@ -49,6 +49,9 @@ var catalogue = map[string]entry{
 	"required.for_kind": {"må fylles ut for {1}-ordrer", "required for {1} orders"},
 
 	// Warnings: a value the order's kind does not use, and repairs.
+	"strict.unused": {"{1}-ordrer bruker ikke denne kolonnen; la den stå tom (streng import)",
+		"{1} orders do not use this column; leave it empty (strict import)"},
+	"note.strict": {"(streng import: skriv verdien slik den skal sendes)", "(strict import: write the value as it is to be sent)"},
 	"warn.unused": {"{1}-ordrer bruker ikke denne kolonnen; ordren sendes uten verdien",
 		"{1} orders do not use this column; the order is sent without it"},
 	"repair.leading_zero": {"leste «{1}», sender «{2}»: Excel fjerner en innledende 0 fra tall",

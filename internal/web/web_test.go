@@ -343,7 +343,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 	}
 	for _, want := range []string{
 		`<dd id="dry-rows">18</dd>`, `<dd id="dry-orders">9</dd>`, `<dd id="dry-rejected">3</dd>`,
-		"trude.odegard.example.com", "not a valid e-mail address", // a rejected row, its value and reason
+		"trude.odegard.example.com", "ikke en gyldig e-postadresse", // a rejected row, its value and reason, in the page's language
 		"15\u00a0074,50",        // the invoices' total in NOK
 		`name="sha256" value="`, // the confirm form
 	} {
@@ -386,7 +386,7 @@ func TestProfileAndKindChoices(t *testing.T) {
 	// An XLSX: its error file is an XLSX too, and the column shows as the file names it.
 	resp, body = c.upload(csrf, "", "faktura-norsk.profile.json", "faktura-norsk.xlsx", sample(t, "faktura-norsk.xlsx"))
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `<dd id="dry-orders">4</dd>`) ||
-		!strings.Contains(body, "Organisasjonsnummer (organization_id)") {
+		!strings.Contains(body, "<td>Organisasjonsnummer</td>") || strings.Contains(body, "organization_id") {
 		t.Fatalf("XLSX with its profile: %d\n%s", resp.StatusCode, body)
 	}
 	sha := regexp.MustCompile(`name="sha256" value="([0-9a-f]{64})"`).FindStringSubmatch(body)[1]
