@@ -327,19 +327,12 @@ func printBatch(w io.Writer, o store.BatchOut) {
 // Files with different headers cannot share one; the first file's header is
 // used, and a mismatch is an error telling the user to import them one by one.
 func writeErrors(path string, files []*intake.File) error {
-	var header []string
-	var comma rune = ','
 	var rows []importers.ErrorRow
 	for _, f := range files {
-		if header == nil {
-			header, comma = f.Header, f.Comma
-		} else if strings.Join(header, "\x00") != strings.Join(f.Header, "\x00") {
+		if strings.Join(files[0].Header, "\x00") != strings.Join(f.Header, "\x00") {
 			return errors.New("the files have different columns; run enqueue on one file at a time to get an error file for each")
 		}
 		rows = append(rows, f.ErrorRows()...)
 	}
-	if comma == 0 {
-		comma = ','
-	}
-	return importers.WriteErrorFile(path, header, comma, rows)
+	return files[0].ErrorFile().Write(path, rows)
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/frontpayment/fpexport/internal/importers"
 	"github.com/frontpayment/fpexport/internal/mapping"
@@ -263,7 +265,14 @@ func (s *Stats) addRejected(errs []mapping.RowError, rejected []int, rows []impo
 	s.Errors = append(s.Errors, errs...)
 	reasons, warnings := map[int][]string{}, map[int][]string{}
 	marked := map[int][]int{}
+	repaired := map[int]map[int]string{} // row → position → the value that would be sent
 	for _, e := range errs {
+		if pos, ok := hm[e.Column]; ok && e.Column != "" && strings.HasPrefix(e.Msg.ID, "repair.") && len(e.Msg.Args) == 2 {
+			if repaired[e.Row] == nil {
+				repaired[e.Row] = map[int]string{}
+			}
+			repaired[e.Row][pos] = e.Msg.Args[1]
+		}
 		if e.Warning {
 			warnings[e.Row] = append(warnings[e.Row], describe(e, lang))
 		} else {
@@ -279,7 +288,18 @@ func (s *Stats) addRejected(errs []mapping.RowError, rejected []int, rows []impo
 	}
 	for _, r := range rows {
 		if isRejected[r.Number] {
-			s.Rejected = append(s.Rejected, importers.ErrorRow{Number: r.Number, Cells: r.Cells,
+			cells := r.Cells
+			if fix := repaired[r.Number]; fix != nil {
+				// The error file holds the repaired value: the accountant
+				// fixes the other cells, and need not retype this one.
+				cells = slices.Clone(cells)
+				for pos, v := range fix {
+					if pos < len(cells) {
+						cells[pos] = v
+					}
+				}
+			}
+			s.Rejected = append(s.Rejected, importers.ErrorRow{Number: r.Number, Cells: cells,
 				Errors: joinReasons(reasons[r.Number]), Warnings: joinReasons(warnings[r.Number]), Marked: marked[r.Number]})
 		}
 	}

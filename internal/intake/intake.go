@@ -214,6 +214,12 @@ func (f *File) RejectedRowCount() int { return len(f.Stats.Rejected) }
 // for importers.WriteErrorFile.
 func (f *File) ErrorRows() []importers.ErrorRow { return f.Stats.Rejected }
 
+// ErrorFile is how the file's error file is written: its header and
+// delimiter, its identifier columns as text cells.
+func (f *File) ErrorFile() importers.ErrorFile {
+	return importers.ErrorFile{Header: f.Header, Comma: cmp.Or(f.Comma, ','), Text: f.hm.Positions(mapping.IdentifierColumns)}
+}
+
 // KindTotal is what a file holds for one kind.
 type KindTotal struct {
 	Kind   fpclient.Kind

@@ -82,6 +82,22 @@ var columnIndex = func() map[string]int {
 	return m
 }()
 
+// IdentifierColumns hold identifiers written with digits that are not
+// numbers: a spreadsheet must keep them as text (leading zeros, all digits).
+var IdentifierColumns = []string{colOrderRef, colPersonalNumber, colOrganizationID, colZip, colCountryCode, colMSISDN,
+	colProductID, colReferenceNo, colCustomerReference}
+
+// Positions are the positions of cols in the file, for those it has.
+func (h HeaderMap) Positions(cols []string) []int {
+	var out []int
+	for _, c := range cols {
+		if pos, ok := h[c]; ok {
+			out = append(out, pos)
+		}
+	}
+	return out
+}
+
 // HeaderMap maps a canonical column name to the position (0-based) of the
 // file's column that holds it.
 type HeaderMap map[string]int

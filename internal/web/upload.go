@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/frontpayment/fpexport/internal/fpclient"
-	"github.com/frontpayment/fpexport/internal/importers"
 	"github.com/frontpayment/fpexport/internal/intake"
 	"github.com/frontpayment/fpexport/internal/mapping"
 	"github.com/frontpayment/fpexport/internal/msg"
@@ -270,11 +269,7 @@ func (h *Handler) writeErrorFile(sha string, f *intake.File) (string, error) {
 	}
 	ext := filepath.Ext(f.Name)
 	path := filepath.Join(dir, strings.TrimSuffix(f.Name, ext)+".errors"+strings.ToLower(ext))
-	comma := f.Comma
-	if comma == 0 {
-		comma = ','
-	}
-	return path, importers.WriteErrorFile(path, f.Header, comma, f.ErrorRows())
+	return path, f.ErrorFile().Write(path, f.ErrorRows())
 }
 
 // pruneUploads removes uploads older than keepUploads.

@@ -356,14 +356,14 @@ func TestDryRunWritesNothing(t *testing.T) {
 			t.Errorf("after a dry run %s has %d rows, want 0", table, n)
 		}
 	}
-	// The error file of the dry run: the input's columns, an errors column.
+	// The error file of the dry run: the reasons first, then the input's columns.
 	sha := regexp.MustCompile(`name="sha256" value="([0-9a-f]{64})"`).FindStringSubmatch(body)[1]
 	resp, ef := c.get("/web/uploads/" + sha + "/errors")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("error file: %d", resp.StatusCode)
 	}
 	recs := readCSV(t, ef)
-	if len(recs) != 4 || recs[0][0] != "source_row" || recs[0][len(recs[0])-1] != "errors" || recs[1][0] != "17" {
+	if len(recs) != 4 || recs[0][0] != "errors" || recs[0][2] != "source_row" || recs[0][3] != "order_ref" || recs[1][2] != "17" {
 		t.Errorf("error file: %q", recs)
 	}
 }
@@ -489,7 +489,7 @@ func TestConfirmImportsOnce(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Disposition"), "orders.errors.csv") {
 		t.Fatalf("error file: %d %q", resp.StatusCode, resp.Header.Get("Content-Disposition"))
 	}
-	if recs := readCSV(t, ef); len(recs) != 4 || recs[0][1] != "order_ref" {
+	if recs := readCSV(t, ef); len(recs) != 4 || recs[0][3] != "order_ref" {
 		t.Errorf("error file: %q", recs)
 	}
 	// Without the kept upload, it is made from the stored rejected rows.
@@ -497,7 +497,7 @@ func TestConfirmImportsOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp, ef = c.get("/web/batches/" + m[1] + "/errors")
-	if recs := readCSV(t, ef); resp.StatusCode != http.StatusOK || len(recs) < 4 || recs[0][1] != "file" || recs[1][0] != "17" {
+	if recs := readCSV(t, ef); resp.StatusCode != http.StatusOK || len(recs) < 4 || recs[0][3] != "file" || recs[1][2] != "17" {
 		t.Errorf("error file from stored rows: %d %q", resp.StatusCode, recs)
 	}
 
