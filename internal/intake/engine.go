@@ -12,6 +12,7 @@ import (
 	"github.com/frontpayment/fpexport/internal/importers"
 	"github.com/frontpayment/fpexport/internal/mapping"
 	"github.com/frontpayment/fpexport/internal/msg"
+	"github.com/frontpayment/fpexport/internal/store"
 )
 
 // rowSource yields a table's rows one by one (io.EOF at the end).
@@ -214,7 +215,7 @@ func (e *engine) validate(g group) (mapping.Order, bool) {
 		e.stats.Warnings = append(e.stats.Warnings, errs...)
 		return o, true
 	}
-	e.stats.addRejected(errs, rejected, g.rows, e.lang, e.hm)
+	e.stats.addRejected(o, errs, rejected, g.rows, e.lang, e.hm)
 	return mapping.Order{}, false
 }
 
@@ -245,6 +246,8 @@ type Stats struct {
 	Errors   []mapping.RowError   // every problem of the rejected orders (their warnings too), in row order within an order
 	Warnings []mapping.RowError   // the warnings of the valid orders
 	Rejected []importers.ErrorRow // rejected rows with their reasons, for the error file
+
+	orderOf map[int]store.OrderKey // a rejected row's order (kind, reference)
 }
 
 func (s *Stats) addOrder(o mapping.Order) {
@@ -261,8 +264,14 @@ func (s *Stats) addOrder(o mapping.Order) {
 	kt.Total += o.Totals().GrandTotal
 }
 
-func (s *Stats) addRejected(errs []mapping.RowError, rejected []int, rows []importers.Row, lang msg.Lang, hm mapping.HeaderMap) {
+func (s *Stats) addRejected(o mapping.Order, errs []mapping.RowError, rejected []int, rows []importers.Row, lang msg.Lang, hm mapping.HeaderMap) {
 	s.Errors = append(s.Errors, errs...)
+	if s.orderOf == nil {
+		s.orderOf = map[int]store.OrderKey{}
+	}
+	for _, r := range rejected {
+		s.orderOf[r] = store.OrderKey{Kind: string(o.Kind), Ref: o.Ref}
+	}
 	reasons, warnings := map[int][]string{}, map[int][]string{}
 	marked := map[int][]int{}
 	repaired := map[int]map[int]string{} // row → position → the value that would be sent

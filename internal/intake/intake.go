@@ -333,6 +333,9 @@ func commitFile(ctx context.Context, tx pgx.Tx, inserter *river.Client[pgx.Tx], 
 	if err != nil {
 		return store.BatchOut{}, err
 	}
+	if err := store.SetBatchLayout(ctx, tx, batchID, f.Header, f.Comma, f.Format); err != nil {
+		return store.BatchOut{}, err
+	}
 	// The rows go in under a savepoint: if the file must be read again (its
 	// order lines are not grouped), what was written is undone, not the batch.
 	seed := maphash.MakeSeed()
@@ -359,12 +362,18 @@ func commitFile(ctx context.Context, tx pgx.Tx, inserter *river.Client[pgx.Tx], 
 		}
 		break
 	}
+	cells := make(map[int][]string, len(f.Stats.Rejected))
+	for _, r := range f.Stats.Rejected {
+		cells[r.Number] = r.Cells
+	}
 	var rejected []store.RejectedRow
 	for _, e := range f.Stats.Errors {
 		if e.Warning {
 			continue
 		}
-		rejected = append(rejected, store.RejectedRow{Source: f.Name, Row: e.Row, Column: e.Column, Value: e.Value, Reason: e.Reason})
+		key := f.Stats.orderOf[e.Row]
+		rejected = append(rejected, store.RejectedRow{Source: f.Name, Row: e.Row, Column: e.Column, Value: e.Value, Reason: e.Reason,
+			Header: e.Header, MsgID: e.Msg.ID, MsgArgs: e.Msg.Args, Note: e.Note, Cells: cells[e.Row], Kind: key.Kind, Ref: key.Ref})
 	}
 	if err := store.FinishBatch(ctx, tx, &out, f.Stats.Rows, rejected); err != nil {
 		return out, fmt.Errorf("%s: %w", f.Name, err)
@@ -502,6 +511,10 @@ func writeChunk(ctx context.Context, tx pgx.Tx, inserter *river.Client[pgx.Tx], 
 		} else {
 			fresh = append(fresh, r)
 		}
+	}
+	// This chunk's valid orders close what earlier batches rejected of them.
+	if _, err := store.ResolveRejected(ctx, tx, out.BatchID, keys); err != nil {
+		return err
 	}
 	var jobRefs []store.JobRef
 	if len(fresh) > 0 {

@@ -1,6 +1,7 @@
 package intake_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -8,11 +9,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/frontpayment/fpexport/internal/importers"
 	"github.com/frontpayment/fpexport/internal/intake"
 	"github.com/frontpayment/fpexport/internal/msg"
+	"github.com/frontpayment/fpexport/internal/store"
+	"github.com/frontpayment/fpexport/internal/testdb"
 )
 
 // The accountant's round trip with files saved by LibreOffice Calc
@@ -150,5 +155,70 @@ func fixCell(t *testing.T, path, from, to string) {
 	}
 	if err := x.Save(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A rejection that a later import fixes is closed, naming the batch that
+// fixed it; the batch keeps the counts of rows rejected and of those still
+// open, and its stored rows rebuild the whole row for its error file.
+func TestFixedRejectionsAreResolved(t *testing.T) {
+	t.Parallel()
+	pool := testdb.New(t)
+	ctx := context.Background()
+	inserter, _ := river.NewClient(riverpgxv5.New(pool), &river.Config{})
+	dir := t.TempDir()
+	in := filepath.Join(dir, "libreoffice.xlsx")
+	copyFile(t, filepath.Join("testdata", "libreoffice.xlsx"), in)
+	opt := intake.Settings{AllowTestIDs: true}.Options(testToday())
+	commit := func(path string) int64 {
+		t.Helper()
+		f, err := intake.Open(path, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := intake.Commit(ctx, pool, inserter, []*intake.File{f}, intake.CommitOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f.RejectedRowCount() > 0 {
+			if err := f.ErrorFile().Write(filepath.Join(dir, "libreoffice.errors.xlsx"), f.ErrorRows()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return res.Batches[0].BatchID
+	}
+	first := commit(in)
+	b, err := store.BatchByID(ctx, pool, first)
+	if err != nil || b.RowsRejected != 1 || b.RowsRejectedOpen != 1 {
+		t.Fatalf("first batch: %+v, %v; want 1 rejected row, open", b, err)
+	}
+	rows, err := store.BatchRejectedRows(ctx, pool, first)
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("rejected rows %+v, %v", rows, err)
+	}
+	if r := rows[0]; r.Kind != "invoice" || r.Ref != "LO-3" || r.MsgID != "email.invalid" || r.Header != "E-post" ||
+		len(r.Cells) != 16 || r.Cells[0] != "LO-3" || r.Cells[6] != "02908823470" {
+		t.Errorf("stored rejected row %+v: want its order, message, header and repaired cells", r)
+	}
+	header, comma, format, err := store.BatchLayout(ctx, pool, first)
+	if err != nil || len(header) != 16 || header[8] != "Postnummer" || format != "xlsx" || comma != 0 {
+		t.Errorf("layout %q %q %q %v", header, comma, format, err)
+	}
+
+	// The accountant fixes the error file; its import resolves row 4 of the first batch.
+	errFile := filepath.Join(dir, "libreoffice.errors.xlsx")
+	fixCell(t, errFile, "ola@", "ola@example.no")
+	second := commit(errFile)
+	rows, _ = store.BatchRejectedRows(ctx, pool, first)
+	if len(rows) != 1 || rows[0].ResolvedBy != second {
+		t.Errorf("after the fix: %+v, want resolved by batch %d", rows, second)
+	}
+	b, _ = store.BatchByID(ctx, pool, first)
+	if b.RowsRejected != 1 || b.RowsRejectedOpen != 0 {
+		t.Errorf("first batch after the fix: rejected %d, open %d; want 1 and 0", b.RowsRejected, b.RowsRejectedOpen)
+	}
+	var open int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM open_rejected_rows`).Scan(&open); err != nil || open != 0 {
+		t.Errorf("open_rejected_rows: %d, %v", open, err)
 	}
 }

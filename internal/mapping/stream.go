@@ -25,7 +25,8 @@ func NewOrderBuilder(opt Options) *OrderBuilder { return &OrderBuilder{b: newBui
 // not contradict them. It returns the order and its warnings (rejected
 // empty), or the errors and warnings of its rows; when any row has an
 // error, every other row of the order gets one saying so, and rejected
-// lists all of the order's rows.
+// lists all of the order's rows (the order returned then holds only its
+// kind, when known, and reference).
 func (ob *OrderBuilder) Build(lines []Line) (o Order, errs []RowError, rejected []int) {
 	o, errs = ob.b.order(lines)
 	if !HasErrors(errs) {
@@ -58,7 +59,9 @@ func (ob *OrderBuilder) Build(lines []Line) (o Order, errs []RowError, rejected 
 		}
 		return colRank(a.Column) - colRank(b.Column)
 	})
-	return Order{}, errs, rejected
+	// A rejected order keeps only its kind and reference: a later import
+	// that brings it valid closes these rejections.
+	return Order{Ref: o.Ref, Kind: o.Kind}, errs, rejected
 }
 
 // Content is the order as stored (JSON, without its source position, which
