@@ -2,10 +2,21 @@ package web
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"mime/multipart"
 	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/frontpayment/fpexport/internal/importers"
+	"github.com/frontpayment/fpexport/internal/intake"
 )
 
 // uploadStrict is upload with the Strict checkbox ticked.
@@ -56,5 +67,75 @@ func TestDryRunWarningsAndStrict(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `<dd id="dry-orders">0</dd>`) || strings.Contains(body, `id="warnings"`) ||
 		!strings.Contains(body, "leave it empty (strict import)") {
 		t.Errorf("strict: want the warned order refused\n%s", body)
+	}
+}
+
+// A batch imported elsewhere (enqueue, inbox, ERP) gets the same error file
+// from the page: the whole rows, in the input's format, the reasons in the
+// page's language; once a later import fixes the row, the page shows it
+// fixed and counts no open rejection.
+func TestStoredErrorFileAndResolution(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	c := b.client(t)
+	c.mustLogin()
+	ctx := context.Background()
+	dir := t.TempDir()
+	in := filepath.Join(dir, "libreoffice.xlsx")
+	raw, err := os.ReadFile(filepath.Join("..", "intake", "testdata", "libreoffice.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(in, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	commit := func(path string) int64 {
+		t.Helper()
+		f, err := intake.Open(path, intake.Settings{AllowTestIDs: true}.Options(time.Now()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := intake.Commit(ctx, b.pool, b.h.cfg.River, []*intake.File{f}, intake.CommitOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Batches[0].BatchID
+	}
+	first := commit(in)
+	resp, body := c.get(fmt.Sprintf("/web/batches/%d/errors", first))
+	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Disposition"), "libreoffice.errors.xlsx") {
+		t.Fatalf("error file: %d %q", resp.StatusCode, resp.Header.Get("Content-Disposition"))
+	}
+	errFile := filepath.Join(dir, "libreoffice.errors.xlsx")
+	if err := os.WriteFile(errFile, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := importers.ReadFile(errFile, importers.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Rows) != 1 || s.Header[0] != "errors" || !strings.Contains(s.Rows[0].Cells[0], "E-post: ikke en gyldig e-postadresse") ||
+		s.Rows[0].Cells[slices.Index(s.Header, "Fødselsnummer")] != "02908823470" {
+		t.Fatalf("stored error file: %q %v", s.Header, s.Rows)
+	}
+
+	// The accountant fixes the cell and imports the error file as it is.
+	x, err := excelize.OpenFile(errFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cells, _ := x.SearchSheet("errors", "ola@")
+	if len(cells) != 1 {
+		t.Fatalf("finding the e-mail cell: %v", cells)
+	}
+	x.SetCellStr("errors", cells[0], "ola@example.no")
+	if err := x.Save(); err != nil {
+		t.Fatal(err)
+	}
+	x.Close()
+	second := commit(errFile)
+	_, page := c.get(fmt.Sprintf("/web/batches/%d", first))
+	if !strings.Contains(page, `<dd id="rejected-open">0</dd>`) || !strings.Contains(page, fmt.Sprintf("rettet i import %d", second)) {
+		t.Errorf("batch page after the fix:\n%s", page)
 	}
 }

@@ -492,12 +492,14 @@ func TestConfirmImportsOnce(t *testing.T) {
 	if recs := readCSV(t, ef); len(recs) != 4 || recs[0][3] != "order_ref" {
 		t.Errorf("error file: %q", recs)
 	}
-	// Without the kept upload, it is made from the stored rejected rows.
+	// Without the kept upload, it is made from the stored rejected rows:
+	// the same whole rows, in the input's format.
 	if err := os.RemoveAll(filepath.Join(b.h.cfg.UploadDir, sha)); err != nil {
 		t.Fatal(err)
 	}
 	resp, ef = c.get("/web/batches/" + m[1] + "/errors")
-	if recs := readCSV(t, ef); resp.StatusCode != http.StatusOK || len(recs) < 4 || recs[0][3] != "file" || recs[1][2] != "17" {
+	if recs := readCSV(t, ef); resp.StatusCode != http.StatusOK || len(recs) != 4 || recs[0][3] != "order_ref" || recs[1][2] != "17" ||
+		recs[1][7] != "trude.odegard.example.com" || !strings.Contains(resp.Header.Get("Content-Disposition"), "orders.errors.csv") {
 		t.Errorf("error file from stored rows: %d %q", resp.StatusCode, recs)
 	}
 
