@@ -1,7 +1,7 @@
 package importers
 
 import (
-	"bufio"
+	"bytes"
 	"cmp"
 	"encoding/csv"
 	"fmt"
@@ -43,6 +43,9 @@ type ErrorRow struct {
 type ErrorFile struct {
 	Header []string
 	Comma  rune // of a CSV: ',', ';' or tab; 0 means ','
+	// Encoding is a CSV's text encoding (an Encoding… name; "" is UTF-8):
+	// the input's, so the file opens as the input did.
+	Encoding string
 	// Text are the positions (in Header) of identifier columns (personal
 	// and organisation numbers, postcodes, phone numbers…): their cells are
 	// text cells in an XLSX whatever they hold, so the spreadsheet neither
@@ -62,7 +65,8 @@ func WriteErrorFile(path string, header []string, comma rune, rows []ErrorRow) e
 // reasons are on screen, then the original columns. The format follows the
 // extension of path:
 //
-//   - .csv or .txt: UTF-8 with BOM, CRLF, delimited by Comma. A cell that a
+//   - .csv or .txt: in Encoding (UTF-8 and UTF-16 with their BOM), CRLF,
+//     delimited by Comma. A cell that a
 //     spreadsheet would run as a formula (starting with =, @, tab, CR, or +
 //     or - when it is not a plain number or phone number) gets a leading
 //     apostrophe; ReadCSV removes it again.
@@ -137,7 +141,7 @@ func (ef ErrorFile) Write(path string, rows []ErrorRow) error {
 		if comma != ',' && comma != ';' && comma != '\t' {
 			return fmt.Errorf("error file %s: delimiter %q cannot be re-imported: use ',', ';' or tab", filepath.Base(path), comma)
 		}
-		return writeAtomic(path, func(w io.Writer) error { return writeErrorCSV(w, comma, outHeader, records) })
+		return writeAtomic(path, func(w io.Writer) error { return writeErrorCSV(w, comma, ef.Encoding, outHeader, records) })
 	case ".xlsx":
 		if len(records)+1 > excelize.TotalRows {
 			return fmt.Errorf("error file %s: %d rows do not fit in one sheet", filepath.Base(path), len(records))
@@ -148,10 +152,9 @@ func (ef ErrorFile) Write(path string, rows []ErrorRow) error {
 	}
 }
 
-func writeErrorCSV(w io.Writer, comma rune, header []string, records [][]string) error {
-	bw := bufio.NewWriter(w)
-	bw.WriteString("\ufeff") // Excel needs the BOM to read UTF-8
-	cw := csv.NewWriter(bw)
+func writeErrorCSV(w io.Writer, comma rune, encoding string, header []string, records [][]string) error {
+	var text bytes.Buffer // rejected rows only: small enough to encode at once
+	cw := csv.NewWriter(&text)
 	cw.Comma, cw.UseCRLF = comma, true
 	out := make([]string, len(header))
 	for _, rec := range append([][]string{header}, records...) {
@@ -166,7 +169,8 @@ func writeErrorCSV(w io.Writer, comma rune, header []string, records [][]string)
 	if err := cw.Error(); err != nil {
 		return err
 	}
-	return bw.Flush()
+	_, err := w.Write(encodeText(text.Bytes(), encoding))
+	return err
 }
 
 // guardFormula puts an apostrophe before a value that a spreadsheet would

@@ -289,3 +289,40 @@ func TestWriteErrorFileXLSXIdentifiersAndMarks(t *testing.T) {
 		t.Errorf("header not frozen")
 	}
 }
+
+// A CSV error file keeps the input's encoding: Windows-1252 (Norwegian
+// Excel's "CSV (semikolondelt)") without a BOM, UTF-16 with its BOM; it
+// reads back to the same text.
+func TestWriteErrorFileCSVEncodings(t *testing.T) {
+	t.Parallel()
+	rows := []ErrorRow{{Number: 2, Cells: []string{"Ødegård", "Bjørnstad – 5 €"}, Errors: "Navn: «feil» − Σ"}}
+	for _, tt := range []struct {
+		enc    string
+		prefix []byte
+		has    []byte
+	}{
+		{EncodingWindows1252, []byte("errors;"), []byte{0xD8, 'd', 'e', 'g', 0xE5, 'r', 'd'}},
+		{EncodingUTF16LE, []byte{0xFF, 0xFE, 'e', 0}, nil},
+		{EncodingUTF8, []byte("\xEF\xBB\xBFerrors"), []byte("Ødegård")},
+	} {
+		p := filepath.Join(t.TempDir(), "ordrer.errors.csv")
+		if err := (ErrorFile{Header: []string{"Navn", "Adresse"}, Comma: ';', Encoding: tt.enc}).Write(p, rows); err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := os.ReadFile(p)
+		if !bytes.HasPrefix(raw, tt.prefix) || (tt.has != nil && !bytes.Contains(raw, tt.has)) {
+			t.Errorf("%s: bytes %.40q", tt.enc, raw)
+		}
+		s, err := ReadFile(p, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"Navn: «feil» − Σ", "", "2", "Ødegård", "Bjørnstad – 5 €"}
+		if tt.enc == EncodingWindows1252 {
+			want[0] = "Navn: «feil» ? ?" // the code page has no − or Σ
+		}
+		if len(s.Rows) != 1 || !slices.Equal(s.Rows[0].Cells, want) || s.Comma != ';' {
+			t.Errorf("%s: read back %v (comma %q), want %q", tt.enc, s.Rows, s.Comma, want)
+		}
+	}
+}

@@ -50,14 +50,17 @@ type Options struct {
 // (one read of the ERP table). Open reads only its header; Check or Commit
 // read the rows and fill Stats.
 type File struct {
-	Path    string // "" for rows that did not come from a file
-	Name    string
-	SHA256  string // of the file's bytes; "" for rows that did not come from a file
-	Format  string // "csv" or "xlsx"
-	Comma   rune
-	Header  []string
-	Unknown []string // header cells that are not canonical columns (ignored, and said so)
-	Stats   Stats
+	Path   string // "" for rows that did not come from a file
+	Name   string
+	SHA256 string // of the file's bytes; "" for rows that did not come from a file
+	Format string // "csv" or "xlsx"
+	Comma  rune
+	// Encoding is a CSV's text encoding (importers.Encoding…), kept by its
+	// error file.
+	Encoding string
+	Header   []string
+	Unknown  []string // header cells that are not canonical columns (ignored, and said so)
+	Stats    Stats
 
 	opt   Options
 	hm    mapping.HeaderMap
@@ -88,7 +91,7 @@ func Open(path string, opt Options) (*File, error) {
 		st.Close()
 		return nil, fmt.Errorf("%s: %w", st.File(), err)
 	}
-	return &File{Path: path, Name: st.File(), SHA256: sum, Format: st.Format(), Comma: st.Comma(), Header: st.Header(),
+	return &File{Path: path, Name: st.File(), SHA256: sum, Format: st.Format(), Comma: st.Comma(), Encoding: st.Encoding(), Header: st.Header(),
 		Unknown: unknown, opt: opt, hm: hm, opened: st}, nil
 }
 
@@ -217,7 +220,7 @@ func (f *File) ErrorRows() []importers.ErrorRow { return f.Stats.Rejected }
 // ErrorFile is how the file's error file is written: its header and
 // delimiter, its identifier columns as text cells.
 func (f *File) ErrorFile() importers.ErrorFile {
-	return importers.ErrorFile{Header: f.Header, Comma: cmp.Or(f.Comma, ','), Text: f.hm.Positions(mapping.IdentifierColumns)}
+	return importers.ErrorFile{Header: f.Header, Comma: cmp.Or(f.Comma, ','), Encoding: f.Encoding, Text: f.hm.Positions(mapping.IdentifierColumns)}
 }
 
 // KindTotal is what a file holds for one kind.
