@@ -394,6 +394,12 @@ const chunkSize = 2500
 // holds a few chunks, not the file.
 func (f *File) stream(ctx context.Context, tx pgx.Tx, inserter *river.Client[pgx.Tx], batchID int64, lastRow map[uint64]int, seed maphash.Seed) (store.BatchOut, error) {
 	out := store.BatchOut{BatchID: batchID, Counts: map[store.Outcome]int{}}
+	// Only when earlier batches left rejections open can this one close
+	// some; most imports then skip the per-chunk look.
+	resolve, err := store.HasOpenRejections(ctx, tx, batchID)
+	if err != nil {
+		return out, err
+	}
 	e, err := f.newEngine(lastRow, seed)
 	if err != nil {
 		return out, err
@@ -411,7 +417,7 @@ func (f *File) stream(ctx context.Context, tx pgx.Tx, inserter *river.Client[pgx
 		if writeErr != nil || len(rows) == 0 {
 			return
 		}
-		if writeErr = writeChunk(ctx, tx, inserter, &out, rows); writeErr != nil {
+		if writeErr = writeChunk(ctx, tx, inserter, &out, rows, resolve); writeErr != nil {
 			close(stop)
 		}
 	}
@@ -489,7 +495,7 @@ func readChunks(e *engine, chunks chan<- []group, stop <-chan struct{}) error {
 }
 
 // writeChunk stages, merges and queues one chunk of orders (staging rows).
-func writeChunk(ctx context.Context, tx pgx.Tx, inserter *river.Client[pgx.Tx], out *store.BatchOut, chunk [][]any) error {
+func writeChunk(ctx context.Context, tx pgx.Tx, inserter *river.Client[pgx.Tx], out *store.BatchOut, chunk [][]any, resolve bool) error {
 	// Orders not yet known go straight into orders; only the others (a
 	// re-import, a correction) take the staging table and the set-wise
 	// merge. A key twice in the chunk (here), or one this batch already has
@@ -516,8 +522,10 @@ func writeChunk(ctx context.Context, tx pgx.Tx, inserter *river.Client[pgx.Tx], 
 		}
 	}
 	// This chunk's valid orders close what earlier batches rejected of them.
-	if _, err := store.ResolveRejected(ctx, tx, out.BatchID, keys); err != nil {
-		return err
+	if resolve {
+		if _, err := store.ResolveRejected(ctx, tx, out.BatchID, keys); err != nil {
+			return err
+		}
 	}
 	var jobRefs []store.JobRef
 	if len(fresh) > 0 {

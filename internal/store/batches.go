@@ -153,6 +153,15 @@ func BatchLayout(ctx context.Context, db DB, batchID int64) (header []string, de
 	return header, delimiter, format, err
 }
 
+// HasOpenRejections reports whether batches other than batchID left
+// rejected rows open that a later order could resolve.
+func HasOpenRejections(ctx context.Context, tx pgx.Tx, batchID int64) (bool, error) {
+	var open bool
+	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM rejected_rows
+		WHERE resolved_by_batch IS NULL AND order_ref <> '' AND batch_id <> $1)`, batchID).Scan(&open)
+	return open, err
+}
+
 // ResolveRejected closes the open rejected rows of earlier batches whose
 // order (kind and reference) is one of keys, the valid orders batchID
 // brings: resolved_by_batch names it. It returns how many rows it closed.
