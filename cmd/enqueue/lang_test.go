@@ -43,6 +43,13 @@ func TestNorwegianByDefault(t *testing.T) {
 	if !strings.Contains(out, "0 valid orders") || strings.Contains(out, "advarsel:") {
 		t.Errorf("--strict: want the warned order refused:\n%s", out)
 	}
+	// A header without a required column: the reason in bokmål too.
+	bad := e.file(t, "uten-pris.csv", "Ordrenummer,Kundenavn,Pris eks. mva\nA-1,Kari,100\n")
+	if code, out := e.runEnv(t, map[string]string{"LANG": "C"}, "--dry-run", bad); code != exitFatal ||
+		!strings.Contains(out, "uten-pris.csv: overskriftsraden: mangler påkrevde kolonner:") ||
+		!strings.Contains(out, "«Pris eks. mva» leses ikke som rate: en pris uten mva") {
+		t.Errorf("header error: exit %d\n%s", code, out)
+	}
 	if code, out := e.runEnv(t, nil, "--lang", "fr", path); code != exitFatal || !strings.Contains(out, "--lang") {
 		t.Errorf("--lang fr: exit %d\n%s", code, out)
 	}

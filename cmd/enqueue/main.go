@@ -168,6 +168,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	for _, path := range fs.Args() {
 		f, err := intake.Open(path, opt)
 		if err != nil {
+			var he *mapping.HeaderError
+			if errors.As(err, &he) { // the header's reasons in the reader's language
+				err = fmt.Errorf("%s: %s", filepath.Base(path), he.Text(lang))
+			}
 			fmt.Fprintln(stderr, "enqueue:", err)
 			fmt.Fprintln(stderr, "enqueue: nothing was enqueued")
 			return exitFatal

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"github.com/frontpayment/fpexport/internal/msg"
 	"slices"
 	"strings"
 )
@@ -163,6 +164,31 @@ type HeaderError struct {
 	Missing    []string // canonical names of required columns not found
 	Duplicates []string // canonical names matched by more than one header cell
 	Hints      []string // e.g. `"Pris eks. mva" is not read as rate: a price without VAT; …`
+
+	hints []headerHint // Hints as messages, for Text
+}
+
+// headerHint is a hint as messages: outer names the cell and the column,
+// inner says why (its text is outer's third argument).
+type headerHint struct{ outer, inner msg.Msg }
+
+// Text is the error in lang (Error is its English text).
+func (e *HeaderError) Text(lang msg.Lang) string {
+	var parts []string
+	if len(e.Missing) > 0 {
+		parts = append(parts, msg.New("header.missing", strings.Join(e.Missing, ", ")).Text(lang))
+	}
+	if len(e.Duplicates) > 0 {
+		parts = append(parts, msg.New("header.duplicates", strings.Join(e.Duplicates, ", ")).Text(lang))
+	}
+	for _, h := range e.hints {
+		m := h.outer
+		if !h.inner.IsZero() {
+			m.Args = append(slices.Clone(m.Args), h.inner.Text(lang))
+		}
+		parts = append(parts, m.Text(lang))
+	}
+	return msg.New("header.error", strings.Join(parts, "; ")).Text(lang)
 }
 
 func (e *HeaderError) Error() string {
@@ -262,12 +288,14 @@ func MapHeaderProfile(header []string, p *Profile) (HeaderMap, []string, error) 
 			}
 			if hintColumn(cell) == c {
 				herr.Hints = append(herr.Hints, fmt.Sprintf("%q is not read as %s: %s", ShortValue(cleanHeader(cell)), c, HeaderHint(cell)))
+				herr.hints = append(herr.hints, headerHint{msg.New("hint.not_read", ShortValue(cleanHeader(cell)), c), headerHintMsg(cell)})
 			}
 		}
 		if lt, ok := hm[colLineTotal]; ok && c == colRate {
 			name := cleanHeader(header[lt])
 			herr.Hints = append(herr.Hints, fmt.Sprintf("%q is read as line_total, the line's total including VAT (checked against quantity × rate − discount); if it holds the unit price, map it in a profile: \"columns\": {%q: \"rate\"}",
 				name, name))
+			herr.hints = append(herr.hints, headerHint{outer: msg.New("hint.line_total_as_rate", name)})
 		}
 	}
 	if len(herr.Missing)+len(herr.Duplicates) > 0 {

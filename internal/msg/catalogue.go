@@ -14,6 +14,22 @@ var catalogue = map[string]entry{
 	"label.value":   {"(«{1}»)", "(\"{1}\")"},
 	"label.warning": {"advarsel", "warning"},
 
+	// The header.
+	"header.error":   {"overskriftsraden: {1}", "header: {1}"},
+	"header.missing": {"mangler påkrevde kolonner: {1}", "missing required columns: {1}"},
+	"header.duplicates": {"kolonner gitt mer enn én gang: {1} (behold én, eller angi i en profil hvilken som skal brukes)",
+		"columns given more than once: {1} (keep one, or name the one to use in a profile)"},
+	"hint.not_read": {"«{1}» leses ikke som {2}: {3}", "\"{1}\" is not read as {2}: {3}"},
+	"hint.line_total_as_rate": {"«{1}» leses som line_total, linjens sum inkludert mva (kontrollert mot antall × pris − rabatt); hvis den er enhetsprisen, koble den i en profil: \"columns\": {\"{1}\": \"rate\"}",
+		"\"{1}\" is read as line_total, the line's total including VAT (checked against quantity × rate − discount); if it holds the unit price, map it in a profile: \"columns\": {\"{1}\": \"rate\"}"},
+	"hint.rate_excl_vat": {"en pris uten mva; rate er enhetsprisen inkludert mva: gi den kolonnen, eller koble denne i en profil bare hvis prisene er inkludert mva",
+		"a price without VAT; rate is the unit price including VAT: give that column, or map it in a profile only if these prices include VAT"},
+	"hint.line_total_excl_vat": {"et beløp uten mva; line_total er linjens sum inkludert mva", "an amount without VAT; line_total is the line's total including VAT"},
+	"hint.tax_amount":          {"et mva-beløp; tax er mva-satsen i prosent (0, 12, 15 eller 25)", "a VAT amount; tax is the VAT rate in percent (0, 12, 15 or 25)"},
+	"hint.tax_code":            {"en mva-kode fra regnskapet; tax er mva-satsen i prosent (0, 12, 15 eller 25)", "a VAT code of the accounts; tax is the VAT rate in percent (0, 12, 15 or 25)"},
+	"hint.discount_percent":    {"en rabatt i prosent; discount er et beløp i kroner av linjens sum", "a discount in percent; discount is an amount in NOK off the line's total"},
+	"hint.percentage":          {"en prosentsats; {1} er ikke en prosentsats", "a percentage; {1} is not a percentage"},
+
 	// Cells of any column.
 	"required":             {"må fylles ut", "required"},
 	"text.encoding":        {"ikke gyldig tekst (feil tegnkoding?)", "not valid text (wrong character encoding?)"},

@@ -114,6 +114,9 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request, req request) {
 		// The whole file is unreadable (a required column missing, not a
 		// spreadsheet): say why, in the importer's words.
 		d.Failed = err.Error()
+		if he := (*mapping.HeaderError)(nil); errors.As(err, &he) {
+			d.Failed = d.Name + ": " + he.Text(msgLang(req.lang))
+		}
 		h.render(w, r, http.StatusUnprocessableEntity, "dryrun", h.pageFor(req, "dry.title", d))
 		return
 	}

@@ -414,7 +414,7 @@ func TestProfileAndKindChoices(t *testing.T) {
 	}
 	// A file missing a required column is refused whole, with the reason.
 	resp, body = c.upload(csrf, "", "", "bad.csv", []byte("order_ref,customer_name\nA-1,Kari\n"))
-	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "missing") {
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "bad.csv: overskriftsraden: mangler påkrevde kolonner") {
 		t.Errorf("file without required columns: got %d\n%s", resp.StatusCode, body)
 	}
 }
