@@ -93,7 +93,7 @@ func TestLinks(t *testing.T) {
 // readers are the sources that read the worker's settings, and the calls
 // that do it (config.go's get, os.Getenv, the ERP's get).
 var (
-	readers = []string{"cmd/worker/*.go", "internal/erp/*.go", "internal/web/*.go", "internal/testdb/*.go"}
+	readers = []string{"cmd/worker/*.go", "internal/daemon/*.go", "internal/erp/*.go", "internal/web/*.go", "internal/testdb/*.go"}
 	envRead = regexp.MustCompile(`\b(?:get|getenv|Getenv|LookupEnv|lookup)\("([A-Z][A-Z0-9_]+)"`)
 	// not settings of ours: the user's name (worker review's --by default).
 	notSettings = []string{"USER", "HOME", "PATH", "TMPDIR"}

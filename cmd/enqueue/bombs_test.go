@@ -10,17 +10,12 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/frontpayment/fpexport/internal/importers/bombtest"
 )
-
-// peakRSSBound is the memory bound issue 10 sets for a reading process.
-const peakRSSBound = 300 << 20
 
 // enqueueBinary builds `enqueue` (without -race) into a test folder.
 func enqueueBinary(t *testing.T) string {
@@ -90,42 +85,28 @@ func TestBombsBoundedInEnqueue(t *testing.T) {
 	}
 	e := setup(t)
 	bin := enqueueBinary(t)
-	const gb11 = 1100 << 20
-	bombs := []struct {
-		file  string
-		write func(string) error
-		want  string // in the output: the file and the limit
-	}{
-		{"celle.xlsx", func(p string) error { return bombtest.CellXLSX(p, gb11) }, "celle.xlsx row 2, column C: cellen er over grensen på 32 KB"},
-		{"celle400.xlsx", func(p string) error { return bombtest.CellXLSX(p, 400<<20) }, "celle400.xlsx row 2, column C: cellen er over grensen på 32 KB"},
-		{"delte.xlsx", func(p string) error { return bombtest.SharedStringsXLSX(p, gb11) }, "delte.xlsx: tabellen over delte tekster (xl/sharedStrings.xml) er 1100 MB ukomprimert, over grensen på 256 MB"},
-		{"delte200.xlsx", func(p string) error { return bombtest.SharedStringsXLSX(p, 200<<20) }, "delte200.xlsx: tekst nr. 1 i tabellen over delte tekster er over grensen på 32 KB"},
-		{"tekster.xlsx", func(p string) error { return bombtest.ManyStringsXLSX(p, 2_100_000) }, "tekster.xlsx: tabellen over delte tekster har over 2000000 tekster"},
-		{"rader.xlsx", func(p string) error { return bombtest.RowsXLSX(p, 3_000_000) }, "rader.xlsx: arket xl/worksheets/sheet1.xml har over 1048576 rader"},
-		{"kolonner.xlsx", func(p string) error { return bombtest.ColumnsXLSX(p, 1_000_000) }, "kolonner.xlsx row 2: raden har over 1024 celler"},
-		{"linje.csv", func(p string) error { return bombtest.CSVLine(p, 200<<20) }, "linje.csv row 2: en rad som begynner her er lengre enn grensen på 2 MB"},
-	}
+	bombs := bombtest.Bombs(200 << 20)
 	inbox := filepath.Join(e.dir, "inbox")
 	if err := os.Mkdir(inbox, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	for _, b := range bombs {
-		p := filepath.Join(e.dir, b.file)
-		if err := b.write(p); err != nil {
+		p := filepath.Join(e.dir, b.File)
+		if err := b.Write(p); err != nil {
 			t.Fatal(err)
 		}
 		fi, _ := os.Stat(p)
 		tmp := t.TempDir()
 		c := runChild(t, bin, e.url, tmp, "--kind", "invoice", p)
-		t.Logf("%s (%d KB): exit %d, peak RSS %d MB", b.file, fi.Size()>>10, c.code, c.peakRSS>>20)
-		if c.code != exitFatal || !strings.Contains(c.out, b.want) || !strings.Contains(c.out, "nothing was enqueued") {
-			t.Errorf("%s: exit %d, output:\n%.2000s\nwant exit %d and %q", b.file, c.code, c.out, exitFatal, b.want)
+		t.Logf("%s (%d KB): exit %d, peak RSS %d MB", b.File, fi.Size()>>10, c.code, c.peakRSS>>20)
+		if c.code != exitFatal || !strings.Contains(c.out, b.Want) || !strings.Contains(c.out, "nothing was enqueued") {
+			t.Errorf("%s: exit %d, output:\n%.2000s\nwant exit %d and %q", b.File, c.code, c.out, exitFatal, b.Want)
 		}
-		if c.peakRSS >= peakRSSBound {
-			t.Errorf("%s: peak RSS %d MB, bound %d MB", b.file, c.peakRSS>>20, peakRSSBound>>20)
+		if c.peakRSS >= bombtest.PeakRSSBound {
+			t.Errorf("%s: peak RSS %d MB, bound %d MB", b.File, c.peakRSS>>20, bombtest.PeakRSSBound>>20)
 		}
 		emptyDir(t, tmp)
-		if err := os.Rename(p, filepath.Join(inbox, b.file)); err != nil {
+		if err := os.Rename(p, filepath.Join(inbox, b.File)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -140,19 +121,19 @@ func TestBombsBoundedInEnqueue(t *testing.T) {
 	if c.code != exitRejected {
 		t.Errorf("--inbox: exit %d, want %d\n%.3000s", c.code, exitRejected, c.out)
 	}
-	if c.peakRSS >= peakRSSBound {
-		t.Errorf("--inbox: peak RSS %d MB, bound %d MB", c.peakRSS>>20, peakRSSBound>>20)
+	if c.peakRSS >= bombtest.PeakRSSBound {
+		t.Errorf("--inbox: peak RSS %d MB, bound %d MB", c.peakRSS>>20, bombtest.PeakRSSBound>>20)
 	}
 	emptyDir(t, tmp)
 	for _, b := range bombs {
-		if _, err := os.Stat(filepath.Join(inbox, "failed", b.file)); err != nil {
-			t.Errorf("%s not in failed/: %v", b.file, err)
+		if _, err := os.Stat(filepath.Join(inbox, "failed", b.File)); err != nil {
+			t.Errorf("%s not in failed/: %v", b.File, err)
 			continue
 		}
-		msgs, _ := filepath.Glob(filepath.Join(inbox, "failed", strings.TrimSuffix(b.file, filepath.Ext(b.file))+".error*.txt"))
+		msgs, _ := filepath.Glob(filepath.Join(inbox, "failed", strings.TrimSuffix(b.File, filepath.Ext(b.File))+".error*.txt"))
 		found := false
 		for _, m := range msgs {
-			if text, err := os.ReadFile(m); err == nil && strings.Contains(string(text), b.want) {
+			if text, err := os.ReadFile(m); err == nil && strings.Contains(string(text), b.Want) {
 				found = true
 			}
 		}
@@ -162,7 +143,7 @@ func TestBombsBoundedInEnqueue(t *testing.T) {
 			for _, en := range entries {
 				names = append(names, en.Name())
 			}
-			t.Errorf("%s: no error file in failed/ saying %q (failed/ holds %v)", b.file, b.want, names)
+			t.Errorf("%s: no error file in failed/ saying %q (failed/ holds %v)", b.File, b.Want, names)
 		}
 	}
 	if n := e.count(t, `SELECT count(*) FROM orders`); n != 0 {
@@ -177,21 +158,7 @@ func TestKilledRunLeftoversRemoved(t *testing.T) {
 	e := setup(t)
 	bin := enqueueBinary(t)
 	tmp := t.TempDir()
-	gone := exec.Command("true")
-	if err := gone.Run(); err != nil {
-		t.Skip(err)
-	}
-	left := filepath.Join(tmp, "fpexport-xlsx-"+strconv.Itoa(gone.ProcessState.Pid())+"-123")
-	if err := os.MkdirAll(left, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(left, "excelize-1"), make([]byte, 1<<20), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	past := time.Now().Add(-time.Minute)
-	if err := os.Chtimes(left, past, past); err != nil {
-		t.Fatal(err)
-	}
+	left := bombtest.KilledRunLeftover(t, tmp)
 	c := runChild(t, bin, e.url, tmp, "--dry-run", "--kind", "invoice", e.file(t, "ok.csv", header+validRows))
 	if c.code != exitOK {
 		t.Fatalf("exit %d\n%s", c.code, c.out)

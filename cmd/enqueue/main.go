@@ -37,12 +37,14 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/frontpayment/fpexport/internal/buildinfo"
 	"github.com/frontpayment/fpexport/internal/importers"
 	"github.com/frontpayment/fpexport/internal/inbox"
 	"github.com/frontpayment/fpexport/internal/intake"
 	"github.com/frontpayment/fpexport/internal/logging"
 	"github.com/frontpayment/fpexport/internal/mapping"
 	"github.com/frontpayment/fpexport/internal/msg"
+	"github.com/frontpayment/fpexport/internal/secretenv"
 	"github.com/frontpayment/fpexport/internal/store"
 )
 
@@ -58,7 +60,15 @@ const (
 func main() {
 	tuneGC(os.Getenv)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	// DATABASE_URL_FILE and the like: the secrets read from files once, here.
+	code := exitFatal
+	if getenv, err := secretenv.Wrap(os.Getenv); err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintln(os.Stderr, "enqueue:", line)
+		}
+	} else {
+		code = run(ctx, os.Args[1:], getenv, os.Stdout, os.Stderr)
+	}
 	stop()
 	os.Exit(code)
 }
@@ -97,6 +107,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	erpFlag := fs.Bool("erp", false, "import the order lines changed in the ERP since the last import (ERP_DATABASE_URL, ERP_QUERY)")
 	profilePath := fs.String("profile", "", "header mapping profile (JSON): column names, fixed values, per-kind defaults; see samples/README.md")
 	allowTestIDs := fs.Bool("allow-test-ids", false, "accept synthetic test personal numbers (Skatteetaten's month + 80); for test data only")
+	version := fs.Bool("version", false, "print the build (module version, VCS revision and time, Go version) and exit")
 	minAge := fs.Duration("min-age", inbox.DefaultMinAge, "--inbox: leave files modified less than this long ago for the next run (default INBOX_MIN_AGE or 10s)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: enqueue [--kind KIND] [--profile FILE] [--dry-run] [--strict] [--lang nb|en] [--errors-out FILE] [--sheet NAME] FILE...")
@@ -114,6 +125,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if err := fs.Parse(args); err != nil {
 		return exitFatal
+	}
+	if *version {
+		fmt.Fprintln(stdout, "enqueue", buildinfo.Read())
+		return exitOK
 	}
 	imports := *inboxDir != "" || *erpFlag
 	if fs.NArg() == 0 && !imports {

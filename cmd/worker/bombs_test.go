@@ -12,7 +12,6 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -25,9 +24,6 @@ import (
 	"github.com/frontpayment/fpexport/internal/fpfake"
 	"github.com/frontpayment/fpexport/internal/importers/bombtest"
 )
-
-// peakRSSBound is the memory bound issue 10 sets for a reading process.
-const peakRSSBound = 300 << 20
 
 // vmHWM is a process's peak resident set size so far, from the kernel.
 func vmHWM(t *testing.T, pid int) int64 {
@@ -73,21 +69,7 @@ func TestBombsBoundedInUpload(t *testing.T) {
 	tmp := t.TempDir()
 	// A killed run's leftover: its process is gone, it is older than the
 	// worker's start. The worker removes it when it starts.
-	gone := exec.Command("true")
-	if err := gone.Run(); err != nil {
-		t.Skip(err)
-	}
-	left := filepath.Join(tmp, "fpexport-xlsx-"+strconv.Itoa(gone.ProcessState.Pid())+"-42")
-	if err := os.MkdirAll(left, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(left, "excelize-1"), make([]byte, 1<<20), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	past := time.Now().Add(-time.Minute)
-	if err := os.Chtimes(left, past, past); err != nil {
-		t.Fatal(err)
-	}
+	left := bombtest.KilledRunLeftover(t, tmp)
 
 	pe := newProcEnv(t, fpfake.Config{}, map[string]string{
 		"TMPDIR":          tmp,
@@ -133,24 +115,12 @@ func TestBombsBoundedInUpload(t *testing.T) {
 	}
 	token := csrf(get("/web/upload"))
 
-	const gb11 = 1100 << 20
-	bombs := []struct {
-		file  string
-		write func(string) error
-		want  string
-	}{
-		{"celle.xlsx", func(p string) error { return bombtest.CellXLSX(p, gb11) }, "celle.xlsx row 2, column C: cellen er over grensen på 32 KB"},
-		{"celle400.xlsx", func(p string) error { return bombtest.CellXLSX(p, 400<<20) }, "celle400.xlsx row 2, column C: cellen er over grensen på 32 KB"},
-		{"delte.xlsx", func(p string) error { return bombtest.SharedStringsXLSX(p, gb11) }, "delte.xlsx: tabellen over delte tekster (xl/sharedStrings.xml) er 1100 MB ukomprimert"},
-		{"delte200.xlsx", func(p string) error { return bombtest.SharedStringsXLSX(p, 200<<20) }, "delte200.xlsx: tekst nr. 1 i tabellen over delte tekster er over grensen på 32 KB"},
-		{"rader.xlsx", func(p string) error { return bombtest.RowsXLSX(p, 3_000_000) }, "rader.xlsx: arket xl/worksheets/sheet1.xml har over 1048576 rader"},
-		{"kolonner.xlsx", func(p string) error { return bombtest.ColumnsXLSX(p, 1_000_000) }, "kolonner.xlsx row 2: raden har over 1024 celler"},
-		{"linje.csv", func(p string) error { return bombtest.CSVLine(p, 20<<20) }, "linje.csv row 2: en rad som begynner her er lengre enn grensen på 2 MB"},
-	}
+	// An upload is bounded in size itself: its CSV line is 20 MB.
+	bombs := bombtest.Bombs(20 << 20)
 	dir := t.TempDir()
 	for _, b := range bombs {
-		path := filepath.Join(dir, b.file)
-		if err := b.write(path); err != nil {
+		path := filepath.Join(dir, b.File)
+		if err := b.Write(path); err != nil {
 			t.Fatal(err)
 		}
 		content, err := os.ReadFile(path)
@@ -162,29 +132,29 @@ func TestBombsBoundedInUpload(t *testing.T) {
 		_ = mw.WriteField("csrf", token)
 		_ = mw.WriteField("kind", "invoice")
 		_ = mw.WriteField("profile", "")
-		fw, _ := mw.CreateFormFile("file", b.file)
+		fw, _ := mw.CreateFormFile("file", b.File)
 		_, _ = fw.Write(content)
 		_ = mw.Close()
 		req, _ := http.NewRequest(http.MethodPost, base+"/web/upload", &body)
 		req.Header.Set("Content-Type", mw.FormDataContentType())
 		resp, err := hc.Do(req)
 		if err != nil {
-			t.Fatalf("%s: %v", b.file, err)
+			t.Fatalf("%s: %v", b.File, err)
 		}
 		var page bytes.Buffer
 		page.ReadFrom(resp.Body)
 		resp.Body.Close()
 		hwm := vmHWM(t, p.cmd.Process.Pid)
-		t.Logf("%s (%d KB): %d, worker peak RSS so far %d MB", b.file, len(content)>>10, resp.StatusCode, hwm>>20)
+		t.Logf("%s (%d KB): %d, worker peak RSS so far %d MB", b.File, len(content)>>10, resp.StatusCode, hwm>>20)
 		text := htmlUnescape(page.String())
-		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(text, b.want) {
-			t.Errorf("%s: %d, want 422 saying %q; page:\n%.3000s", b.file, resp.StatusCode, b.want, text)
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(text, b.Want) {
+			t.Errorf("%s: %d, want 422 saying %q; page:\n%.3000s", b.File, resp.StatusCode, b.Want, text)
 		}
-		if hwm >= peakRSSBound {
-			t.Errorf("%s: the worker's peak RSS is %d MB, bound %d MB", b.file, hwm>>20, peakRSSBound>>20)
+		if hwm >= bombtest.PeakRSSBound {
+			t.Errorf("%s: the worker's peak RSS is %d MB, bound %d MB", b.File, hwm>>20, bombtest.PeakRSSBound>>20)
 		}
 		if names := ourTempDirs(t, tmp); len(names) > 0 {
-			t.Errorf("%s: left in the worker's temporary folder: %v", b.file, names)
+			t.Errorf("%s: left in the worker's temporary folder: %v", b.File, names)
 		}
 	}
 	var n int

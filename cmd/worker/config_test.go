@@ -12,10 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/frontpayment/fpexport/internal/daemon/daemontest"
 	"github.com/frontpayment/fpexport/internal/testdb"
 )
 
-func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+var envOf = daemontest.Env
 
 // `worker run` names every missing or malformed setting, one line each, and
 // never echoes a secret.
@@ -129,24 +130,5 @@ func TestRunServesAndStops(t *testing.T) {
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatal("run did not stop")
-	}
-}
-
-// HOLD_ANSWERS_GRACE: 45 s unless set; out of range is named.
-func TestConfigHoldAnswersGrace(t *testing.T) {
-	t.Parallel()
-	c, err := loadConfig(envOf(nil), requirement{})
-	if err != nil || c.HoldGrace != 45*time.Second {
-		t.Fatalf("default: %v, %v; want 45s", c.HoldGrace, err)
-	}
-	c, err = loadConfig(envOf(map[string]string{"HOLD_ANSWERS_GRACE": "2m"}), requirement{})
-	if err != nil || c.HoldGrace != 2*time.Minute {
-		t.Fatalf("2m: %v, %v", c.HoldGrace, err)
-	}
-	for _, bad := range []string{"1s", "soon", "2h"} {
-		_, err = loadConfig(envOf(map[string]string{"HOLD_ANSWERS_GRACE": bad}), requirement{})
-		if err == nil || !strings.HasPrefix(err.Error(), "HOLD_ANSWERS_GRACE: must be") {
-			t.Errorf("%q: %v, want the HOLD_ANSWERS_GRACE line", bad, err)
-		}
 	}
 }

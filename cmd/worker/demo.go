@@ -16,8 +16,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
+	"github.com/frontpayment/fpexport/internal/daemon"
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/fpfake"
 	"github.com/frontpayment/fpexport/internal/intake"
@@ -42,7 +41,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if !*verbose {
 		logger = logging.AtLeast(logger, slog.LevelWarn)
 	}
-	cfg, err := loadConfig(getenv, requirement{})
+	cfg, err := daemon.LoadConfig(getenv, daemon.Need{})
 	if err != nil {
 		return err
 	}
@@ -55,7 +54,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	if err := store.EnsureDatabase(ctx, cfg.DatabaseURL); err != nil {
 		return err
 	}
-	pool, err := openPool(ctx, cfg, int32(2*cfg.Concurrency)+25)
+	pool, err := daemon.OpenPool(ctx, cfg, int32(2*cfg.Concurrency)+25)
 	if err != nil {
 		return err
 	}
@@ -87,7 +86,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	cfg.CallbackBaseURL = "http://" + ln.Addr().String()
 	cfg.CallbackSecret = randomSecret()
 	cfg.SuccessURL, cfg.FailureURL = "https://shop.example.no/payment/success", "https://shop.example.no/payment/failure"
-	d, err := newDaemon(ctx, cfg, pool, logger, ln)
+	d, err := daemon.New(ctx, cfg, pool, logger, ln)
 	if err != nil {
 		return err
 	}
@@ -119,7 +118,7 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		opened = append(opened, f)
 	}
-	res, err := intake.Commit(ctx, pool, d.river, opened, intake.CommitOptions{})
+	res, err := intake.Commit(ctx, pool, d.River(), opened, intake.CommitOptions{})
 	if err != nil {
 		return err
 	}
@@ -139,9 +138,9 @@ func cmdDemo(ctx context.Context, args []string, getenv func(string) string, std
 	// Work until every order is settled and every callback applied.
 	runCtx, stop := context.WithCancel(ctx)
 	served := make(chan error, 1)
-	go func() { served <- d.serve(runCtx) }()
+	go func() { served <- d.Serve(runCtx) }()
 	fmt.Fprintln(stdout, "\nsubmitting to the FP simulator and waiting for its callbacks …")
-	waitErr := waitSettled(ctx, pool, start, true, *timeout)
+	waitErr := daemon.WaitSettled(ctx, pool, start, true, *timeout)
 	stop()
 	if err := <-served; err != nil {
 		return err
@@ -210,58 +209,6 @@ func demoPlan(o fpfake.Order) []string {
 		return []string{"SENT"}
 	}
 	return []string{"SENT", "PAID"}
-}
-
-// waitSettled waits until no order touched since start is waiting to be sent
-// (or, with callbacks, for its first callback), and no submit or callback job
-// is pending.
-func waitSettled(ctx context.Context, pool *pgxpool.Pool, start time.Time, callbacks bool, timeout time.Duration) error {
-	waitingFor := []string{"queued", "submitting"}
-	if callbacks {
-		waitingFor = append(waitingFor, "submitted")
-	}
-	deadline := time.Now().Add(timeout)
-	for {
-		var waiting, pending int
-		err := pool.QueryRow(ctx, `SELECT
-			(SELECT count(*) FROM orders WHERE status = ANY($2) AND updated_at >= $1),
-			(SELECT count(*) FROM river_job WHERE queue IN ('submit', 'callbacks')
-				AND state IN ('available', 'running', 'retryable', 'scheduled', 'pending'))`, start, waitingFor).Scan(&waiting, &pending)
-		if err != nil {
-			return err
-		}
-		if waiting == 0 && pending == 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%d orders still waiting for FP after %s: %s", waiting, timeout, describeWaiting(ctx, pool, start, waitingFor))
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(300 * time.Millisecond):
-		}
-	}
-}
-
-// describeWaiting names up to five waiting orders and what they wait for.
-func describeWaiting(ctx context.Context, pool *pgxpool.Pool, start time.Time, statuses []string) string {
-	rows, err := pool.Query(ctx, `SELECT order_ref, kind, status, attempts, coalesce(last_error, '')
-		FROM orders WHERE status = ANY($2) AND updated_at >= $1 ORDER BY id LIMIT 5`, start, statuses)
-	if err != nil {
-		return err.Error()
-	}
-	defer rows.Close()
-	var parts []string
-	for rows.Next() {
-		var ref, kind, status, lastErr string
-		var attempts int
-		if err := rows.Scan(&ref, &kind, &status, &attempts, &lastErr); err != nil {
-			return err.Error()
-		}
-		parts = append(parts, fmt.Sprintf("%s (%s) %s after %d attempts %s", ref, kind, status, attempts, lastErr))
-	}
-	return strings.Join(parts, "; ")
 }
 
 func randomSecret() string {

@@ -48,7 +48,7 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("report: %v", err)
 	}
 	defer f.Close()
-	if got := strings.Join(f.GetSheetList(), ","); got != "Summary,Orders,Exceptions,Batches" {
+	if got := strings.Join(f.GetSheetList(), ","); got != "Sammendrag,Ordrer,MVA,Avvik,Filer" {
 		t.Errorf("sheets = %s", got)
 	}
 

@@ -16,7 +16,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -25,68 +24,14 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/frontpayment/fpexport/internal/callbackurl"
+	"github.com/frontpayment/fpexport/internal/daemon/daemontest"
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/fpfake"
 	"github.com/frontpayment/fpexport/internal/httpapi"
 	"github.com/frontpayment/fpexport/internal/intake"
-	"github.com/frontpayment/fpexport/internal/logging"
 	"github.com/frontpayment/fpexport/internal/mapping"
 	"github.com/frontpayment/fpexport/internal/testdb"
 )
-
-// testReportToken is the REPORT_TOKENS of the tests' workers.
-const testReportToken = "test-report-token-0123456789abcdef-0123456789"
-
-// testReportTokens is testReportToken as a config holds it.
-func testReportTokens() *httpapi.ReportTokens {
-	rt, _ := httpapi.ParseReportTokens(testReportToken)
-	return rt
-}
-
-// getReport GETs a report URL with the tests' bearer token.
-func getReport(t *testing.T, u string) *http.Response {
-	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, u, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+testReportToken)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp
-}
-
-// waitRunning waits until the stack's worker has reached its database and
-// opened its doors (serve answers 503 to all but /healthz and /readyz
-// before).
-func (s *stack) waitRunning(t *testing.T, served chan error) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !s.d.doors.gate.IsOpen() {
-		select {
-		case err := <-served:
-			served <- err // for the cleanup
-			t.Fatalf("serve returned before the worker was running: %v", err)
-		case <-time.After(5 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("worker not running after a minute")
-		}
-	}
-}
-
-// freeAddr is a loopback address with a port free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 // runningWorker is `worker run` (the run function main calls) in this
 // process, with its own environment and its log in a buffer.
@@ -367,32 +312,6 @@ func TestReportNeedsCredentials(t *testing.T) {
 	}
 }
 
-// REPORT_TOKENS and ADMIN_LISTEN_ADDR are checked at start, one line each,
-// and no line shows a token.
-func TestDoorsConfig(t *testing.T) {
-	t.Parallel()
-	const short = "only-31-characters-long-0123456"
-	_, err := loadConfig(envOf(map[string]string{"REPORT_TOKENS": testReportToken + "," + short, "ADMIN_LISTEN_ADDR": "8081"}), requirement{web: true})
-	if err == nil {
-		t.Fatal("bad REPORT_TOKENS and ADMIN_LISTEN_ADDR taken")
-	}
-	lines := strings.Split(err.Error(), "\n")
-	if len(lines) != 2 || !strings.HasPrefix(lines[0], "ADMIN_LISTEN_ADDR:") || !strings.HasPrefix(lines[1], "REPORT_TOKENS: entry 2 ") {
-		t.Errorf("want one ADMIN_LISTEN_ADDR line and one REPORT_TOKENS line naming entry 2:\n%s", err)
-	}
-	if strings.Contains(err.Error(), short) || strings.Contains(err.Error(), testReportToken) {
-		t.Errorf("the error shows a token: %s", err)
-	}
-	if _, err := loadConfig(envOf(map[string]string{"LISTEN_ADDR": ":8080", "ADMIN_LISTEN_ADDR": ":8080"}), requirement{web: true}); err == nil ||
-		!strings.Contains(err.Error(), "ADMIN_LISTEN_ADDR: must differ") {
-		t.Errorf("ADMIN_LISTEN_ADDR = LISTEN_ADDR: %v", err)
-	}
-	cfg, err := loadConfig(envOf(map[string]string{"REPORT_TOKENS": " " + testReportToken + " ,, ", "ADMIN_LISTEN_ADDR": "127.0.0.1:8081"}), requirement{web: true})
-	if err != nil || cfg.ReportTokens.Len() != 1 || cfg.AdminListenAddr != "127.0.0.1:8081" {
-		t.Errorf("good settings: %v, %d tokens, admin %q", err, cfg.ReportTokens.Len(), cfg.AdminListenAddr)
-	}
-}
-
 // Started while PostgreSQL is down, `worker run` waits for it: /healthz
 // 200 at once, /readyz 503 saying why (without the password), the rest 503
 // with Retry-After; once the database is up it becomes ready and sends a
@@ -489,7 +408,7 @@ func (w *runningWorker) exited() bool {
 func importOne(t *testing.T, pool *pgxpool.Pool, ref string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), ref+".csv")
-	if err := os.WriteFile(path, []byte(importCSV(ref)), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(daemontest.CorporateCSV(ref)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	f, err := intake.Read(path, intake.Options{Mapping: mapping.Options{DefaultKind: fpclient.KindInvoice, Now: time.Now(), Location: time.UTC}})
@@ -609,46 +528,5 @@ func TestWorkerProcessWaitsForTheDatabase(t *testing.T) {
 		}
 	case <-time.After(time.Minute):
 		t.Fatal("worker run waits for a role the server refuses")
-	}
-}
-
-// A database error shown on /readyz and in the log is one line, without the
-// password, and cut to a sane length on a character boundary.
-func TestRedactDBError(t *testing.T) {
-	t.Parallel()
-	err := errors.New("failed to connect:\n\tpassword pw-Secret-1 rejected!\n\t" + strings.Repeat("ø", 400))
-	got := redactDBError(err, "pw-Secret-1")
-	if strings.Contains(got, "pw-Secret-1") || strings.ContainsAny(got, "\n\t") || len(got) > dbWaitMaxLine+len("…") ||
-		!utf8.ValidString(got) || !strings.HasPrefix(got, "failed to connect: password ******** rejected! ø") {
-		t.Errorf("redactDBError: %q", got)
-	}
-}
-
-// Waiting is logged at the first attempt and then at most every
-// dbWaitLogGap, however many attempts the backoff makes meanwhile (1, 2,
-// 4, 8 s: four attempts in the first 12 s, one line).
-func TestDatabaseWaitLogsSparingly(t *testing.T) {
-	t.Parallel()
-	pool, err := pgxpool.New(context.Background(), "postgres://root@"+freeAddr(t)+"/nothing?sslmode=disable&connect_timeout=2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	logs := &lockedBuffer{}
-	gate := httpapi.NewStarting()
-	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Second)
-	defer cancel()
-	start := time.Now()
-	err = waitForDatabase(ctx, pool, logging.New("json", logs), gate)
-	elapsed := time.Since(start)
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("waitForDatabase: %v, want it to wait until told to stop", err)
-	}
-	lines := strings.Count(logs.String(), "database not reachable yet")
-	if maxLines := 1 + int(elapsed/dbWaitLogGap); lines < 1 || lines > maxLines {
-		t.Errorf("%d waiting lines in %s, want 1 to %d:\n%s", lines, elapsed, maxLines, logs.String())
-	}
-	if gate.IsOpen() {
-		t.Error("the gate opened without a database")
 	}
 }

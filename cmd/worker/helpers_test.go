@@ -1,53 +1,92 @@
 package main
 
 import (
-	"sync"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/frontpayment/fpexport/internal/daemon"
+	"github.com/frontpayment/fpexport/internal/daemon/daemontest"
 	"github.com/frontpayment/fpexport/internal/fpfake"
-	"github.com/frontpayment/fpexport/internal/testdb"
+	"github.com/frontpayment/fpexport/internal/store"
 )
+
+// stack is daemontest's stack under the names this package's tests (and
+// status_test.go and review_test.go, which define methods on it) use.
+type stack struct {
+	*daemontest.Stack
+	pool *pgxpool.Pool
+	sim  *fpfake.Server
+	cfg  *daemon.Config
+	d    *daemon.Daemon
+}
+
+func wrapStack(s *daemontest.Stack) *stack {
+	return &stack{Stack: s, pool: s.Pool, sim: s.Sim, cfg: s.Cfg, d: s.D}
+}
+
+func startStack(t *testing.T, simCfg fpfake.Config) *stack {
+	t.Helper()
+	return wrapStack(daemontest.Start(t, simCfg))
+}
+
+// startStackWith lets a test adjust the worker's config before it starts.
+func startStackWith(t *testing.T, simCfg fpfake.Config, adjust func(*daemon.Config)) *stack {
+	t.Helper()
+	return wrapStack(daemontest.StartWith(t, simCfg, adjust))
+}
+
+// newStack builds everything but does not start the worker (see run).
+func newStack(t *testing.T, simCfg fpfake.Config, adjust func(*daemon.Config)) *stack {
+	t.Helper()
+	return wrapStack(daemontest.New(t, simCfg, adjust))
+}
+
+func (s *stack) run(t *testing.T) { s.Run(t) }
+
+type viewRow = daemontest.ViewRow
+
+func (s *stack) view(t *testing.T) map[string]viewRow { return s.View(t) }
+
+func (s *stack) importCSV(t *testing.T, name, content string) []store.BatchOut {
+	t.Helper()
+	return s.ImportCSV(t, name, content)
+}
+
+func (s *stack) waitSettled(t *testing.T, since time.Time, callbacks bool) {
+	t.Helper()
+	s.WaitSettled(t, since, callbacks)
+}
 
 func fpfakeNoCallbacks() fpfake.Config { return fpfake.Config{Plan: fpfake.NoCallbacks} }
 
 // testdbURL is the connection string of the stack's database.
-func testdbURL(s *stack) string { return s.pool.Config().ConnString() }
+func testdbURL(s *stack) string { return s.DBURL() }
 
-// testChecksumKey is FP_CHECKSUM_KEY of the test stacks, and the
-// simulator's: with it a callback is applied as it comes. Tests of the
-// keyless mode ask for a stack without it (withStackOptions).
-const testChecksumKey = "test-checksum-key-0123456789"
+const (
+	testChecksumKey = daemontest.ChecksumKey
+	testReportToken = daemontest.ReportToken
+)
 
-// stackOptions change what newStack builds, for one test.
-type stackOptions struct {
-	keyless bool   // no FP_CHECKSUM_KEY: callbacks are confirmed with FP
-	dbURL   string // the database (e.g. through testdb.NewOutage); "": a fresh one
+var getReport = daemontest.GetReport
+
+var freeAddr = daemontest.FreeAddr
+
+type lockedBuffer = daemontest.LockedBuffer
+
+func newFaultStack(t *testing.T, simCfg fpfake.Config) *stack {
+	t.Helper()
+	return wrapStack(daemontest.NewFaults(t, simCfg))
 }
 
-var stackOpts sync.Map // *testing.T → stackOptions
-
-// withStackOptions sets the options of the stacks t builds.
-func withStackOptions(t *testing.T, o stackOptions) {
-	stackOpts.Store(t, o)
-	t.Cleanup(func() { stackOpts.Delete(t) })
+func startFaultStack(t *testing.T, simCfg fpfake.Config) *stack {
+	t.Helper()
+	return wrapStack(daemontest.StartFaults(t, simCfg))
 }
 
-func stackOptionsOf(t *testing.T) stackOptions {
-	o, _ := stackOpts.Load(t)
-	so, _ := o.(stackOptions)
-	return so
-}
-
-func (o stackOptions) databaseURL(t *testing.T) string {
-	if o.dbURL != "" {
-		return o.dbURL
-	}
-	return testdb.URL(t)
-}
-
-func (o stackOptions) checksumKey() string {
-	if o.keyless {
-		return ""
-	}
-	return testChecksumKey
-}
+const (
+	header    = daemontest.CSVHeader
+	e2eFile   = daemontest.E2EFile
+	fourKinds = daemontest.FourKinds
+)

@@ -10,6 +10,7 @@
 //	worker status    the batches of the last days and the queues; one batch's orders
 //	worker retry     send failed orders (of a batch, or one) again
 //	worker demo      the whole path on one machine against the FP simulator
+//	worker version   which build this is (also --version)
 package main
 
 import (
@@ -22,7 +23,9 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/frontpayment/fpexport/internal/buildinfo"
 	"github.com/frontpayment/fpexport/internal/logging"
+	"github.com/frontpayment/fpexport/internal/secretenv"
 )
 
 // errUsage marks a usage mistake (exit code 2).
@@ -34,13 +37,17 @@ func main() {
 	// when the output goes to a file or a journal rather than a person.
 	stdout, flushOut := logging.MaskUnlessTerminal(os.Stdout)
 	stderr, flushErr := logging.MaskUnlessTerminal(os.Stderr)
-	err := run(ctx, os.Args[1:], os.Getenv, stdout, stderr)
+	// FP_TOKEN_FILE and the like: the secrets read from files once, here.
+	getenv, err := secretenv.Wrap(os.Getenv)
+	if err == nil {
+		err = run(ctx, os.Args[1:], getenv, stdout, stderr)
+	}
 	stop()
 	flushOut()
 	flushErr()
 	if err != nil {
 		if !errors.Is(err, errUsage) {
-			// One line per problem (loadConfig names each bad setting on
+			// One line per problem (daemon.LoadConfig names each bad setting on
 			// its own line), each marked as the worker's.
 			for _, line := range strings.Split(err.Error(), "\n") {
 				fmt.Fprintln(os.Stderr, "worker:", line)
@@ -72,6 +79,7 @@ commands:
   retry     send the failed orders again: retry BATCH|ORDER [--note TEXT] [--by NAME]
   demo      run the whole path on this machine against the built-in FP simulator
   web-passwd NAME  print a WEB_USERS entry for NAME; the password is read from stdin
+  version   the build: module version, VCS revision and time, Go version (also --version)
 
 Configuration is read from the environment; see README.md.
 `
@@ -86,6 +94,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "migrate":
 		return cmdMigrate(ctx, getenv, logger)
 	case "run":
+		logger.Info("worker starting", buildinfo.Read().LogAttrs()...)
 		return cmdRun(ctx, getenv, logger)
 	case "report":
 		return cmdReport(ctx, args[1:], getenv, stdout, stderr, logger)
@@ -99,6 +108,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdWebPasswd(args[1:], os.Stdin, stdout, stderr)
 	case "demo":
 		return cmdDemo(ctx, args[1:], getenv, stdout, stderr, logger)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "worker", buildinfo.Read())
+		return nil
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -8,9 +8,12 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/frontpayment/fpexport/internal/daemon"
 	"github.com/frontpayment/fpexport/internal/httpapi"
 	"github.com/frontpayment/fpexport/internal/report"
 	"github.com/frontpayment/fpexport/internal/store"
@@ -24,6 +27,8 @@ func cmdReport(ctx context.Context, args []string, getenv func(string) string, s
 	format := fs.String("format", "xlsx", "xlsx, csv or json")
 	out := fs.String("out", "", "output file; default reports/reconciliation-<from>[_<to>].<format>, - for stdout")
 	csvComma := fs.Bool("csv-comma", false, "with --format csv: separate fields by ',' (decimal point) instead of ';' (decimal comma)")
+	part := fs.String("part", "", "with --format csv: write only this part (orders, summary, vat, exceptions, batches); default all, each to its own file")
+	lang := fs.String("lang", "", "labels and names: nb (Norwegian bokmål) or en; default REPORT_LANG, else nb")
 	list := fs.Bool("list", false, "list the reports the worker wrote on REPORT_SCHEDULE (--format text or json)")
 	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
 		return errUsage
@@ -31,7 +36,7 @@ func cmdReport(ctx context.Context, args []string, getenv func(string) string, s
 	if *list {
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-		if set["from"] || set["to"] || set["out"] || set["csv-comma"] {
+		if set["from"] || set["to"] || set["out"] || set["csv-comma"] || set["part"] || set["lang"] {
 			fmt.Fprintln(stderr, "worker report: --list takes only --format")
 			return errUsage
 		}
@@ -53,9 +58,20 @@ func cmdReport(ctx context.Context, args []string, getenv func(string) string, s
 		fmt.Fprintln(stderr, "worker report: --csv-comma goes with --format csv")
 		return errUsage
 	}
-	cfg, err := loadConfig(getenv, requirement{})
+	if *part != "" && (*format != "csv" || !slices.Contains(report.Parts, *part)) {
+		fmt.Fprintln(stderr, "worker report: --part goes with --format csv and is one of", strings.Join(report.Parts, ", "))
+		return errUsage
+	}
+	if *lang != "" && !slices.Contains(report.Langs, *lang) {
+		fmt.Fprintln(stderr, "worker report: --lang must be nb or en")
+		return errUsage
+	}
+	cfg, err := daemon.LoadConfig(getenv, daemon.Need{})
 	if err != nil {
 		return err
+	}
+	if *lang == "" {
+		*lang = cfg.ReportLang
 	}
 	f, t, err := httpapi.Period(*from, *to, time.Now(), cfg.Location)
 	if err != nil {
@@ -63,23 +79,26 @@ func cmdReport(ctx context.Context, args []string, getenv func(string) string, s
 		return errUsage
 	}
 	// The report reads the view as the latest migration left it.
-	pool, err := openCurrentPool(ctx, cfg, 2)
+	pool, err := daemon.OpenCurrentPool(ctx, cfg, 2)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
 	path := *out
 	if path == "" {
-		path = defaultReportPath(f, t, *format)
+		path = report.PartPath(defaultReportPath(f, t, *format), *part)
 	}
 	comma := report.DefaultCSVComma
 	if *csvComma {
 		comma = ','
 	}
 	var orders int
+	var written []string
 	err = store.WithReport(ctx, pool, f, t, time.Now(), cfg.StaleAfter, func(rep *report.Report) error {
+		rep.Lang = *lang
 		n := countOrders(rep)
-		err := writeReportAs(rep, *format, comma, path, stdout)
+		var err error
+		written, err = writeReportParts(rep, *format, *part, comma, path, stdout)
 		orders = *n
 		return err
 	})
@@ -87,9 +106,71 @@ func cmdReport(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	if path != "-" {
-		logger.Info("report written", "file", path, "orders", orders)
+		logger.Debug("report written", "files", written, "orders", orders)
+		fmt.Fprintln(stdout, reportWritten(*lang, f, t, orders, written))
+	}
+	if orders == 0 {
+		newest, err := store.NewestImportDay(ctx, pool)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stderr, noOrdersWarning(*lang, f, t, newest))
 	}
 	return nil
+}
+
+// periodText is "2026-01-05" or "2026-01-05 – 2026-01-07".
+func periodText(from, to string) string {
+	if from == to {
+		return from
+	}
+	return from + " – " + to
+}
+
+// reportWritten says which period the report covers, its orders and files.
+func reportWritten(lang, from, to string, orders int, files []string) string {
+	if lang == "en" {
+		return fmt.Sprintf("reconciliation report for %s (%d orders): %s", periodText(from, to), orders, strings.Join(files, ", "))
+	}
+	return fmt.Sprintf("avstemmingsrapport for %s (%d ordrer): %s", periodText(from, to), orders, strings.Join(files, ", "))
+}
+
+// noOrdersWarning is the one line `worker report` writes to stderr for a
+// period without orders: easily a wrong date, so it names the newest day
+// anything was imported ("" none).
+func noOrdersWarning(lang, from, to, newest string) string {
+	if lang == "en" {
+		if newest == "" {
+			return fmt.Sprintf("worker report: warning: %s has no orders; nothing has been imported yet", periodText(from, to))
+		}
+		return fmt.Sprintf("worker report: warning: %s has no orders; the newest import was on %s (--from %s)", periodText(from, to), newest, newest)
+	}
+	if newest == "" {
+		return fmt.Sprintf("worker report: advarsel: %s har ingen ordrer; ingenting er importert ennå", periodText(from, to))
+	}
+	return fmt.Sprintf("worker report: advarsel: %s har ingen ordrer; siste import var %s (--from %s)", periodText(from, to), newest, newest)
+}
+
+// writeReportParts writes the report to path ("-": stdout): a CSV as one
+// file per part beside path (report.WriteFiles), or the one part asked
+// for; stdout gets one part (the orders unless another is asked for). It
+// returns the files written.
+func writeReportParts(rep *report.Report, format, part string, csvComma rune, path string, stdout io.Writer) ([]string, error) {
+	if path == "-" {
+		return nil, report.WritePart(stdout, rep, format, part, csvComma)
+	}
+	if format == "csv" && part == "" {
+		if _, err := report.WriteFiles(path, rep, format, csvComma); err != nil {
+			return nil, err
+		}
+		var files []string
+		for _, p := range report.Parts {
+			files = append(files, report.PartPath(path, p))
+		}
+		return files, nil
+	}
+	_, err := report.WritePartFile(path, rep, format, part, csvComma)
+	return []string{path}, err
 }
 
 // countOrders makes rep count its orders as a rendering goes through them;
@@ -115,15 +196,7 @@ func defaultReportPath(from, to, format string) string {
 // writeReport writes to a temporary file and renames it, so a reader never
 // sees half a report.
 func writeReport(rep *report.Report, format, path string, stdout io.Writer) error {
-	return writeReportAs(rep, format, report.DefaultCSVComma, path, stdout)
-}
-
-// writeReportAs is writeReport with the CSV field separator csvComma.
-func writeReportAs(rep *report.Report, format string, csvComma rune, path string, stdout io.Writer) error {
-	if path == "-" {
-		return report.WriteAs(stdout, rep, format, csvComma)
-	}
-	_, err := report.WriteFileAs(path, rep, format, csvComma)
+	_, err := writeReportParts(rep, format, "", report.DefaultCSVComma, path, stdout)
 	return err
 }
 

@@ -15,7 +15,8 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
-	"github.com/frontpayment/fpexport/internal/jobs"
+	"github.com/frontpayment/fpexport/internal/daemon"
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/report"
 	"github.com/frontpayment/fpexport/internal/store"
 )
@@ -24,18 +25,18 @@ import (
 // the schedule off; each bad value is one line.
 func TestReportConfig(t *testing.T) {
 	t.Parallel()
-	load := func(m map[string]string) (*config, error) {
-		return loadConfig(envOf(m), requirement{reports: true})
+	load := func(m map[string]string) (*daemon.Config, error) {
+		return daemon.LoadConfig(envOf(m), daemon.Need{Reports: true})
 	}
 	cfg, err := load(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.ReportSchedule != "CRON_TZ=Europe/Oslo 0 6 * * *" || cfg.reportSchedule == nil || cfg.ReportDir != "reports" || cfg.ReportFormat != "xlsx" {
+	if cfg.ReportSchedule != "CRON_TZ=Europe/Oslo 0 6 * * *" || cfg.ReportCron == nil || cfg.ReportDir != "reports" || cfg.ReportFormat != "xlsx" {
 		t.Errorf("defaults %q %q %q", cfg.ReportSchedule, cfg.ReportDir, cfg.ReportFormat)
 	}
 	// 06:00 in Oslo is 05:00Z in winter, whatever the process's zone.
-	if next := cfg.reportSchedule.Next(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)); !next.Equal(time.Date(2026, 11, 23, 5, 0, 0, 0, time.UTC)) {
+	if next := cfg.ReportCron.Next(time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)); !next.Equal(time.Date(2026, 11, 23, 5, 0, 0, 0, time.UTC)) {
 		t.Errorf("next run %s", next.UTC())
 	}
 	// A schedule without a zone is read in TZ_REPORTS.
@@ -43,8 +44,8 @@ func TestReportConfig(t *testing.T) {
 	if err != nil || cfg.ReportSchedule != "CRON_TZ=UTC 30 7 * * *" || cfg.ReportFormat != "csv" {
 		t.Errorf("UTC: %+v, %v", cfg, err)
 	}
-	if cfg, err := load(map[string]string{"REPORT_SCHEDULE": "off"}); err != nil || cfg.reportSchedule != nil {
-		t.Errorf("off: %v, %v", cfg.reportSchedule, err)
+	if cfg, err := load(map[string]string{"REPORT_SCHEDULE": "off"}); err != nil || cfg.ReportCron != nil {
+		t.Errorf("off: %v, %v", cfg.ReportCron, err)
 	}
 
 	file := filepath.Join(t.TempDir(), "file")
@@ -71,24 +72,6 @@ func TestReportConfig(t *testing.T) {
 	}
 }
 
-// The day a slot's report covers is the day before the slot's Oslo date,
-// also across midnight UTC and the change to summer time.
-func TestReportDay(t *testing.T) {
-	t.Parallel()
-	oslo, _ := time.LoadLocation("Europe/Oslo")
-	for slot, want := range map[string]string{
-		"2026-11-23T05:00:00Z": "2026-11-22", // 06:00 Oslo, winter
-		"2026-06-23T04:00:00Z": "2026-06-22", // 06:00 Oslo, summer
-		"2026-11-22T23:30:00Z": "2026-11-22", // 00:30 on the 23rd in Oslo, still the 22nd in UTC
-		"2026-03-29T04:00:00Z": "2026-03-28", // the morning summer time starts
-	} {
-		s, _ := time.Parse(time.RFC3339, slot)
-		if got := jobs.ReportDay(s, oslo); got != want {
-			t.Errorf("%s: %s, want %s", slot, got, want)
-		}
-	}
-}
-
 // A slot's job, run by the worker's River client, writes yesterday's
 // report (relative to the slot) to REPORT_DIR and records it; a second run
 // for the same day replaces file and row; the same slot cannot be queued
@@ -96,7 +79,7 @@ func TestReportDay(t *testing.T) {
 func TestNightlyReport(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "reports") // missing: the job creates it
-	s := startStackWith(t, fpfakeNoCallbacks(), func(c *config) { c.ReportDir, c.ReportFormat = dir, "xlsx" })
+	s := startStackWith(t, fpfakeNoCallbacks(), func(c *daemon.Config) { c.ReportDir, c.ReportFormat = dir, "xlsx" })
 	start := time.Now()
 	s.importCSV(t, "orders.csv", e2eFile)
 	s.waitSettled(t, start, false)
@@ -113,7 +96,7 @@ func TestNightlyReport(t *testing.T) {
 		t.Fatalf("orders of %s: %d, %v", day, orders, err)
 	}
 
-	res, err := s.d.river.Insert(ctx, jobs.ReportArgs{Slot: slot}, nil)
+	res, err := s.d.River().Insert(ctx, jobargs.ReportArgs{Slot: slot}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,12 +107,12 @@ func TestNightlyReport(t *testing.T) {
 	checkReportFile(t, first)
 
 	// The same slot again is a duplicate (two leaders, or a leader change).
-	dup, err := s.d.river.Insert(ctx, jobs.ReportArgs{Slot: slot, Format: "csv"}, nil)
+	dup, err := s.d.River().Insert(ctx, jobargs.ReportArgs{Slot: slot, Format: "csv"}, nil)
 	if err != nil || !dup.UniqueSkippedAsDuplicate || dup.Job.ID != res.Job.ID {
 		t.Fatalf("same slot inserted again: %+v, %v", dup, err)
 	}
 	// Another slot of the same day rewrites the same file and row.
-	res2, err := s.d.river.Insert(ctx, jobs.ReportArgs{Slot: slot.Add(time.Hour)}, nil)
+	res2, err := s.d.River().Insert(ctx, jobargs.ReportArgs{Slot: slot.Add(time.Hour)}, nil)
 	if err != nil || res2.UniqueSkippedAsDuplicate {
 		t.Fatalf("second slot: %+v, %v", res2, err)
 	}
@@ -213,23 +196,22 @@ func checkReportFile(t *testing.T, f store.ReportFile) {
 		t.Fatal(err)
 	}
 	defer x.Close()
-	rows, err := x.GetRows(report.SheetOrders)
+	if fi, err := os.Stat(f.Path); err != nil || fi.Mode().Perm() != 0o640 {
+		t.Errorf("%s: %v, mode %v; want 0640 (group-readable)", f.Path, err, fi.Mode().Perm())
+	}
+	rows, err := x.GetRows(report.SheetName("nb", report.SheetOrders))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(rows) < 1+f.Orders { // a header, then one row an order
 		t.Errorf("%s has %d rows for %d orders", report.SheetOrders, len(rows), f.Orders)
 	}
-	if !slices.Contains(x.GetSheetList(), report.SheetSummary) {
+	if !slices.Contains(x.GetSheetList(), report.SheetName("nb", report.SheetSummary)) {
 		t.Errorf("sheets %v", x.GetSheetList())
 	}
 }
 
 func countReports(t *testing.T, s *stack) int {
 	t.Helper()
-	var n int
-	if err := s.pool.QueryRow(context.Background(), `SELECT count(*) FROM reports`).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
+	return s.Count(t, `SELECT count(*) FROM reports`)
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -14,14 +13,7 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-
-	"github.com/frontpayment/fpexport/internal/jobs"
-	"github.com/frontpayment/fpexport/internal/orders"
-	"github.com/frontpayment/fpexport/internal/report"
+	"github.com/frontpayment/fpexport/internal/money"
 	"github.com/frontpayment/fpexport/internal/store"
 )
 
@@ -40,14 +32,9 @@ func cmdReview(ctx context.Context, args []string, getenv func(string) string, s
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		sub, args = args[0], args[1:]
 	}
-	fs := flag.NewFlagSet("worker review "+sub, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, reviewUsage) }
-	usageErr := func(format string, a ...any) error {
-		fmt.Fprintf(stderr, "worker review %s: %s\n\n%s", sub, fmt.Sprintf(format, a...), reviewUsage)
-		return errUsage
-	}
-	var format, fpgo, note, by *string
+	fs := newOpFlags("worker review "+sub, reviewUsage, stderr)
+	var format, fpgo *string
+	var decision func() (store.ReviewDecision, error)
 	var positional int
 	switch sub {
 	case "list":
@@ -65,109 +52,73 @@ func cmdReview(ctx context.Context, args []string, getenv func(string) string, s
 		return errUsage
 	}
 	if sub != "list" {
-		note = fs.String("note", "", "why: kept in the decision's event")
-		by = fs.String("by", getenv("USER"), "who decided (default $USER)")
+		decision = fs.decisionFlags(getenv, "why: kept in the decision's event")
 	}
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
-		return errUsage // the flag package said why
+	pos, help, err := fs.parse(args)
+	if help || err != nil {
+		return err
 	}
 	if len(pos) != positional {
-		return usageErr("want %d argument(s), got %d", positional, len(pos))
+		return fs.usageErr("want %d argument(s), got %d", positional, len(pos))
 	}
 	if format != nil && *format != "text" && *format != "json" {
-		return usageErr("--format must be text or json")
+		return fs.usageErr("--format must be text or json")
 	}
 	if sub == "confirm" {
 		if err := checkFPUUID(pos[1]); err != nil {
-			return usageErr("ORDER_UUID %s", err)
+			return fs.usageErr("ORDER_UUID %s", err)
 		}
 	}
-	if fpgo != nil && flagSet(fs, "fpgo-uuid") && *fpgo != "known" {
+	if fpgo != nil && flagSet(fs.FlagSet, "fpgo-uuid") && *fpgo != "known" {
 		if err := checkFPUUID(*fpgo); err != nil {
-			return usageErr("--fpgo-uuid %s", err)
+			return fs.usageErr("--fpgo-uuid %s", err)
 		}
 	}
-	decision := store.ReviewDecision{}
-	if by != nil {
-		decision = store.ReviewDecision{By: strings.TrimSpace(*by), Note: strings.TrimSpace(*note)}
-		if decision.By == "" {
-			return usageErr("--by is empty and $USER is not set: say who decides")
+	var d store.ReviewDecision
+	if decision != nil {
+		if d, err = decision(); err != nil {
+			return err
 		}
 	}
 
-	cfg, pool, err := openCommandDB(ctx, getenv)
+	desk, loc, closeDB, err := openDesk(ctx, getenv)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
+	defer closeDB()
 
 	switch sub {
 	case "resubmit":
-		r := store.Resubmit{ReviewDecision: decision, FpgoUUID: *fpgo}
+		r := store.Resubmit{ReviewDecision: d, FpgoUUID: *fpgo}
 		if *fpgo == "known" {
 			r.FpgoUUID, r.KnownFpgo = "", true
 		}
-		return reviewResubmit(ctx, pool, pos[0], r, stdout)
+		res, jobID, err := desk.Resubmit(ctx, pos[0], r)
+		if err != nil {
+			return err
+		}
+		how := "as a new FP order"
+		if res.FpgoUUID != "" {
+			how = "as an update of FP order " + res.FpgoUUID
+		}
+		fmt.Fprintf(stdout, "order %s: queued to be sent again %s (submit job %d); `worker run` sends it\n", res.Order, how, jobID)
+		return nil
 	case "confirm":
-		return reviewConfirm(ctx, pool, pos[0], pos[1], decision, stdout)
+		ref, err := desk.Confirm(ctx, pos[0], pos[1], d)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "order %s: submitted as FP order %s; nothing was sent\n", ref, pos[1])
+		return nil
 	}
-	items, err := store.ListNeedsReview(ctx, pool)
+	items, err := desk.NeedsReview(ctx)
 	if err != nil {
 		return err
 	}
 	if *format == "json" {
-		return writeReviewJSON(stdout, items, cfg.Location)
+		return writeReviewJSON(stdout, items, loc)
 	}
-	return writeReviewText(stdout, items, cfg.Location, time.Now())
-}
-
-// reviewResubmit queues the order again: status, event and submit job in one
-// transaction, so a decision is never recorded without its job or the
-// reverse. A running `worker run` sends it.
-func reviewResubmit(ctx context.Context, pool *pgxpool.Pool, spec string, r store.Resubmit, stdout io.Writer) error {
-	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{}) // inserts only, never starts
-	if err != nil {
-		return err
-	}
-	ref, err := store.ResolveOrder(ctx, pool, spec)
-	if err != nil {
-		return err
-	}
-	var res *store.Resubmitted
-	var jobID int64
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) (err error) {
-		res, jobID, err = orders.ResubmitReviewed(ctx, tx, jobs.SubmitQueue{Client: inserter}, ref.ID, r)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	how := "as a new FP order"
-	if res.FpgoUUID != "" {
-		how = "as an update of FP order " + res.FpgoUUID
-	}
-	fmt.Fprintf(stdout, "order %s: queued to be sent again %s (submit job %d); `worker run` sends it\n", res.Order, how, jobID)
-	return nil
-}
-
-func reviewConfirm(ctx context.Context, pool *pgxpool.Pool, spec, orderUUID string, d store.ReviewDecision, stdout io.Writer) error {
-	ref, err := store.ResolveOrder(ctx, pool, spec)
-	if err != nil {
-		return err
-	}
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		ref, err = orders.ConfirmReviewed(ctx, tx, ref.ID, orderUUID, d)
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "order %s: submitted as FP order %s; nothing was sent\n", ref, orderUUID)
-	return nil
+	return writeReviewText(stdout, items, loc, time.Now())
 }
 
 // checkFPUUID checks an FP order id loosely: FP's ids look like ODR + digits
@@ -182,45 +133,6 @@ func checkFPUUID(s string) error {
 		return fmt.Errorf("%q holds a space or a control character", s)
 	}
 	return nil
-}
-
-// parseInterspersed parses flags wherever they stand among the positional
-// arguments (`resubmit R-1 --note x`), which the flag package alone does not.
-// Everything after "--" is positional.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		before, after, dashes := cutDashes(args)
-		if err := fs.Parse(before); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			if dashes {
-				pos = append(pos, after...)
-			}
-			return pos, nil
-		}
-		pos = append(pos, fs.Arg(0))
-		args = fs.Args()[1:]
-		if dashes {
-			args = append(append(args, "--"), after...)
-		}
-	}
-}
-
-func flagSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
-}
-
-func cutDashes(args []string) (before, after []string, found bool) {
-	for i, a := range args {
-		if a == "--" {
-			return args[:i], args[i+1:], true
-		}
-	}
-	return args, nil, false
 }
 
 // writeReviewText writes one aligned line per order and, indented under
@@ -243,7 +155,7 @@ func writeReviewText(w io.Writer, items []store.ReviewItem, loc *time.Location, 
 			fp += " (possible duplicate " + it.PossibleDuplicate + ")"
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s (%s ago)\t%d\t%s\n", it.ID, it.Kind, it.Ref, oneLine(it.CustomerName),
-			report.NOK(it.GrandTotalOre), it.StatusAt.In(loc).Format("2006-01-02 15:04"), age(now.Sub(it.StatusAt)), it.Attempts, fp)
+			money.Amount(it.GrandTotalOre).NOK(), it.StatusAt.In(loc).Format("2006-01-02 15:04"), age(now.Sub(it.StatusAt)), it.Attempts, fp)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -333,7 +245,7 @@ func writeReviewJSON(w io.Writer, items []store.ReviewItem, loc *time.Location) 
 	out := reviewJSON{Orders: []reviewOrderJSON{}}
 	for _, it := range items {
 		o := reviewOrderJSON{OrderID: it.ID, Kind: it.Kind, OrderRef: it.Ref, Source: it.Source, SourceRow: it.SourceRow,
-			CustomerName: it.CustomerName, GrandTotal: json.Number(report.NOK(it.GrandTotalOre)), GrandTotalOre: it.GrandTotalOre,
+			CustomerName: it.CustomerName, GrandTotal: json.Number(money.Amount(it.GrandTotalOre).NOK()), GrandTotalOre: it.GrandTotalOre,
 			StatusAt: it.StatusAt.In(loc), ReviewReason: it.ReviewReason, Attempts: it.Attempts,
 			FPOrderUUID: orNull(it.FPOrderUUID), PossibleDuplicate: orNull(it.PossibleDuplicate)}
 		if a := it.LastAttempt; a != nil {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"maps"
@@ -14,16 +13,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-
-	"github.com/frontpayment/fpexport/internal/jobs"
 	"github.com/frontpayment/fpexport/internal/logging"
-	"github.com/frontpayment/fpexport/internal/orders"
+	"github.com/frontpayment/fpexport/internal/money"
+	"github.com/frontpayment/fpexport/internal/operator"
 	"github.com/frontpayment/fpexport/internal/orderstate"
-	"github.com/frontpayment/fpexport/internal/report"
 	"github.com/frontpayment/fpexport/internal/store"
 )
 
@@ -32,67 +25,50 @@ const statusUsage = `usage:
   worker status BATCH [--format text|json]        the batch's orders
 `
 
-// maxBatchOrders bounds `worker status BATCH`; a larger batch is better read
-// in the report.
-const maxBatchOrders = 100_000
-
 // cmdStatus shows what the worker is doing: recent batches with their
 // orders per status and the queues, or one batch's orders.
 func cmdStatus(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("worker status", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, statusUsage) }
+	fs := newOpFlags("worker status", statusUsage, stderr)
 	days := fs.Int("days", 7, "show the batches imported in the last N days")
 	format := fs.String("format", "text", "text or json")
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
-		return errUsage
-	}
-	usageErr := func(msg string) error {
-		fmt.Fprintf(stderr, "worker status: %s\n\n%s", msg, statusUsage)
-		return errUsage
+	pos, help, err := fs.parse(args)
+	if help || err != nil {
+		return err
 	}
 	if *format != "text" && *format != "json" {
-		return usageErr("--format must be text or json")
+		return fs.usageErr("--format must be text or json")
 	}
 	if *days < 1 {
-		return usageErr("--days must be 1 or more")
+		return fs.usageErr("--days must be 1 or more")
 	}
 	if len(pos) > 1 {
-		return usageErr("at most one BATCH")
+		return fs.usageErr("at most one BATCH")
 	}
 	var batchID int64
 	if len(pos) == 1 {
 		if batchID, err = strconv.ParseInt(pos[0], 10, 64); err != nil || batchID <= 0 {
-			return usageErr(fmt.Sprintf("BATCH must be a batch number (as `worker status` lists them), not %q", pos[0]))
+			return fs.usageErr("BATCH must be a batch number (as `worker status` lists them), not %q", pos[0])
 		}
 	}
 
-	cfg, pool, err := openCommandDB(ctx, getenv)
+	desk, loc, closeDB, err := openDesk(ctx, getenv)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
+	defer closeDB()
 	if batchID != 0 {
-		return showBatch(ctx, pool, batchID, *format, cfg.Location, stdout)
+		return showBatch(ctx, desk, batchID, *format, loc, stdout)
 	}
-	return showOverview(ctx, pool, *days, *format, cfg.Location, stdout)
+	return showOverview(ctx, desk, *days, *format, loc, stdout)
 }
 
 // showOverview prints the batches of the last days and the queues.
-func showOverview(ctx context.Context, pool *pgxpool.Pool, days int, format string, loc *time.Location, w io.Writer) error {
-	batches, err := store.BatchesSince(ctx, pool, time.Now().AddDate(0, 0, -days))
+func showOverview(ctx context.Context, desk *operator.Desk, days int, format string, loc *time.Location, w io.Writer) error {
+	ov, err := desk.Overview(ctx, days, time.Now())
 	if err != nil {
 		return err
 	}
-	queues, err := store.QueueStats(ctx, pool)
-	if err != nil {
-		return err
-	}
-	rows := queueRows(queues)
+	batches, rows := ov.Batches, queueRows(ov.Queues)
 	if format == "json" {
 		out := struct {
 			Days    int              `json:"days"`
@@ -114,7 +90,7 @@ func showOverview(ctx context.Context, pool *pgxpool.Pool, days int, format stri
 		fmt.Fprintln(tw, "BATCH\tIMPORTED\tSOURCE\tROWS\tREJECTED\tOPEN\tORDERS\tNOK\tBY STATUS")
 		for _, bt := range batches {
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", bt.ID, bt.ImportedAt.In(loc).Format("2006-01-02 15:04"),
-				oneLine(bt.Source), bt.RowsTotal, bt.RowsRejected, bt.RowsRejectedOpen, bt.Orders, report.NOK(bt.TotalOre), byStatusLine(bt.ByStatus))
+				oneLine(bt.Source), bt.RowsTotal, bt.RowsRejected, bt.RowsRejectedOpen, bt.Orders, money.Amount(bt.TotalOre).NOK(), byStatusLine(bt.ByStatus))
 		}
 		tw.Flush()
 	}
@@ -134,18 +110,12 @@ func showOverview(ctx context.Context, pool *pgxpool.Pool, days int, format stri
 }
 
 // showBatch prints one batch and its orders.
-func showBatch(ctx context.Context, pool *pgxpool.Pool, id int64, format string, loc *time.Location, w io.Writer) error {
-	bt, err := store.BatchByID(ctx, pool, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no batch %d (`worker status` lists the recent ones)", id)
-	}
+func showBatch(ctx context.Context, desk *operator.Desk, id int64, format string, loc *time.Location, w io.Writer) error {
+	view, err := desk.Batch(ctx, id)
 	if err != nil {
 		return err
 	}
-	orders, err := store.BatchOrders(ctx, pool, id, maxBatchOrders)
-	if err != nil {
-		return err
-	}
+	bt, orders := view.Batch, view.Orders
 	if format == "json" {
 		out := struct {
 			Batch  batchJSON        `json:"batch"`
@@ -153,7 +123,7 @@ func showBatch(ctx context.Context, pool *pgxpool.Pool, id int64, format string,
 		}{Batch: toBatchJSON(bt, loc), Orders: []batchOrderJSON{}}
 		for _, o := range orders {
 			out.Orders = append(out.Orders, batchOrderJSON{OrderID: o.ID, SourceRow: o.SourceRow, Kind: o.Kind, OrderRef: o.OrderRef,
-				CustomerName: o.CustomerName, GrandTotal: json.Number(report.NOK(o.TotalOre)), GrandTotalOre: o.TotalOre,
+				CustomerName: o.CustomerName, GrandTotal: json.Number(money.Amount(o.TotalOre).NOK()), GrandTotalOre: o.TotalOre,
 				Status: o.Status, FPStatus: orNull(o.FPStatus), FPOrderUUID: orNull(o.FPOrderUUID), Attempts: o.Attempts,
 				LastError: orNull(logging.MaskPersonalNumbers(o.LastError)), StatusAt: o.StatusAt.In(loc)})
 		}
@@ -163,7 +133,7 @@ func showBatch(ctx context.Context, pool *pgxpool.Pool, id int64, format string,
 	var b strings.Builder
 	fmt.Fprintf(&b, "batch %d: %s, imported %s; %d rows, %d rejected, %d of them open (listed in the report); %d orders, NOK %s: %s\n\n",
 		bt.ID, oneLine(bt.Source), bt.ImportedAt.In(loc).Format("2006-01-02 15:04"), bt.RowsTotal, bt.RowsRejected, bt.RowsRejectedOpen,
-		bt.Orders, report.NOK(bt.TotalOre), byStatusLine(bt.ByStatus))
+		bt.Orders, money.Amount(bt.TotalOre).NOK(), byStatusLine(bt.ByStatus))
 	if len(orders) == 0 {
 		b.WriteString("no orders: none of its orders is valid, or later batches brought newer versions of them\n")
 	} else {
@@ -171,12 +141,12 @@ func showBatch(ctx context.Context, pool *pgxpool.Pool, id int64, format string,
 		fmt.Fprintln(tw, "ID\tROW\tKIND\tORDER_REF\tCUSTOMER\tNOK\tSTATUS\tFP STATUS\tATTEMPTS\tSINCE\tLAST ERROR")
 		for _, o := range orders {
 			fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\n", o.ID, o.SourceRow, o.Kind, oneLine(o.OrderRef),
-				oneLine(o.CustomerName), report.NOK(o.TotalOre), o.Status, dash(o.FPStatus), o.Attempts,
+				oneLine(o.CustomerName), money.Amount(o.TotalOre).NOK(), o.Status, dash(o.FPStatus), o.Attempts,
 				o.StatusAt.In(loc).Format("2006-01-02 15:04"), dash(shorten(logging.MaskPersonalNumbers(oneLine(o.LastError)), 100)))
 		}
 		tw.Flush()
-		if len(orders) == maxBatchOrders {
-			fmt.Fprintf(&b, "(the first %d orders; the report lists all)\n", maxBatchOrders)
+		if view.Truncated {
+			fmt.Fprintf(&b, "(the first %d orders; the report lists all)\n", len(orders))
 		}
 	}
 	if n := bt.ByStatus[string(orderstate.Failed)]; n > 0 {
@@ -205,7 +175,7 @@ func toBatchJSON(b store.BatchSummary, loc *time.Location) batchJSON {
 		by = map[string]int{}
 	}
 	return batchJSON{BatchID: b.ID, Source: b.Source, ImportedAt: b.ImportedAt.In(loc), Rows: b.RowsTotal, RowsRejected: b.RowsRejected, OpenRejected: b.RowsRejectedOpen,
-		Orders: b.Orders, GrandTotal: json.Number(report.NOK(b.TotalOre)), GrandTotalOre: b.TotalOre, ByStatus: by}
+		Orders: b.Orders, GrandTotal: json.Number(money.Amount(b.TotalOre).NOK()), GrandTotalOre: b.TotalOre, ByStatus: by}
 }
 
 type batchOrderJSON struct {
@@ -234,34 +204,11 @@ type queueDepthJSON struct {
 	OldestAgeSeconds float64 `json:"oldest_age_seconds"` // 0 when empty
 }
 
-// queueRows folds the per-state counts into one row per queue; the
-// worker's own queues are listed even when empty.
-func queueRows(stats []store.QueueStat) []queueDepthJSON {
-	byQueue := map[string]*queueDepthJSON{}
-	for _, q := range []string{jobs.QueueSubmit, jobs.QueueCallbacks, river.QueueDefault} {
-		byQueue[q] = &queueDepthJSON{Queue: q}
-	}
-	for _, s := range stats {
-		r := byQueue[s.Queue]
-		if r == nil {
-			r = &queueDepthJSON{Queue: s.Queue}
-			byQueue[s.Queue] = r
-		}
-		switch s.State {
-		case "available":
-			r.Available = s.Jobs
-		case "scheduled":
-			r.Scheduled = s.Jobs
-		case "retryable":
-			r.Retryable = s.Jobs
-		case "running":
-			r.Running = s.Jobs
-		}
-		r.OldestAgeSeconds = max(r.OldestAgeSeconds, s.OldestAge.Seconds())
-	}
-	var out []queueDepthJSON
-	for _, q := range slices.Sorted(maps.Keys(byQueue)) {
-		out = append(out, *byQueue[q])
+func queueRows(qs []operator.QueueDepth) []queueDepthJSON {
+	out := make([]queueDepthJSON, len(qs))
+	for i, q := range qs {
+		out[i] = queueDepthJSON{Queue: q.Queue, Available: q.Available, Scheduled: q.Scheduled, Retryable: q.Retryable,
+			Running: q.Running, OldestAgeSeconds: q.OldestAge.Seconds()}
 	}
 	return out
 }
@@ -322,79 +269,47 @@ Only orders in failed are sent again; needs_review has worker review.
 // Each order goes back to queued with a new version, its event and its
 // submit job in one transaction; a running `worker run` sends it.
 func cmdRetry(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("worker retry", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, retryUsage) }
-	note := fs.String("note", "", "why: kept in each order's event")
-	by := fs.String("by", getenv("USER"), "who decided (default $USER)")
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	if err != nil {
-		return errUsage
-	}
-	usageErr := func(msg string) error {
-		fmt.Fprintf(stderr, "worker retry: %s\n\n%s", msg, retryUsage)
-		return errUsage
+	fs := newOpFlags("worker retry", retryUsage, stderr)
+	decision := fs.decisionFlags(getenv, "why: kept in each order's event")
+	pos, help, err := fs.parse(args)
+	if help || err != nil {
+		return err
 	}
 	if len(pos) != 1 {
-		return usageErr(fmt.Sprintf("want one BATCH or ORDER, got %d", len(pos)))
+		return fs.usageErr("want one BATCH or ORDER, got %d", len(pos))
 	}
-	d := store.RetryDecision{ReviewDecision: store.ReviewDecision{By: strings.TrimSpace(*by), Note: strings.TrimSpace(*note)}}
-	if d.By == "" {
-		return usageErr("--by is empty and $USER is not set: say who decides")
-	}
-
-	_, pool, err := openCommandDB(ctx, getenv)
+	rd, err := decision()
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{}) // inserts only, never starts
+	d := store.RetryDecision{ReviewDecision: rd}
+
+	desk, _, closeDB, err := openDesk(ctx, getenv)
 	if err != nil {
 		return err
 	}
-
-	var targets []store.OrderRef
-	if batchID, perr := strconv.ParseInt(pos[0], 10, 64); perr == nil {
-		if _, err := store.BatchByID(ctx, pool, batchID); errors.Is(err, store.ErrNotFound) {
-			return fmt.Errorf("no batch %d (`worker status` lists the recent ones); nothing changed", batchID)
-		} else if err != nil {
-			return err
-		}
-		if targets, err = store.FailedOrdersOfBatch(ctx, pool, batchID); err != nil {
-			return err
-		}
-		if len(targets) == 0 {
-			return fmt.Errorf("batch %d has no failed orders; nothing changed", batchID)
-		}
-		d.BatchID = batchID
-	} else {
-		ref, err := store.ResolveOrder(ctx, pool, pos[0])
-		if err != nil {
-			return err
-		}
-		targets = []store.OrderRef{ref}
+	defer closeDB()
+	results, err := desk.Retry(ctx, pos[0], d)
+	if _, ok := errors.AsType[*operator.NoBatchError](err); ok {
+		return fmt.Errorf("%w; nothing changed", err)
 	}
-
-	// One transaction per order: an order that stopped being failed
-	// meanwhile (a callback came) is skipped, the others are still queued.
+	if err != nil {
+		return err
+	}
 	var queued, skipped int
 	var lastErr error
-	for _, ref := range targets {
-		r, jobID, err := retryOne(ctx, pool, inserter, ref.ID, d)
-		if err != nil {
-			fmt.Fprintf(stdout, "order %s: %v\n", ref, err)
+	for _, r := range results {
+		if r.Err != nil {
+			fmt.Fprintf(stdout, "order %s: %v\n", r.Order, r.Err)
 			skipped++
-			lastErr = err
+			lastErr = r.Err
 			continue
 		}
-		fmt.Fprintf(stdout, "order %s: queued to be sent again (submit job %d); it had failed: %s\n", r.Order, jobID,
-			shorten(logging.MaskPersonalNumbers(oneLine(r.LastError)), 200))
+		fmt.Fprintf(stdout, "order %s: queued to be sent again (submit job %d); it had failed: %s\n", r.Retried.Order, r.JobID,
+			shorten(logging.MaskPersonalNumbers(oneLine(r.Retried.LastError)), 200))
 		queued++
 	}
-	if len(targets) > 1 {
+	if len(results) > 1 {
 		fmt.Fprintf(stdout, "%d order(s) queued again, %d skipped; `worker run` sends them\n", queued, skipped)
 	}
 	if queued == 0 {
@@ -403,14 +318,16 @@ func cmdRetry(ctx context.Context, args []string, getenv func(string) string, st
 	return nil
 }
 
-// retryOne queues one failed order again: status, event and submit job in
-// one transaction, so neither is ever recorded without the other.
-func retryOne(ctx context.Context, pool *pgxpool.Pool, inserter *river.Client[pgx.Tx], orderID int64, d store.RetryDecision) (*store.Retried, int64, error) {
-	var r *store.Retried
-	var jobID int64
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) (err error) {
-		r, jobID, err = orders.RetryFailed(ctx, tx, jobs.SubmitQueue{Client: inserter}, orderID, d)
-		return err
-	})
-	return r, jobID, err
+// openDesk opens the database as the one-off commands do and the
+// operator's desk on it; loc is TZ_REPORTS, closeDB closes the pool.
+func openDesk(ctx context.Context, getenv func(string) string) (desk *operator.Desk, loc *time.Location, closeDB func(), err error) {
+	cfg, pool, err := openCommandDB(ctx, getenv)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if desk, err = operator.New(pool); err != nil {
+		pool.Close()
+		return nil, nil, nil, err
+	}
+	return desk, cfg.Location, pool.Close, nil
 }

@@ -141,7 +141,7 @@ func Import(ctx context.Context, pool *pgxpool.Pool, inserter *river.Client[pgx.
 		return nil, err
 	}
 	if len(sheet.Rows) == 0 {
-		return res, nil
+		return res, recordRun(ctx, pool, source, opt)
 	}
 	f, err := intake.FromSheet(sheet, opt.Intake)
 	if err != nil {
@@ -167,7 +167,16 @@ func Import(ctx context.Context, pool *pgxpool.Pool, inserter *river.Client[pgx.
 	}
 	res.Batch = &committed.Batches[0]
 	res.To = cmp.Or(next, prev)
-	return res, nil
+	return res, recordRun(ctx, pool, source, opt)
+}
+
+// recordRun notes a finished run, for the alert on an import that stopped
+// running; a dry run imports nothing and is not one.
+func recordRun(ctx context.Context, pool *pgxpool.Pool, source string, opt Options) error {
+	if opt.DryRun {
+		return nil
+	}
+	return store.RecordImportRun(ctx, pool, source)
 }
 
 // read runs the query in a read-only transaction on the ERP and returns its

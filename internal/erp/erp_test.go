@@ -427,6 +427,35 @@ func TestDryRunRecordsNothing(t *testing.T) {
 	if n := count(t, e.pool, `SELECT count(*) FROM batches`); n != 0 {
 		t.Errorf("batches = %d", n)
 	}
+	if n := count(t, e.pool, `SELECT count(*) FROM import_runs`); n != 0 {
+		t.Errorf("a dry run is recorded as an import run")
+	}
+}
+
+// A run is recorded when it finished, with rows or without (a quiet night
+// is not a missing import).
+func TestRunIsRecorded(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.run(t)
+	e.run(t) // nothing new: still a run
+	var n int
+	var source string
+	if err := e.pool.QueryRow(context.Background(), `SELECT count(*), min(source) FROM import_runs WHERE finished_at > now() - interval '1 hour'`).Scan(&n, &source); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := SourceName(e.cfg.URL)
+	if n != 1 || source != want {
+		t.Errorf("import runs: %d of %q, want 1 of %q", n, source, want)
+	}
+	// Only the second run (no rows) can be the one recorded after this.
+	if _, err := e.pool.Exec(context.Background(), `UPDATE import_runs SET finished_at = '2000-01-01'`); err != nil {
+		t.Fatal(err)
+	}
+	e.run(t)
+	if n := count(t, e.pool, `SELECT count(*) FROM import_runs WHERE finished_at > '2000-01-01'`); n != 1 {
+		t.Errorf("a run without rows is not recorded")
+	}
 }
 
 // The kind a row does not name comes from the import's options (IMPORT_KIND

@@ -9,7 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
-	"github.com/frontpayment/fpexport/internal/jobs"
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/store"
 )
 
@@ -131,9 +131,9 @@ func (cw *callbackWriter) writeGroup(group []*callbackWrite) {
 		for i, in := range ins {
 			switch in.Verdict {
 			case store.VerdictAccepted:
-				params = append(params, river.InsertManyParams{Args: jobs.ApplyCallbackArgs{CallbackID: ids[i]}})
+				params = append(params, river.InsertManyParams{Args: jobargs.ApplyCallbackArgs{CallbackID: ids[i]}})
 			case store.VerdictAwaitingFP:
-				params = append(params, river.InsertManyParams{Args: jobs.ConfirmCallbacksArgs{CallbackID: ids[i]}})
+				params = append(params, river.InsertManyParams{Args: jobargs.ConfirmCallbacksArgs{CallbackID: ids[i]}})
 			}
 		}
 		if len(params) > 0 {

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -294,7 +295,8 @@ func remoteHost(addr string) string {
 }
 
 // report answers GET /reports/reconciliation?from=&to=&format=json|csv|xlsx
-// (&csv_comma=true: a CSV separated by ',' instead of ';'). The orders are
+// (&csv_comma=true: a CSV separated by ',' instead of ';'; &part=: one CSV
+// part, report.Parts; &lang=en: English labels). The orders are
 // streamed from the database as they are written, so a large period does
 // not take the worker's memory.
 func (s *Server) report(w http.ResponseWriter, r *http.Request) {
@@ -321,9 +323,25 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "csv_comma must be true or false", http.StatusBadRequest)
 		return
 	}
+	// part= selects one CSV part (the orders by default); lang= the labels'
+	// language (nb by default, or en).
+	part := q.Get("part")
+	if part != "" && (format != "csv" || !slices.Contains(report.Parts, part)) {
+		http.Error(w, "part goes with format=csv and is one of "+strings.Join(report.Parts, ", "), http.StatusBadRequest)
+		return
+	}
+	lang := q.Get("lang")
+	if lang != "" && !slices.Contains(report.Langs, lang) {
+		http.Error(w, "lang must be nb or en", http.StatusBadRequest)
+		return
+	}
 	name := fmt.Sprintf("reconciliation-%s_%s.%s", from, to, format)
+	if part != "" {
+		name = report.PartPath(name, part)
+	}
 	out := &report.CountingWriter{W: w}
 	err = store.WithReport(r.Context(), s.Pool, from, to, time.Now(), s.StaleAfter, func(rep *report.Report) error {
+		rep.Lang = lang
 		switch format {
 		case "json":
 			w.Header().Set("Content-Type", "application/json")
@@ -334,7 +352,7 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 			w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 		}
-		return report.WriteAs(out, rep, format, comma)
+		return report.WritePart(out, rep, format, part, comma)
 	})
 	if err != nil {
 		s.Logger.Error("report failed", "error", err, "from", from, "to", to, "format", format)

@@ -9,7 +9,7 @@ import (
 // database was away and the receiver answered 503). FP retries a refused
 // callback a few times and then gives up, so once the database is back the
 // orders that could have been called back in the window are asked for at FP
-// (jobs.CatchupPollArgs). Kept in memory: the database is what failed. A
+// (jobargs.CatchupPollArgs). Kept in memory: the database is what failed. A
 // process that dies before it hands the window on leaves a gap in the
 // heartbeats instead, which the next start finds.
 type Refusals struct {

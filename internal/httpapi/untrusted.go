@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"reflect"
 	"strconv"
 	"sync"
 	"time"
@@ -118,8 +119,21 @@ type countKey struct {
 }
 
 func newUntrustedGate(lim UntrustedLimits, db store.DB, logger *slog.Logger, m UntrustedMetrics) *untrustedGate {
+	if nilDB(db) {
+		db = nil // a nil *pgxpool.Pool inside the interface is not nil: no flusher must start on it
+	}
 	return &untrustedGate{lim: lim.withDefaults(), db: db, logger: logger, metrics: m,
 		sources: map[string]*list.Element{}, lru: list.New(), pending: map[countKey]int64{}}
+}
+
+// nilDB reports whether db is nil or holds a nil pointer (a Server
+// without a Pool hands its nil *pgxpool.Pool over as a non-nil store.DB).
+func nilDB(db store.DB) bool {
+	if db == nil {
+		return true
+	}
+	v := reflect.ValueOf(db)
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }
 
 // decision is what becomes of one untrusted callback.

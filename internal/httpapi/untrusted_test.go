@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/frontpayment/fpexport/internal/store"
 )
 
@@ -86,6 +88,24 @@ func TestUntrustedGateCaps(t *testing.T) {
 	}
 	if !g.admit("198.51.100.1", "bad_token", t0.Add(time.Hour)).store {
 		t.Error("the next hour does not start afresh")
+	}
+}
+
+// A Server without a Pool hands the gate a nil *pgxpool.Pool inside
+// store.DB: the gate counts in memory and starts no flusher, which would
+// write through the nil pool.
+func TestUntrustedGateNilPool(t *testing.T) {
+	t.Parallel()
+	g := newUntrustedGate(UntrustedLimits{Burst: 1, FlushEvery: time.Millisecond}, (*pgxpool.Pool)(nil),
+		slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	g.admit("192.0.2.1", "bad_token", t0)
+	if d := g.admit("192.0.2.1", "bad_token", t0); d.store || d.reason != store.NotStoredRateLimited {
+		t.Fatalf("second callback at once: %+v, want counted as rate_limited", d)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.db != nil || g.flushing {
+		t.Errorf("db %v, flushing %v: want no database and no flusher", g.db, g.flushing)
 	}
 }
 

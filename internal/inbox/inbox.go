@@ -198,7 +198,8 @@ func Import(ctx context.Context, pool *pgxpool.Pool, inserter *river.Client[pgx.
 			res.Files = append(res.Files, *r)
 		}
 	}
-	return res, nil
+	// The run finished (some files may have gone to failed/: still a run).
+	return res, store.RecordImportRun(ctx, pool, "inbox:"+key)
 }
 
 // list returns the files to import, oldest first (then by name), and notes

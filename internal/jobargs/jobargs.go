@@ -1,7 +1,8 @@
-// Package jobargs holds the arguments and queue names of fpexport's River
-// jobs that other packages insert: the submit job (queued by every import),
-// applying a callback (queued by the HTTP receiver) and the scheduled
-// import. It imports none of the module's packages, so a package that
+// Package jobargs holds the arguments and queue names of all fpexport's
+// River jobs: the submit job (queued by every import), applying and
+// confirming a callback (queued by the HTTP receiver), the scheduled import,
+// and the periodic ones (status poll, catch-up poll, nightly report, pruning
+// of untrusted callbacks). It imports none of the module's packages, so a package that
 // inserts a job needs only this one, and the jobs package may import the
 // packages whose work its jobs run (the import job runs inbox and erp,
 // which queue submit jobs through intake).
@@ -92,4 +93,78 @@ func (ImportArgs) InsertOpts() river.InsertOpts {
 		// jobs after 24 h, long after their slot has passed).
 		UniqueOpts: river.UniqueOpts{ByArgs: true},
 	}
+}
+
+// RepollArgs is one run of the status poll. Unique by its slot, the start of
+// the REPOLL_EVERY period it belongs to, as ImportArgs: with several worker
+// processes (and changes of River's leader) a slot runs once.
+type RepollArgs struct {
+	Slot time.Time `json:"slot" river:"unique"`
+}
+
+func (RepollArgs) Kind() string { return "repoll_orders" }
+
+func (RepollArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: river.QueueDefault, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// ReportArgs is one scheduled run of the nightly report. Unique by its slot,
+// as ImportArgs: with several worker processes (and changes of River's
+// leader) a slot writes one report. Format is the leader's REPORT_FORMAT; it
+// is not part of the unique key, so processes that disagree on it still
+// write one report a slot.
+type ReportArgs struct {
+	Slot   time.Time `json:"slot" river:"unique"`
+	Format string    `json:"format"`
+}
+
+func (ReportArgs) Kind() string { return "nightly_report" }
+
+func (ReportArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: river.QueueDefault, MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// CatchupPollArgs asks FP for the orders that may have been called back
+// while no callback could be stored: the database was down (the receiver
+// answered 5xx), or no worker ran at all (a gap in the heartbeats). FP
+// retries a callback a few times and then gives up, so without this those
+// orders would wait for the status poll, a day later. Unique by the
+// window's start, so workers that find the same gap at once queue it once.
+type CatchupPollArgs struct {
+	From   time.Time `json:"from" river:"unique"`
+	To     time.Time `json:"to"`
+	Reason string    `json:"reason"` // "callbacks refused" or "no worker running"
+}
+
+func (CatchupPollArgs) Kind() string { return "catchup_poll" }
+
+func (CatchupPollArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: river.QueueDefault, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// ConfirmCallbacksArgs confirms with FP a keyless callback (verdict
+// awaiting_fp) and, with the same request, every other callback of its
+// order awaiting confirmation.
+type ConfirmCallbacksArgs struct {
+	CallbackID int64 `json:"callback_id" river:"unique"`
+}
+
+func (ConfirmCallbacksArgs) Kind() string { return "confirm_callbacks" }
+
+func (ConfirmCallbacksArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueCallbacks, MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// PruneUntrustedArgs is one run of the retention job of untrusted
+// callbacks. Unique by its slot (the hour it belongs to), as RepollArgs:
+// with several worker processes (and changes of River's leader) a slot
+// runs once.
+type PruneUntrustedArgs struct {
+	Slot time.Time `json:"slot" river:"unique"`
+}
+
+func (PruneUntrustedArgs) Kind() string { return "prune_untrusted_callbacks" }
+
+func (PruneUntrustedArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: river.QueueDefault, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }

@@ -12,19 +12,6 @@ import (
 	"github.com/frontpayment/fpexport/internal/jobargs"
 )
 
-// The args and queues live in jobargs, which imports nothing of ours; these
-// names keep the jobs package's own spelling of them.
-const (
-	QueueSubmit       = jobargs.QueueSubmit
-	QueueCallbacks    = jobargs.QueueCallbacks
-	SubmitMaxAttempts = jobargs.SubmitMaxAttempts
-)
-
-type (
-	SubmitOrderArgs   = jobargs.SubmitOrderArgs
-	ApplyCallbackArgs = jobargs.ApplyCallbackArgs
-)
-
 // Queues returns the River queue configuration. FetchCooldown is lowered from
 // River's 100 ms so a queue of short HTTP jobs is not limited by fetching (on
 // two cores, 50 workers calling a 20 ms peer completed about 490 jobs a
@@ -35,8 +22,8 @@ type (
 // what FP's 4 orders a second bring.
 func Queues(submitWorkers int) map[string]river.QueueConfig {
 	return map[string]river.QueueConfig{
-		QueueSubmit:        {MaxWorkers: submitWorkers, FetchCooldown: 10 * time.Millisecond},
-		QueueCallbacks:     {MaxWorkers: 4, FetchCooldown: 10 * time.Millisecond},
-		river.QueueDefault: {MaxWorkers: 2},
+		jobargs.QueueSubmit:    {MaxWorkers: submitWorkers, FetchCooldown: 10 * time.Millisecond},
+		jobargs.QueueCallbacks: {MaxWorkers: 4, FetchCooldown: 10 * time.Millisecond},
+		river.QueueDefault:     {MaxWorkers: 2},
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/orders"
 	"github.com/frontpayment/fpexport/internal/store"
 )
@@ -18,12 +19,12 @@ import (
 // nothing, callbacks older (by FP's createdAt) than the one applied are
 // ignored, and every move follows orderstate's transition table.
 type ApplyCallbackWorker struct {
-	river.WorkerDefaults[ApplyCallbackArgs]
+	river.WorkerDefaults[jobargs.ApplyCallbackArgs]
 	Pool   *pgxpool.Pool
 	Logger *slog.Logger
 }
 
-func (w *ApplyCallbackWorker) Work(ctx context.Context, job *river.Job[ApplyCallbackArgs]) error {
+func (w *ApplyCallbackWorker) Work(ctx context.Context, job *river.Job[jobargs.ApplyCallbackArgs]) error {
 	tx, err := w.Pool.Begin(ctx)
 	if err != nil {
 		return err
@@ -48,12 +49,9 @@ func (w *ApplyCallbackWorker) Work(ctx context.Context, job *river.Job[ApplyCall
 	}
 	createdAt, _ := strconv.ParseInt(cb.CreatedAt, 10, 64)
 	log := w.Logger.With("order_ref", o.Ref, "kind", o.Kind, "fp_order_uuid", cb.FPOrderUUID, "fp_status", cb.FPStatus, "callback_id", cb.ID)
-	result, err := orders.ApplyFPWord(ctx, tx, o, orders.FPWord{OrderUUID: cb.FPOrderUUID, Status: cb.FPStatus, CreatedAt: createdAt, CallbackID: cb.ID}, log)
+	detail := map[string]any{"callback_id": cb.ID, "fp_status": cb.FPStatus, "fp_order_uuid": cb.FPOrderUUID, "created_at": cb.CreatedAt, "source": "callback"}
+	result, err := orders.ApplyFPWord(ctx, tx, o, orders.FPWord{OrderUUID: cb.FPOrderUUID, Status: cb.FPStatus, CreatedAt: createdAt, CallbackID: cb.ID, Amount: cb.Amount}, detail, log)
 	if err != nil {
-		return err
-	}
-	detail := map[string]any{"callback_id": cb.ID, "fp_status": cb.FPStatus, "fp_order_uuid": cb.FPOrderUUID, "created_at": cb.CreatedAt, "result": result, "source": "callback"}
-	if err := store.AddEvent(ctx, tx, o.ID, "callback", "", 0, detail); err != nil {
 		return err
 	}
 	if err := store.SetCallbackResult(ctx, tx, cb.ID, result); err != nil {

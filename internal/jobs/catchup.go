@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/store"
 	"github.com/frontpayment/fpexport/internal/throttle"
 )
@@ -16,40 +17,24 @@ import (
 // catchupPage is how many orders one query of a catch-up reads.
 const catchupPage = 500
 
-// CatchupPollArgs asks FP for the orders that may have been called back
-// while no callback could be stored: the database was down (the receiver
-// answered 5xx), or no worker ran at all (a gap in the heartbeats). FP
-// retries a callback a few times and then gives up, so without this those
-// orders would wait for the status poll, a day later. Unique by the
-// window's start, so workers that find the same gap at once queue it once.
-type CatchupPollArgs struct {
-	From   time.Time `json:"from" river:"unique"`
-	To     time.Time `json:"to"`
-	Reason string    `json:"reason"` // "callbacks refused" or "no worker running"
-}
-
-func (CatchupPollArgs) Kind() string { return "catchup_poll" }
-
-func (CatchupPollArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: river.QueueDefault, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
-}
-
 // CatchupPollWorker polls at FP, through the shared throttle, every order
 // that FP had by the end of the window and that still waits for FP's word,
 // as the status poll does (same request, same apply). Orders FP has spoken
 // about since the job was queued are skipped, so a run again (after a
 // snooze for FP's budget, or a crash) continues where it stopped.
 type CatchupPollWorker struct {
-	river.WorkerDefaults[CatchupPollArgs]
+	river.WorkerDefaults[jobargs.CatchupPollArgs]
 	Pool     *pgxpool.Pool
 	FP       StatusPoller
 	Throttle *throttle.Throttle // nil: none
 	Logger   *slog.Logger
 }
 
-func (w *CatchupPollWorker) Timeout(*river.Job[CatchupPollArgs]) time.Duration { return RepollTimeout }
+func (w *CatchupPollWorker) Timeout(*river.Job[jobargs.CatchupPollArgs]) time.Duration {
+	return RepollTimeout
+}
 
-func (w *CatchupPollWorker) Work(ctx context.Context, job *river.Job[CatchupPollArgs]) error {
+func (w *CatchupPollWorker) Work(ctx context.Context, job *river.Job[jobargs.CatchupPollArgs]) error {
 	log := w.Logger.With("job_id", job.ID, "from", job.Args.From.Format(time.RFC3339), "to", job.Args.To.Format(time.RFC3339), "reason", job.Args.Reason)
 	poller := &RepollWorker{Pool: w.Pool, FP: w.FP, Throttle: w.Throttle, Logger: w.Logger}
 	var polled, failures int

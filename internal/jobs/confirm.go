@@ -12,24 +12,12 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/frontpayment/fpexport/internal/fpclient"
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/orders"
 	"github.com/frontpayment/fpexport/internal/orderstate"
 	"github.com/frontpayment/fpexport/internal/store"
 	"github.com/frontpayment/fpexport/internal/throttle"
 )
-
-// ConfirmCallbacksArgs confirms with FP a keyless callback (verdict
-// awaiting_fp) and, with the same request, every other callback of its
-// order awaiting confirmation.
-type ConfirmCallbacksArgs struct {
-	CallbackID int64 `json:"callback_id" river:"unique"`
-}
-
-func (ConfirmCallbacksArgs) Kind() string { return "confirm_callbacks" }
-
-func (ConfirmCallbacksArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueCallbacks, MaxAttempts: 25, UniqueOpts: river.UniqueOpts{ByArgs: true}}
-}
 
 // ConfirmCallbacksWorker treats a keyless callback as a trigger, not a truth.
 // Without FP_CHECKSUM_KEY the checksum has no secret, so a callback proves
@@ -46,7 +34,7 @@ func (ConfirmCallbacksArgs) InsertOpts() river.InsertOpts {
 // same status, or one FP has since moved on from) becomes accepted; any
 // other becomes not_confirmed, an untrusted callback in the report.
 type ConfirmCallbacksWorker struct {
-	river.WorkerDefaults[ConfirmCallbacksArgs]
+	river.WorkerDefaults[jobargs.ConfirmCallbacksArgs]
 	Pool     *pgxpool.Pool
 	FP       StatusPoller
 	Throttle *throttle.Throttle // nil: none
@@ -55,11 +43,11 @@ type ConfirmCallbacksWorker struct {
 
 // Timeout covers a wait for the lock behind another order's request and a
 // wait for a rate slot, besides the request itself.
-func (w *ConfirmCallbacksWorker) Timeout(*river.Job[ConfirmCallbacksArgs]) time.Duration {
+func (w *ConfirmCallbacksWorker) Timeout(*river.Job[jobargs.ConfirmCallbacksArgs]) time.Duration {
 	return 5 * time.Minute
 }
 
-func (w *ConfirmCallbacksWorker) Work(ctx context.Context, job *river.Job[ConfirmCallbacksArgs]) error {
+func (w *ConfirmCallbacksWorker) Work(ctx context.Context, job *river.Job[jobargs.ConfirmCallbacksArgs]) error {
 	orderID, awaiting, err := store.AwaitingCallback(ctx, w.Pool, job.Args.CallbackID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -127,12 +115,13 @@ func (w *ConfirmCallbacksWorker) Work(ctx context.Context, job *river.Job[Confir
 	if err != nil {
 		return err
 	}
+	// FP's word is weighed first: each callback's verdict depends on what
+	// it does, and the word's event (written with the move) lists them.
 	var applied string
+	var decision orders.FPDecision
 	if st != nil {
-		word := orders.FPWord{OrderUUID: o.FPOrderUUID, Status: st.Status, CreatedAt: asked.Unix()}
-		if applied, err = orders.ApplyFPWord(ctx, tx, o, word, log); err != nil {
-			return err
-		}
+		decision = orders.DecideFPWord(o, orders.FPWord{OrderUUID: o.FPOrderUUID, Status: st.Status, CreatedAt: asked.Unix()})
+		applied = decision.Result
 	}
 	var confirmed, refused []int64
 	for _, cb := range cbs {
@@ -150,8 +139,8 @@ func (w *ConfirmCallbacksWorker) Work(ctx context.Context, job *river.Job[Confir
 	}
 	if st != nil {
 		detail := map[string]any{"fp_status": st.Status, "fp_order_uuid": o.FPOrderUUID, "created_at": fmt.Sprint(asked.Unix()),
-			"result": applied, "source": "confirm", "confirmed_callbacks": confirmed, "not_confirmed_callbacks": refused}
-		if err := store.AddEvent(ctx, tx, o.ID, "callback", "", 0, detail); err != nil {
+			"source": "confirm", "confirmed_callbacks": confirmed, "not_confirmed_callbacks": refused}
+		if err := decision.Apply(ctx, tx, detail, log); err != nil {
 			return err
 		}
 	}

@@ -10,13 +10,14 @@ import (
 
 	"github.com/frontpayment/fpexport/internal/erp"
 	"github.com/frontpayment/fpexport/internal/inbox"
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/store"
 )
 
 // RunInbox imports every file of the inbox that is ready, and logs one line
 // per file; inserter is the River client that queues the submit jobs inside
 // each file's transaction.
-func (im Imports) RunInbox(ctx context.Context, inserter *river.Client[pgx.Tx], args ImportArgs) error {
+func (im Imports) RunInbox(ctx context.Context, inserter *river.Client[pgx.Tx], args jobargs.ImportArgs) error {
 	log := im.Logger.With("import", args.Source, "slot", args.Slot.Format(time.RFC3339), "dir", im.InboxDir)
 	res, err := inbox.Import(ctx, im.Pool, inserter, im.InboxDir, inbox.Options{MinAge: im.InboxMinAge, Intake: im.Settings.Options(time.Now())})
 	if res != nil {
@@ -54,7 +55,7 @@ func batchAttrs(f inbox.FileResult) []any {
 }
 
 // RunERP imports the ERP table's new and changed rows, and logs what it did.
-func (im Imports) RunERP(ctx context.Context, inserter *river.Client[pgx.Tx], args ImportArgs) error {
+func (im Imports) RunERP(ctx context.Context, inserter *river.Client[pgx.Tx], args jobargs.ImportArgs) error {
 	log := im.Logger.With("import", args.Source, "slot", args.Slot.Format(time.RFC3339))
 	res, err := erp.Import(ctx, im.Pool, inserter, *im.ERP, erp.Options{Intake: im.Settings.Options(time.Now())})
 	if err != nil {

@@ -18,21 +18,11 @@ import (
 	"github.com/frontpayment/fpexport/internal/jobargs"
 )
 
-// Scheduled imports' queue and sources (jobargs holds them).
-const (
-	QueueImports = jobargs.QueueImports
-	ImportInbox  = jobargs.ImportInbox
-	ImportERP    = jobargs.ImportERP
-)
-
 // ImportTimeout is the default time one scheduled import may take. It is
 // generous on purpose: River's stuck-job rescuer leaves a job alone until its
 // own timeout has passed (makeRetryDecision in River's job_rescuer.go), so a
 // long import is never started a second time while it still runs.
 const ImportTimeout = time.Hour
-
-// ImportArgs is one scheduled run of one import (jobargs.ImportArgs).
-type ImportArgs = jobargs.ImportArgs
 
 // Imports are the scheduled imports this worker process can run, with the
 // settings they run with: built once from the worker's configuration
@@ -51,30 +41,30 @@ type Imports struct {
 func (im Imports) Sources() []string {
 	var out []string
 	if im.ERP != nil {
-		out = append(out, ImportERP)
+		out = append(out, jobargs.ImportERP)
 	}
 	if im.InboxDir != "" {
-		out = append(out, ImportInbox)
+		out = append(out, jobargs.ImportInbox)
 	}
 	return out
 }
 
 // ImportWorker runs scheduled imports.
 type ImportWorker struct {
-	river.WorkerDefaults[ImportArgs]
+	river.WorkerDefaults[jobargs.ImportArgs]
 	Imports Imports
 	// JobTimeout overrides ImportTimeout (0 = ImportTimeout).
 	JobTimeout time.Duration
 }
 
-func (w *ImportWorker) Timeout(*river.Job[ImportArgs]) time.Duration {
+func (w *ImportWorker) Timeout(*river.Job[jobargs.ImportArgs]) time.Duration {
 	if w.JobTimeout > 0 {
 		return w.JobTimeout
 	}
 	return ImportTimeout
 }
 
-func (w *ImportWorker) Work(ctx context.Context, job *river.Job[ImportArgs]) error {
+func (w *ImportWorker) Work(ctx context.Context, job *river.Job[jobargs.ImportArgs]) error {
 	if !slices.Contains(w.Imports.Sources(), job.Args.Source) {
 		// Every worker process must carry the same import settings (River's
 		// leader inserts the jobs, any process may run them); retrying here
@@ -85,7 +75,7 @@ func (w *ImportWorker) Work(ctx context.Context, job *river.Job[ImportArgs]) err
 	if err != nil {
 		return err
 	}
-	if job.Args.Source == ImportERP {
+	if job.Args.Source == jobargs.ImportERP {
 		return w.Imports.RunERP(ctx, client, job.Args)
 	}
 	return w.Imports.RunInbox(ctx, client, job.Args)
@@ -123,8 +113,8 @@ const slotMargin = 500 * time.Millisecond
 // its slot is the latest time of the schedule at or before now (plus
 // slotMargin). Every process computes the same slot for the same run, which
 // is what makes the args unique per slot.
-func ImportArgsAt(source string, sched river.PeriodicSchedule, now time.Time) ImportArgs {
-	return ImportArgs{Source: source, Slot: lastSlot(sched, now)}
+func ImportArgsAt(source string, sched river.PeriodicSchedule, now time.Time) jobargs.ImportArgs {
+	return jobargs.ImportArgs{Source: source, Slot: lastSlot(sched, now)}
 }
 
 // lastSlot finds the latest time of sched at or before now+slotMargin. A

@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/frontpayment/fpexport/internal/erp"
+	"github.com/frontpayment/fpexport/internal/jobargs"
 )
 
 func mustTime(t *testing.T, s string) time.Time {
@@ -83,8 +84,8 @@ func TestImportArgsAtNamesTheSlot(t *testing.T) {
 		{"monthly", monthly, "2026-11-20T10:00:00Z", "2026-11-01T02:00:00Z"},
 		{"every second", every, "2026-11-23T03:31:10.2Z", "2026-11-23T03:31:10Z"},
 	} {
-		a := ImportArgsAt(ImportInbox, c.sched, mustTime(t, c.now))
-		if !a.Slot.Equal(mustTime(t, c.want)) || a.Slot.Location() != time.UTC || a.Source != ImportInbox {
+		a := ImportArgsAt(jobargs.ImportInbox, c.sched, mustTime(t, c.now))
+		if !a.Slot.Equal(mustTime(t, c.want)) || a.Slot.Location() != time.UTC || a.Source != jobargs.ImportInbox {
 			t.Errorf("%s: slot %s, want %s (UTC)", c.name, a.Slot, c.want)
 		}
 	}
@@ -95,17 +96,17 @@ func TestImportArgsAtNamesTheSlot(t *testing.T) {
 func TestImportArgsEncodeTheSlot(t *testing.T) {
 	t.Parallel()
 	daily, _, _ := ParseSchedule("0 2 * * *")
-	a, _ := json.Marshal(ImportArgsAt(ImportERP, daily, mustTime(t, "2026-11-23T01:00:00.05Z")))
-	b, _ := json.Marshal(ImportArgsAt(ImportERP, daily, mustTime(t, "2026-11-23T03:00:00+02:00")))
-	c, _ := json.Marshal(ImportArgsAt(ImportERP, daily, mustTime(t, "2026-11-24T01:00:00Z")))
+	a, _ := json.Marshal(ImportArgsAt(jobargs.ImportERP, daily, mustTime(t, "2026-11-23T01:00:00.05Z")))
+	b, _ := json.Marshal(ImportArgsAt(jobargs.ImportERP, daily, mustTime(t, "2026-11-23T03:00:00+02:00")))
+	c, _ := json.Marshal(ImportArgsAt(jobargs.ImportERP, daily, mustTime(t, "2026-11-24T01:00:00Z")))
 	if string(a) != string(b) || string(a) == string(c) {
 		t.Errorf("args: %s, %s, %s", a, b, c)
 	}
 	if want := `{"source":"erp","slot":"2026-11-23T01:00:00Z"}`; string(a) != want {
 		t.Errorf("args = %s, want %s", a, want)
 	}
-	var args ImportArgs
-	if opts := args.InsertOpts(); !strings.Contains(args.Kind(), "import") || opts.Queue != QueueImports || !opts.UniqueOpts.ByArgs {
+	var args jobargs.ImportArgs
+	if opts := args.InsertOpts(); !strings.Contains(args.Kind(), "import") || opts.Queue != jobargs.QueueImports || !opts.UniqueOpts.ByArgs {
 		t.Error("import jobs must go to the imports queue, unique by args")
 	}
 }
@@ -116,16 +117,16 @@ func TestImportArgsEncodeTheSlot(t *testing.T) {
 func TestImportWorkerUnconfiguredSource(t *testing.T) {
 	t.Parallel()
 	w := &ImportWorker{Imports: Imports{InboxDir: t.TempDir()}}
-	if got := w.Imports.Sources(); !slices.Equal(got, []string{ImportInbox}) {
+	if got := w.Imports.Sources(); !slices.Equal(got, []string{jobargs.ImportInbox}) {
 		t.Errorf("Sources = %v, want [inbox]", got)
 	}
-	err := w.Work(context.Background(), &river.Job[ImportArgs]{Args: ImportArgs{Source: ImportERP}})
+	err := w.Work(context.Background(), &river.Job[jobargs.ImportArgs]{Args: jobargs.ImportArgs{Source: jobargs.ImportERP}})
 	var cancel *rivertype.JobCancelError
 	if !errors.As(err, &cancel) || !strings.Contains(err.Error(), "no erp import is configured") {
 		t.Errorf("Work(erp) = %v, want a JobCancel saying no erp import is configured", err)
 	}
 	w.Imports.ERP = &erp.Config{}
-	if got := w.Imports.Sources(); !slices.Equal(got, []string{ImportERP, ImportInbox}) {
+	if got := w.Imports.Sources(); !slices.Equal(got, []string{jobargs.ImportERP, jobargs.ImportInbox}) {
 		t.Errorf("Sources = %v, want [erp inbox]", got)
 	}
 }

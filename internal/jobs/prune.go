@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/store"
 )
 
@@ -19,31 +20,17 @@ const DefaultUntrustedRetention = 30 * 24 * time.Hour
 // pruneEvery is how often the retention job runs.
 const pruneEvery = time.Hour
 
-// PruneUntrustedArgs is one run of the retention job of untrusted
-// callbacks. Unique by its slot (the hour it belongs to), as RepollArgs:
-// with several worker processes (and changes of River's leader) a slot
-// runs once.
-type PruneUntrustedArgs struct {
-	Slot time.Time `json:"slot" river:"unique"`
-}
-
-func (PruneUntrustedArgs) Kind() string { return "prune_untrusted_callbacks" }
-
-func (PruneUntrustedArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: river.QueueDefault, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}
-}
-
 // PruneUntrustedWorker deletes the untrusted callbacks (store.Untrusted)
 // and the counts of those not stored that are older than Retention.
 // Trusted callbacks are the orders' history and are never deleted here.
 type PruneUntrustedWorker struct {
-	river.WorkerDefaults[PruneUntrustedArgs]
+	river.WorkerDefaults[jobargs.PruneUntrustedArgs]
 	Pool      *pgxpool.Pool
 	Retention time.Duration
 	Logger    *slog.Logger
 }
 
-func (w *PruneUntrustedWorker) Work(ctx context.Context, job *river.Job[PruneUntrustedArgs]) error {
+func (w *PruneUntrustedWorker) Work(ctx context.Context, job *river.Job[jobargs.PruneUntrustedArgs]) error {
 	cutoff := time.Now().Add(-w.Retention)
 	rows, counts, err := store.PruneUntrusted(ctx, w.Pool, cutoff)
 	if err != nil {
@@ -62,6 +49,6 @@ func (w *PruneUntrustedWorker) Work(ctx context.Context, job *river.Job[PruneUnt
 // deletes what it would have.
 func ScheduledPruneUntrusted() *river.PeriodicJob {
 	return river.NewPeriodicJob(everySchedule{pruneEvery}, func() (river.JobArgs, *river.InsertOpts) {
-		return PruneUntrustedArgs{Slot: time.Now().Add(slotMargin).Truncate(pruneEvery).UTC()}, nil
+		return jobargs.PruneUntrustedArgs{Slot: time.Now().Add(slotMargin).Truncate(pruneEvery).UTC()}, nil
 	}, &river.PeriodicJobOpts{ID: "prune_untrusted_callbacks"})
 }

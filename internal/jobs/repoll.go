@@ -12,6 +12,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/frontpayment/fpexport/internal/fpclient"
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/orders"
 	"github.com/frontpayment/fpexport/internal/orderstate"
 	"github.com/frontpayment/fpexport/internal/store"
@@ -51,19 +52,6 @@ var RepollStatuses = func() []orderstate.Status {
 	return out
 }()
 
-// RepollArgs is one run of the status poll. Unique by its slot, the start of
-// the REPOLL_EVERY period it belongs to, as ImportArgs: with several worker
-// processes (and changes of River's leader) a slot runs once.
-type RepollArgs struct {
-	Slot time.Time `json:"slot" river:"unique"`
-}
-
-func (RepollArgs) Kind() string { return "repoll_orders" }
-
-func (RepollArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: river.QueueDefault, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}
-}
-
 // StatusPoller is the part of fpclient.Client the status poll uses.
 type StatusPoller interface {
 	OrderStatus(ctx context.Context, orderUUID string) (*fpclient.Status, error)
@@ -78,7 +66,7 @@ type StatusPoller interface {
 // an order FP does not know gets a `repoll_not_found` event and is left for
 // a human.
 type RepollWorker struct {
-	river.WorkerDefaults[RepollArgs]
+	river.WorkerDefaults[jobargs.RepollArgs]
 	Pool     *pgxpool.Pool
 	FP       StatusPoller
 	Throttle *throttle.Throttle // nil: none
@@ -87,9 +75,9 @@ type RepollWorker struct {
 	Logger   *slog.Logger
 }
 
-func (w *RepollWorker) Timeout(*river.Job[RepollArgs]) time.Duration { return RepollTimeout }
+func (w *RepollWorker) Timeout(*river.Job[jobargs.RepollArgs]) time.Duration { return RepollTimeout }
 
-func (w *RepollWorker) Work(ctx context.Context, job *river.Job[RepollArgs]) error {
+func (w *RepollWorker) Work(ctx context.Context, job *river.Job[jobargs.RepollArgs]) error {
 	after := w.After
 	if after <= 0 {
 		after = DefaultRepollAfter
@@ -191,12 +179,10 @@ func (w *RepollWorker) apply(ctx context.Context, ro store.RepollOrder, word ord
 	var result string
 	done, err := w.inUnchanged(ctx, ro, func(tx pgx.Tx, o *store.Order) error {
 		log = log.With("order_ref", o.Ref, "kind", o.Kind, "fp_status", word.Status)
+		detail := map[string]any{"fp_status": word.Status, "fp_order_uuid": word.OrderUUID, "created_at": fmt.Sprint(word.CreatedAt), "source": "repoll"}
 		var err error
-		if result, err = orders.ApplyFPWord(ctx, tx, o, word, log); err != nil {
-			return err
-		}
-		detail := map[string]any{"fp_status": word.Status, "fp_order_uuid": word.OrderUUID, "created_at": fmt.Sprint(word.CreatedAt), "result": result, "source": "repoll"}
-		return store.AddEvent(ctx, tx, o.ID, "callback", "", 0, detail)
+		result, err = orders.ApplyFPWord(ctx, tx, o, word, detail, log)
+		return err
 	})
 	switch {
 	case err != nil:
@@ -263,8 +249,8 @@ func awaitsFP(s orderstate.Status) bool {
 // RepollArgsAt are the args of the run due at now: its slot is the start of
 // the period of length every that now (plus slotMargin) falls in. Every
 // process computes the same slot.
-func RepollArgsAt(every time.Duration, now time.Time) RepollArgs {
-	return RepollArgs{Slot: now.Add(slotMargin).Truncate(every).UTC()}
+func RepollArgsAt(every time.Duration, now time.Time) jobargs.RepollArgs {
+	return jobargs.RepollArgs{Slot: now.Add(slotMargin).Truncate(every).UTC()}
 }
 
 // everySchedule fires at every multiple of d (since Go's zero time: on the

@@ -13,6 +13,7 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/report"
 	"github.com/frontpayment/fpexport/internal/store"
 )
@@ -27,22 +28,6 @@ const (
 	ReportTimeout = 10 * time.Minute
 )
 
-// ReportArgs is one scheduled run of the nightly report. Unique by its slot,
-// as ImportArgs: with several worker processes (and changes of River's
-// leader) a slot writes one report. Format is the leader's REPORT_FORMAT; it
-// is not part of the unique key, so processes that disagree on it still
-// write one report a slot.
-type ReportArgs struct {
-	Slot   time.Time `json:"slot" river:"unique"`
-	Format string    `json:"format"`
-}
-
-func (ReportArgs) Kind() string { return "nightly_report" }
-
-func (ReportArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: river.QueueDefault, MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true}}
-}
-
 // ReportWorker writes the reconciliation report of the day before the
 // slot's day (in Location) to Dir as reconciliation-YYYY-MM-DD.<format> and
 // records it in the reports table. The file is written first (a temporary
@@ -50,7 +35,7 @@ func (ReportArgs) InsertOpts() river.InsertOpts {
 // transaction: a run that fails after the rename leaves a whole file that
 // the retry overwrites, and the row always describes the file on disk.
 type ReportWorker struct {
-	river.WorkerDefaults[ReportArgs]
+	river.WorkerDefaults[jobargs.ReportArgs]
 	Pool     *pgxpool.Pool
 	Dir      string         // "": DefaultReportDir
 	Format   string         // used when the args name none; "": DefaultReportFormat
@@ -58,12 +43,13 @@ type ReportWorker struct {
 	// StaleAfter: orders without a callback for this long are listed as
 	// exceptions (STALE_AFTER); 0: store.DefaultStaleAfter.
 	StaleAfter time.Duration
+	Lang       string // REPORT_LANG: "en" English, else Norwegian bokmål
 	Logger     *slog.Logger
 }
 
-func (w *ReportWorker) Timeout(*river.Job[ReportArgs]) time.Duration { return ReportTimeout }
+func (w *ReportWorker) Timeout(*river.Job[jobargs.ReportArgs]) time.Duration { return ReportTimeout }
 
-func (w *ReportWorker) Work(ctx context.Context, job *river.Job[ReportArgs]) error {
+func (w *ReportWorker) Work(ctx context.Context, job *river.Job[jobargs.ReportArgs]) error {
 	format := cmp.Or(job.Args.Format, w.Format, DefaultReportFormat)
 	if !slices.Contains(report.Formats, format) {
 		return river.JobCancel(fmt.Errorf("unknown report format %q", format))
@@ -82,8 +68,10 @@ func (w *ReportWorker) Work(ctx context.Context, job *river.Job[ReportArgs]) err
 			orders = 0
 			return each(func(o *report.Order) error { orders++; return fn(o) })
 		}
+		rep.Lang = w.Lang
 		var err error
-		info, err = report.WriteFile(path, rep, format)
+		// A CSV report is one file per part; the row records the orders'.
+		info, err = report.WriteFiles(path, rep, format, report.DefaultCSVComma)
 		return err
 	})
 	if err != nil {
@@ -124,6 +112,6 @@ func ReportDay(slot time.Time, loc *time.Location) string {
 // any day by hand).
 func ScheduledReport(sched river.PeriodicSchedule, format string) *river.PeriodicJob {
 	return river.NewPeriodicJob(sched, func() (river.JobArgs, *river.InsertOpts) {
-		return ReportArgs{Slot: lastSlot(sched, time.Now()), Format: format}, nil
+		return jobargs.ReportArgs{Slot: lastSlot(sched, time.Now()), Format: format}, nil
 	}, &river.PeriodicJobOpts{ID: "nightly_report"})
 }

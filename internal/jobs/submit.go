@@ -15,6 +15,7 @@ import (
 
 	"github.com/frontpayment/fpexport/internal/callbackurl"
 	"github.com/frontpayment/fpexport/internal/fpclient"
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/mapping"
 	"github.com/frontpayment/fpexport/internal/orders"
 	"github.com/frontpayment/fpexport/internal/orderstate"
@@ -74,18 +75,18 @@ type SubmitMetrics interface {
 // batches completions; JobCompleteTx cost a round trip and a heavy query
 // per order, ~20 % of the worker's time at full speed.
 type SubmitOrderWorker struct {
-	river.WorkerDefaults[SubmitOrderArgs]
+	river.WorkerDefaults[jobargs.SubmitOrderArgs]
 	Pool *pgxpool.Pool
 	Cfg  SubmitConfig
 }
 
-func (w *SubmitOrderWorker) Timeout(*river.Job[SubmitOrderArgs]) time.Duration {
+func (w *SubmitOrderWorker) Timeout(*river.Job[jobargs.SubmitOrderArgs]) time.Duration {
 	return w.Cfg.RequestTimeout + 15*time.Second
 }
 
 // NextRetry: exponential backoff from 2 s, capped at 10 min, with ±20 %
 // jitter so that a batch failing together does not retry together.
-func (w *SubmitOrderWorker) NextRetry(job *river.Job[SubmitOrderArgs]) time.Time {
+func (w *SubmitOrderWorker) NextRetry(job *river.Job[jobargs.SubmitOrderArgs]) time.Time {
 	if w.Cfg.Backoff != nil {
 		return time.Now().Add(w.Cfg.Backoff(job.Attempt))
 	}
@@ -100,7 +101,7 @@ func Backoff(attempt int) time.Duration {
 	return time.Duration(float64(d) * jitter)
 }
 
-func (w *SubmitOrderWorker) Work(ctx context.Context, job *river.Job[SubmitOrderArgs]) error {
+func (w *SubmitOrderWorker) Work(ctx context.Context, job *river.Job[jobargs.SubmitOrderArgs]) error {
 	log := w.Cfg.Logger.With("order_id", job.Args.OrderID, "job_id", job.ID, "job_attempt", job.Attempt)
 	// The rate slot comes first: an attempt is committed only when its
 	// request may go out, so a crash while waiting for the slot leaves
@@ -197,7 +198,7 @@ func observe(ctx context.Context, thr *throttle.Throttle, slot *throttle.Slot, r
 
 // begin locks the order, checks whether it still needs sending, resolves an
 // earlier attempt left without outcome, and commits a new attempt.
-func (w *SubmitOrderWorker) begin(ctx context.Context, job *river.Job[SubmitOrderArgs], log *slog.Logger) (o *store.Order, attemptID int64, attempt int, fpgo string, done bool, err error) {
+func (w *SubmitOrderWorker) begin(ctx context.Context, job *river.Job[jobargs.SubmitOrderArgs], log *slog.Logger) (o *store.Order, attemptID int64, attempt int, fpgo string, done bool, err error) {
 	// Nearly always the order is simply waiting: one statement starts the
 	// attempt. Anything else is looked at in a transaction below.
 	sender := w.Cfg.Throttle.ID()
@@ -296,7 +297,7 @@ func (w *SubmitOrderWorker) payload(o *store.Order, fpgo string) (any, error) {
 	})
 }
 
-func (w *SubmitOrderWorker) succeed(ctx context.Context, job *river.Job[SubmitOrderArgs], o *store.Order, attemptID int64, attempt int, c *fpclient.Created, log *slog.Logger) error {
+func (w *SubmitOrderWorker) succeed(ctx context.Context, job *river.Job[jobargs.SubmitOrderArgs], o *store.Order, attemptID int64, attempt int, c *fpclient.Created, log *slog.Logger) error {
 	// The request succeeded: recording it must not be cut short by a
 	// shutdown that cancels ctx, or the next run would see an open attempt.
 	ctx = context.WithoutCancel(ctx)
@@ -326,7 +327,7 @@ func (w *SubmitOrderWorker) succeed(ctx context.Context, job *river.Job[SubmitOr
 // fail turns a classified error into the order's next state and River's
 // next step, in one switch, so each class is decided in one place (the
 // table of answers and classes is fpclient's package doc).
-func (w *SubmitOrderWorker) fail(ctx context.Context, job *river.Job[SubmitOrderArgs], o *store.Order, attemptID int64, attempt int, err error, probe bool, log *slog.Logger) error {
+func (w *SubmitOrderWorker) fail(ctx context.Context, job *river.Job[jobargs.SubmitOrderArgs], o *store.Order, attemptID int64, attempt int, err error, probe bool, log *slog.Logger) error {
 	var fe *fpclient.Error
 	errors.As(err, &fe)
 	status, msg := 0, err.Error()
@@ -399,7 +400,7 @@ func (w *SubmitOrderWorker) record(ctx context.Context, o *store.Order, attemptI
 
 // finish records the attempt's outcome and settles the order in one
 // transaction; River completes the job when Work returns.
-func (w *SubmitOrderWorker) finish(ctx context.Context, job *river.Job[SubmitOrderArgs], o *store.Order, attemptID int64, attempt int, outcome string, httpStatus int, msg string, s orderstate.Status, log *slog.Logger) error {
+func (w *SubmitOrderWorker) finish(ctx context.Context, job *river.Job[jobargs.SubmitOrderArgs], o *store.Order, attemptID int64, attempt int, outcome string, httpStatus int, msg string, s orderstate.Status, log *slog.Logger) error {
 	ctx = context.WithoutCancel(ctx)
 	var applied bool
 	err := w.persist(ctx, log, answer(o, attemptID, attempt, outcome, httpStatus), inTx(w.Pool, func(ctx context.Context, tx pgx.Tx) error {

@@ -18,6 +18,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/frontpayment/fpexport/internal/fpclient"
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/mapping"
 	"github.com/frontpayment/fpexport/internal/testdb"
 	"github.com/frontpayment/fpexport/internal/throttle"
@@ -196,7 +197,7 @@ func TestSubmitOrderWorkerTable(t *testing.T) {
 					w := submitWorker(pool, fake)
 					id := addQueued(t, pool, kind, fmt.Sprintf("T-%d", n), open)
 
-					got, workErr := work(ctx, t, pool, w, SubmitOrderArgs{OrderID: id, Version: 1}, nil)
+					got, workErr := work(ctx, t, pool, w, jobargs.SubmitOrderArgs{OrderID: id, Version: 1}, nil)
 					var status, outcome string
 					var attempts, openLeft int
 					if err := pool.QueryRow(ctx, `SELECT o.status, coalesce(a.outcome, ''),
@@ -231,7 +232,7 @@ func TestSubmitOrderWorkerLastAttempt(t *testing.T) {
 			fake := answers[c.class]()
 			w := submitWorker(pool, fake)
 			id := addQueued(t, pool, c.kind, fmt.Sprintf("L-%d", i), false)
-			got, _ := work(ctx, t, pool, w, SubmitOrderArgs{OrderID: id, Version: 1}, &river.InsertOpts{MaxAttempts: 1})
+			got, _ := work(ctx, t, pool, w, jobargs.SubmitOrderArgs{OrderID: id, Version: 1}, &river.InsertOpts{MaxAttempts: 1})
 			var status, outcome string
 			if err := pool.QueryRow(ctx, `SELECT o.status, coalesce(a.outcome, '') FROM orders o
 				JOIN submit_attempts a ON a.order_id = o.id WHERE o.id = $1`, id).Scan(&status, &outcome); err != nil {
@@ -259,7 +260,7 @@ func submitWorker(pool *pgxpool.Pool, fake *fakeSubmitter) *SubmitOrderWorker {
 // its own that is rolled back (the job's row only lives there; the worker
 // writes the order through the pool, as in production), and names what
 // River made of Work's result.
-func work(ctx context.Context, t *testing.T, pool *pgxpool.Pool, w *SubmitOrderWorker, args SubmitOrderArgs, opts *river.InsertOpts) (string, error) {
+func work(ctx context.Context, t *testing.T, pool *pgxpool.Pool, w *SubmitOrderWorker, args jobargs.SubmitOrderArgs, opts *river.InsertOpts) (string, error) {
 	t.Helper()
 	tx, err := pool.Begin(ctx)
 	if err != nil {
@@ -310,7 +311,7 @@ func TestSubmitOrderWorkerNothingToSend(t *testing.T) {
 			if c.status != "" {
 				id = addOrder(t, pool, fpclient.KindInvoice, fmt.Sprintf("S-%d", i), c.status, c.open)
 			}
-			got, err := work(ctx, t, pool, submitWorker(pool, fake), SubmitOrderArgs{OrderID: id, Version: 1}, nil)
+			got, err := work(ctx, t, pool, submitWorker(pool, fake), jobargs.SubmitOrderArgs{OrderID: id, Version: 1}, nil)
 			if got != resCompleted || fake.calls.Load() != 0 {
 				t.Errorf("River %s (%v), %d requests; want completed, none sent", got, err, fake.calls.Load())
 			}
@@ -369,7 +370,7 @@ func TestSubmitOrderWorkerWaitsForHeldAnswer(t *testing.T) {
 			fake := answers["created"]()
 			w := submitWorker(pool, fake)
 			w.Cfg.Throttle = th
-			got, err := work(ctx, t, pool, w, SubmitOrderArgs{OrderID: id, Version: 1}, nil)
+			got, err := work(ctx, t, pool, w, jobargs.SubmitOrderArgs{OrderID: id, Version: 1}, nil)
 			var status, outcome string
 			if err := pool.QueryRow(ctx, `SELECT o.status, coalesce(a.outcome, 'open') FROM orders o
 				JOIN submit_attempts a ON a.order_id = o.id WHERE o.id = $1`, id).Scan(&status, &outcome); err != nil {

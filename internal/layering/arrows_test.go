@@ -31,6 +31,8 @@ var allowed = map[string][]string{
 
 	// Leaves and helpers.
 	"internal/logging":             {"internal/pii"},
+	"internal/buildinfo":           {}, // which build runs (runtime/debug only)
+	"internal/secretenv":           {}, // NAME_FILE settings, read once in main
 	"internal/report":              {"internal/money", "internal/pii"},
 	"internal/fpfake":              {"internal/fpclient"},
 	"internal/metrics/metricstest": {},
@@ -42,27 +44,35 @@ var allowed = map[string][]string{
 	"internal/store":    {"internal/logging", "internal/orderstate", "internal/report", "migrations"},
 	"internal/testdb":   {"internal/store"},
 	"internal/throttle": {"internal/fpclient"},
-	"internal/metrics":  {"internal/orderstate", "internal/store"},
+	"internal/metrics":  {"internal/buildinfo", "internal/orderstate", "internal/store"},
 
 	// The owner of an order's status: every move of orders.status.
-	"internal/orders": {"internal/orderstate", "internal/store"},
+	"internal/orders": {"internal/money", "internal/orderstate", "internal/store"},
+
+	// What an operator reads and decides (worker status, retry, review).
+	"internal/operator": {"internal/jobargs", "internal/jobs", "internal/orders", "internal/store"},
 
 	// Jobs and the paths that feed them.
 	"internal/jobs": {"internal/callbackurl", "internal/erp", "internal/fpclient", "internal/inbox", "internal/intake", "internal/jobargs", "internal/mapping",
 		"internal/orders", "internal/orderstate", "internal/report", "internal/store", "internal/throttle"},
 	"internal/intake": {"internal/fpclient", "internal/importers", "internal/jobargs", "internal/mapping", "internal/msg", "internal/orders", "internal/store"},
-	"internal/inbox":  {"internal/importers", "internal/intake", "internal/mapping", "internal/store"},
-	"internal/erp":    {"internal/importers", "internal/intake", "internal/mapping", "internal/store"},
+	"internal/inbox":  {"internal/importers", "internal/intake", "internal/mapping", "internal/secretenv", "internal/store"},
+	"internal/erp":    {"internal/importers", "internal/intake", "internal/mapping", "internal/secretenv", "internal/store"},
 
 	// HTTP.
-	"internal/httpapi": {"internal/callbackurl", "internal/fpclient", "internal/jobs", "internal/report", "internal/store", "internal/throttle"},
+	"internal/httpapi": {"internal/callbackurl", "internal/fpclient", "internal/jobargs", "internal/report", "internal/store", "internal/throttle"},
 	"internal/web":     {"internal/fpclient", "internal/httpapi", "internal/importers", "internal/intake", "internal/mapping", "internal/money", "internal/msg", "internal/report", "internal/store"},
 
-	// Commands: they wire; nothing imports them.
-	"cmd/enqueue": {"internal/erp", "internal/importers", "internal/inbox", "internal/intake", "internal/logging", "internal/mapping", "internal/msg", "internal/store"},
+	// The daemon (`worker run`): its settings and wiring; daemontest starts it for tests.
+	"internal/daemon": {"internal/erp", "internal/fpclient", "internal/httpapi", "internal/importers", "internal/inbox", "internal/intake", "internal/jobargs", "internal/jobs",
+		"internal/logging", "internal/mapping", "internal/metrics", "internal/report", "internal/store", "internal/throttle", "internal/web"},
+	"internal/daemon/daemontest": {"internal/daemon", "internal/fpfake", "internal/httpapi", "internal/intake", "internal/mapping", "internal/store", "internal/testdb"},
+
+	// Commands: they parse flags and print; nothing imports them.
+	"cmd/enqueue": {"internal/buildinfo", "internal/erp", "internal/importers", "internal/inbox", "internal/intake", "internal/logging", "internal/mapping", "internal/msg", "internal/secretenv", "internal/store"},
 	"cmd/fpsim":   {"internal/fpfake"},
-	"cmd/worker": {"internal/erp", "internal/fpclient", "internal/fpfake", "internal/httpapi", "internal/importers", "internal/inbox", "internal/intake", "internal/jobs",
-		"internal/logging", "internal/mapping", "internal/metrics", "internal/orders", "internal/orderstate", "internal/report", "internal/store", "internal/throttle", "internal/web"},
+	"cmd/worker": {"internal/buildinfo", "internal/daemon", "internal/fpclient", "internal/fpfake", "internal/httpapi", "internal/intake", "internal/logging", "internal/money",
+		"internal/operator", "internal/orderstate", "internal/report", "internal/secretenv", "internal/store", "internal/web"},
 }
 
 // core packages may not import these (or anything under them), directly.

@@ -21,6 +21,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/frontpayment/fpexport/internal/buildinfo"
+	"github.com/frontpayment/fpexport/internal/store"
 )
 
 // Metrics holds one process's metrics in a registry of its own (not the
@@ -62,10 +65,32 @@ func New() *Metrics {
 			Help: "Seconds those requests waited in place or were snoozed for, by reason.",
 		}, []string{"reason"}),
 	}
+	// Every known label value from the start, at 0: a series that appears
+	// only with its first event hides that event from rate() and increase(),
+	// and an alert on it would miss the first refused token or failure.
+	for _, o := range submissionOutcomes {
+		m.submissions.WithLabelValues(o)
+	}
+	for _, v := range callbackVerdicts {
+		m.callbacks.WithLabelValues(v)
+	}
+	for _, r := range rateLimitReasons {
+		m.rateWaits.WithLabelValues(r)
+		m.rateWaitedSecs.WithLabelValues(r)
+	}
 	m.reg.MustRegister(m.submissions, m.fpLatency, m.callbacks, m.rateWaits, m.rateWaitedSecs,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildInfoGauge(buildinfo.Read()))
 	return m
 }
+
+// The label values known in advance (a value not listed still counts).
+var (
+	submissionOutcomes = []string{"created", "rejected", "invalid_payload", "retryable", "ambiguous", "auth", "not_sent"}
+	callbackVerdicts   = []string{store.VerdictAccepted, store.VerdictBadToken, store.VerdictBadChecksum, store.VerdictMalformed,
+		store.VerdictOrphan, store.VerdictAwaitingFP, store.VerdictNotConfirmed}
+	rateLimitReasons = []string{"pace", "budget", "paused", "retry_after"}
+)
 
 // WatchDatabase adds the gauges read from the database at each scrape.
 // queues are River's queues to report even while empty.
@@ -73,7 +98,7 @@ func (m *Metrics) WatchDatabase(pool *pgxpool.Pool, queues []string) {
 	if m == nil {
 		return
 	}
-	m.reg.MustRegister(newDBCollector(pool, queues))
+	m.reg.MustRegister(newDBCollector(pool, queues), lastRunsCollector{pool})
 }
 
 // Registry is the registry, for tests and for adding collectors.
@@ -118,4 +143,16 @@ func (m *Metrics) RateLimitWait(reason string, d time.Duration) {
 	}
 	m.rateWaits.WithLabelValues(reason).Inc()
 	m.rateWaitedSecs.WithLabelValues(reason).Add(d.Seconds())
+}
+
+// buildInfoGauge is fpexport_build_info, always 1: its labels say which
+// build runs, so a dashboard can show the version of every host and an
+// upgrade that reached only some of them.
+func buildInfoGauge(info buildinfo.Info) prometheus.Collector {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "fpexport_build_info",
+		Help: "The running build: module version, VCS revision, Go version; always 1.",
+	}, []string{"version", "revision", "goversion"})
+	g.WithLabelValues(info.Version, info.Revision, info.GoVersion).Set(1)
+	return g
 }

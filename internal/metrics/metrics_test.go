@@ -13,7 +13,8 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
-	"github.com/frontpayment/fpexport/internal/jobs"
+	"github.com/frontpayment/fpexport/internal/buildinfo"
+	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/metrics/metricstest"
 	"github.com/frontpayment/fpexport/internal/testdb"
 )
@@ -53,7 +54,7 @@ func TestMetrics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := inserter.Insert(ctx, jobs.SubmitOrderArgs{OrderID: 1, Version: 1}, nil); err != nil {
+	if _, err := inserter.Insert(ctx, jobargs.SubmitOrderArgs{OrderID: 1, Version: 1}, nil); err != nil {
 		t.Fatal(err)
 	}
 
@@ -96,6 +97,17 @@ func TestMetrics(t *testing.T) {
 	if age, ok := metricstest.Value(fams, "fpexport_queue_oldest_job_age_seconds", "queue", "submit"); !ok || age < 0 || age > 600 {
 		t.Errorf("oldest submit job age = %v (found %v)", age, ok)
 	}
+	info := buildinfo.Read()
+	if got, ok := metricstest.Value(fams, "fpexport_build_info", "version", info.Version, "revision", info.Revision, "goversion", info.GoVersion); !ok || got != 1 {
+		t.Errorf("fpexport_build_info{%s %s %s} = %v (found %v), want 1", info.Version, info.Revision, info.GoVersion, got, ok)
+	}
+	// No import or report has run yet: their times are missing, not 0
+	// (an alert on "older than 26 h" must not fire on a new installation).
+	for _, name := range []string{"fpexport_last_import_timestamp_seconds", "fpexport_last_report_timestamp_seconds"} {
+		if fams[name] != nil {
+			t.Errorf("%s is there before any run", name)
+		}
+	}
 	for _, name := range []string{"go_goroutines", "process_cpu_seconds_total"} {
 		if fams[name] == nil {
 			t.Errorf("no %s", name)
@@ -123,4 +135,37 @@ func TestNilMetrics(t *testing.T) {
 	m.Callback("accepted")
 	m.RateLimitWait("pace", time.Second)
 	m.WatchDatabase(nil, nil)
+}
+
+// The newest import run and scheduled report are read from the database:
+// whichever process ran them, every worker's /metrics says when.
+func TestLastRuns(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, testdb.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	importAt := time.Date(2026, 12, 5, 1, 0, 3, 0, time.UTC)
+	reportAt := time.Date(2026, 12, 5, 5, 0, 9, 0, time.UTC)
+	if _, err := pool.Exec(ctx, `INSERT INTO import_runs (source, finished_at) VALUES
+			('inbox:/srv/inbox', $1), ('erp:db/erp', $1 - interval '1 day')`, importAt); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO reports (period_from, period_to, format, path, bytes, sha256, orders, generated_at)
+		VALUES ('2026-12-04', '2026-12-04', 'xlsx', '/r/x.xlsx', 1, 'x', 0, $1)`, reportAt); err != nil {
+		t.Fatal(err)
+	}
+	m := New()
+	m.WatchDatabase(pool, nil)
+	fams := scrape(t, m.Handler())
+	for name, want := range map[string]time.Time{
+		"fpexport_last_import_timestamp_seconds": importAt,
+		"fpexport_last_report_timestamp_seconds": reportAt,
+	} {
+		if got, ok := metricstest.Value(fams, name); !ok || got != float64(want.Unix()) {
+			t.Errorf("%s = %v (found %v), want %v", name, got, ok, want.Unix())
+		}
+	}
 }

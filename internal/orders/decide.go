@@ -62,10 +62,11 @@ func ResubmitReviewed(ctx context.Context, tx pgx.Tx, q Queue, orderID int64, r 
 	// held before takes its place if it differs.
 	version, jobID, err := requeue(ctx, tx, q, o, move{
 		by: orderstate.Person, to: orderstate.Queued, event: "review_resubmit", detail: detail,
-		set: `, fp_order_uuid = nullif($7, ''),
-			possible_duplicate = CASE WHEN possible_duplicate = $7 THEN nullif(fp_order_uuid, $7) ELSE possible_duplicate END,
+		set: `, fp_order_uuid = nullif(@fpgo::text, ''),
+			possible_duplicate = CASE WHEN orders.possible_duplicate = @fpgo::text THEN nullif(orders.fp_order_uuid, @fpgo::text)
+				ELSE orders.possible_duplicate END,
 			last_error = NULL, review_reason = NULL`,
-		args: []any{fpgo},
+		args: pgx.NamedArgs{"fpgo": fpgo},
 	})
 	if err != nil {
 		return nil, 0, err
@@ -91,10 +92,11 @@ func ConfirmReviewed(ctx context.Context, tx pgx.Tx, orderID int64, orderUUID st
 	detail["order_uuid"] = orderUUID
 	applied, err := door(ctx, tx, o.ID, move{
 		by: orderstate.Person, to: orderstate.Submitted, event: "review_confirmed", detail: detail,
-		set: `, fp_order_uuid = $7,
-			possible_duplicate = CASE WHEN possible_duplicate = $7 THEN nullif(fp_order_uuid, $7) ELSE possible_duplicate END,
-			submitted_at = coalesce(submitted_at, now()), last_error = NULL, review_reason = NULL`,
-		args: []any{orderUUID},
+		set: `, fp_order_uuid = @order_uuid::text,
+			possible_duplicate = CASE WHEN orders.possible_duplicate = @order_uuid::text THEN nullif(orders.fp_order_uuid, @order_uuid::text)
+				ELSE orders.possible_duplicate END,
+			submitted_at = coalesce(orders.submitted_at, now()), last_error = NULL, review_reason = NULL`,
+		args: pgx.NamedArgs{"order_uuid": orderUUID},
 	})
 	if err == nil && !applied { // cannot happen: the order is locked in needs_review
 		err = fmt.Errorf("order %s left needs_review while locked", o.OrderRef)

@@ -13,6 +13,35 @@ import (
 // An import's move: a changed order is queued to be sent again, from the
 // states the table lets an import move (orderstate.Import).
 
+// changed is the import's move, set-wise: every order of the staged chunk
+// (import_orders) whose data changed, imported by an earlier batch and in a
+// state the table lets an import move from, takes the new data and a new
+// version and is queued, with a changed event each. The statement returns
+// each order moved with its new version and whether it was queued already
+// (its job is waiting and reads the new data at send time).
+func changed(batchID int64) move {
+	return move{
+		by: orderstate.Import, to: orderstate.Queued, event: "changed", restamp: true,
+		with: `cand AS (
+			SELECT o.id, o.status AS old_status, o.fp_order_uuid, i.*
+			FROM import_orders i JOIN orders o ON o.kind = i.kind AND o.order_ref = i.order_ref
+			WHERE o.batch_id <> @batch AND o.fingerprint <> i.fingerprint
+			  AND o.status = ANY(@from::text[])
+			FOR NO KEY UPDATE OF o
+		),`,
+		from:   `cand c`,
+		target: `orders.id = c.id`,
+		set: `, batch_id = @batch, source = c.source, source_row = c.source_rows[1],
+			customer_name = c.customer_name, grand_total_ore = c.grand_total_ore, order_data = c.order_data,
+			fingerprint = c.fingerprint, version = orders.version + 1, last_error = NULL`,
+		args:      pgx.NamedArgs{"batch": batchID},
+		returning: `, orders.version, c.old_status, c.fp_order_uuid`,
+		evDetail: `jsonb_build_object('batch_id', @batch::bigint, 'previous_status', moved.old_status,
+			'version', moved.version, 'fpgo_uuid', moved.fp_order_uuid)`,
+		result: `SELECT id, version, old_status = @to::text FROM moved`,
+	}
+}
+
 // MergeStaged turns the staged orders (one chunk of a file) into orders of
 // the batch, set-wise. Call FinishBatch when the file is done.
 //
@@ -70,26 +99,11 @@ func MergeStaged(ctx context.Context, tx pgx.Tx, batchID int64, staged int) (sto
 	// Changed orders that may still change. Their status before the change
 	// decides whether a job is needed: a queued order's job is waiting and
 	// reads the new data at send time.
-	rows, err = tx.Query(ctx, `WITH cand AS (
-			SELECT o.id, o.status AS old_status, o.fp_order_uuid, i.*
-			FROM import_orders i JOIN orders o ON o.kind = i.kind AND o.order_ref = i.order_ref
-			WHERE o.batch_id <> $1 AND o.fingerprint <> i.fingerprint
-			  AND o.status = ANY($2::text[])
-			FOR NO KEY UPDATE OF o
-		), upd AS (
-			UPDATE orders o SET batch_id = $1, source = c.source, source_row = c.source_rows[1],
-				customer_name = c.customer_name, grand_total_ore = c.grand_total_ore, order_data = c.order_data,
-				fingerprint = c.fingerprint, version = o.version + 1, status = $3::text, status_at = now(),
-				last_error = NULL, updated_at = now()
-			FROM cand c WHERE o.id = c.id
-			RETURNING o.id, o.version, c.old_status, c.fp_order_uuid
-		), ev AS (
-			INSERT INTO order_events (order_id, type, status, detail)
-			SELECT id, 'changed', $3::text, jsonb_build_object('batch_id', $1::bigint, 'previous_status', old_status,
-				'version', version, 'fpgo_uuid', fp_order_uuid) FROM upd
-		)
-		SELECT id, version, old_status = $3::text FROM upd`, batchID,
-		statuses(orderstate.From(orderstate.Queued, orderstate.Import)), string(orderstate.Queued))
+	sql, args, err := changed(batchID).stmt(0)
+	if err != nil {
+		return out, err
+	}
+	rows, err = tx.Query(ctx, sql, args...)
 	if err != nil {
 		return out, fmt.Errorf("updating changed orders: %w", err)
 	}

@@ -3,6 +3,7 @@ package orders_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -128,5 +129,143 @@ func TestSettleOnlyWhileSubmitting(t *testing.T) {
 	if got := readOrder(t, ctx, pool, atFP); got.Status != "sent" ||
 		len(got.Events) != 2 || got.Events[0] != "submit_rejected/" || got.Events[1] != "submit_retryable/queued" {
 		t.Errorf("sent order after two verdicts: %+v", got)
+	}
+}
+
+// attemptEvent is an attempt_started event as stored.
+type attemptEvent struct {
+	Attempt int
+	JobID   int64
+	Fpgo    string
+}
+
+func attemptEvents(t *testing.T, ctx context.Context, db store.DB, id int64) []attemptEvent {
+	t.Helper()
+	rows, err := db.Query(ctx, `SELECT coalesce(attempt, 0), coalesce((detail->>'job_id')::bigint, 0), coalesce(detail->>'fpgo_uuid', '')
+		FROM order_events WHERE order_id = $1 AND type = 'attempt_started' AND status = 'submitting' ORDER BY id`, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (e attemptEvent, err error) {
+		return e, r.Scan(&e.Attempt, &e.JobID, &e.Fpgo)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// An attempt's start is a move like any other: the attempt row, the order
+// marked submitting and an attempt_started event (attempt, job, fpgoUuid),
+// together. A start the table forbids writes none of them.
+func TestAttemptStartWritesItsEvent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testdb.New(t)
+	count := func(id int64) (attempts, recorded int) {
+		t.Helper()
+		if err := pool.QueryRow(ctx, `SELECT attempts, (SELECT count(*) FROM submit_attempts WHERE order_id = $1)
+			FROM orders WHERE id = $1`, id).Scan(&attempts, &recorded); err != nil {
+			t.Fatal(err)
+		}
+		return attempts, recorded
+	}
+
+	id := addOrder(t, pool, "checkout", "A-1", "queued", "", "")
+	o, _, attempt, ok, err := orders.StartSubmit(ctx, pool, id, 41, 1, "w1")
+	if err != nil || !ok || attempt != 1 || o.Attempts != 1 {
+		t.Fatalf("StartSubmit: ok %v, attempt %d, order %+v, %v", ok, attempt, o, err)
+	}
+	if got := attemptEvents(t, ctx, pool, id); len(got) != 1 || got[0] != (attemptEvent{1, 41, ""}) {
+		t.Errorf("after StartSubmit: %+v", got)
+	}
+	// Submitting now, its attempt open: the fast path starts nothing.
+	if _, _, _, ok, err := orders.StartSubmit(ctx, pool, id, 42, 1, "w1"); err != nil || ok {
+		t.Fatalf("StartSubmit on a submitting order: ok %v, %v", ok, err)
+	}
+	if got := readOrder(t, ctx, pool, id); got.Status != "submitting" || len(got.Events) != 1 {
+		t.Errorf("after the second StartSubmit: %+v", got)
+	}
+	// A checkout may be sent again from submitting (the job closed the
+	// open attempt first): attempt 2, with the FP order it updates.
+	if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `UPDATE submit_attempts SET outcome = 'abandoned' WHERE order_id = $1`, id); err != nil {
+			return err
+		}
+		_, attempt, err := orders.StartAttempt(ctx, tx, &store.Order{ID: id, Version: 1, Status: orderstate.Submitting}, 43, 2, "ODR9", "w1")
+		if err == nil && attempt != 2 {
+			t.Errorf("StartAttempt: attempt %d, want 2", attempt)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := attemptEvents(t, ctx, pool, id); len(got) != 2 || got[1] != (attemptEvent{2, 43, "ODR9"}) {
+		t.Errorf("after StartAttempt: %+v", got)
+	}
+	if attempts, recorded := count(id); attempts != 2 || recorded != 2 {
+		t.Errorf("attempts %d, %d recorded; want 2, 2", attempts, recorded)
+	}
+
+	// FP has sent this one: the submit job may not start an attempt. The
+	// statement itself writes nothing (looked at before the rollback).
+	sent := addOrder(t, pool, "invoice", "A-2", "sent", "ODR2", "")
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck
+	_, _, err = orders.StartAttempt(ctx, tx, &store.Order{ID: sent, Version: 1, Status: orderstate.Sent}, 44, 1, "ODR2", "w1")
+	if err == nil || !strings.Contains(err.Error(), "transition table") {
+		t.Errorf("StartAttempt on a sent order: %v, want the table's refusal", err)
+	}
+	var recorded int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM submit_attempts WHERE order_id = $1`, sent).Scan(&recorded); err != nil {
+		t.Fatal(err)
+	}
+	if got := readOrder(t, ctx, tx, sent); got.Status != "sent" || len(got.Events) != 0 || recorded != 0 {
+		t.Errorf("sent order after a refused start: %+v, %d attempts recorded", got, recorded)
+	}
+}
+
+// FP's acceptance is recorded once, with its event, whatever the order's
+// status: a callback that came first keeps its (later) status.
+func TestRecordCreatedAfterTheCallback(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testdb.New(t)
+	id := addOrder(t, pool, "invoice", "C-1", "queued", "", "")
+	_, attemptID, attempt, ok, err := orders.StartSubmit(ctx, pool, id, 41, 1, "w1")
+	if err != nil || !ok {
+		t.Fatalf("StartSubmit: %v, %v", ok, err)
+	}
+	// FP's callback came before its answer was recorded.
+	if _, err := pool.Exec(ctx, `UPDATE orders SET status = 'sent', fp_order_uuid = 'ODR1' WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	record := func() bool {
+		t.Helper()
+		recorded, err := orders.RecordCreated(ctx, pool, id, attemptID, attempt, 201, "created",
+			orders.Created{OrderUUID: "ODR1", CustomerUUID: "CUS1", PaymentURL: "https://pay"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return recorded
+	}
+	if !record() {
+		t.Fatal("FP's acceptance not recorded")
+	}
+	if record() {
+		t.Error("FP's acceptance recorded twice")
+	}
+	var customer, outcome string
+	if err := pool.QueryRow(ctx, `SELECT coalesce(fp_customer_uuid, ''), (SELECT outcome FROM submit_attempts WHERE id = $2)
+		FROM orders WHERE id = $1`, id, attemptID).Scan(&customer, &outcome); err != nil {
+		t.Fatal(err)
+	}
+	got := readOrder(t, ctx, pool, id)
+	if got.Status != "sent" || customer != "CUS1" || outcome != "created" ||
+		len(got.Events) != 2 || got.Events[1] != "submitted/submitted" {
+		t.Errorf("after FP's acceptance: %+v, customer %q, attempt %s", got, customer, outcome)
 	}
 }

@@ -30,18 +30,15 @@ func requeue(ctx context.Context, tx pgx.Tx, q Queue, o *store.Reviewed, m move)
 	if m.to != orderstate.Queued {
 		return 0, 0, fmt.Errorf("requeue moves to queued, not %s", m.to)
 	}
-	if err := mustAllow(o.Status, m.to, m.by); err != nil {
-		return 0, 0, err
-	}
 	version = o.Version + 1 // the order is locked: the update below makes it so
 	if m.detail == nil {
 		m.detail = map[string]any{}
 	}
 	m.detail["version"] = version
-	m.set = `, version = version + 1` + m.set
+	m.set = `, version = orders.version + 1` + m.set
 	applied, err := door(ctx, tx, o.ID, m)
-	if err == nil && !applied { // cannot happen: the order is locked in its state
-		err = fmt.Errorf("order %s left %s while locked", o.OrderRef, o.Status)
+	if err == nil && !applied { // the order is locked in its state: the table refused the move
+		err = fmt.Errorf("%s may not move an order from %s to %s (transition table)", m.by, o.Status, m.to)
 	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("requeueing order %s: %w", o.OrderRef, err)

@@ -13,39 +13,40 @@ import (
 
 // The submit job's moves. Starting an attempt and recording FP's
 // acceptance are the hot path: each is one statement that writes the
-// attempt row and the order's status together.
+// attempt row, the order's status and its event together.
 
 // StartSubmit is the common case of a submit job's start, in one statement:
 // the order is queued and has no attempt without an outcome, so
-// a new attempt is recorded and the order marked submitting (the attempt
-// row, with its job, version and fpgoUuid, is the record of the start: no
-// event besides it). ok is false, with nothing changed, in any
+// a new attempt is recorded, the order marked submitting and the
+// attempt_started event written. ok is false, with nothing changed, in any
 // other case; the caller then looks closer in a transaction. sender is the
 // worker process (throttle.ID).
 func StartSubmit(ctx context.Context, db store.DB, orderID, jobID int64, jobAttempt int, sender string) (o *store.Order, attemptID int64, attempt int, ok bool, err error) {
-	var od store.Order
-	err = db.QueryRow(ctx, `WITH cur AS (
-			SELECT * FROM orders WHERE id = $1 FOR NO KEY UPDATE
+	m := attemptStarted(`cur AS (
+			SELECT * FROM orders WHERE id = @id FOR NO KEY UPDATE
 		), ready AS (
 			-- queued only: 'submitting' means an attempt started (perhaps by
 			-- a run that crashed, perhaps by a concurrent one this statement
 			-- waited for, whose attempt its snapshot cannot see). The row lock
 			-- returns the row as committed after the wait.
-			SELECT cur.* FROM cur WHERE status = $5::text
-				AND NOT EXISTS (SELECT 1 FROM submit_attempts WHERE order_id = $1 AND outcome IS NULL)
+			SELECT cur.* FROM cur WHERE status = @queued::text AND status = ANY(@from::text[])
+				AND NOT EXISTS (SELECT 1 FROM submit_attempts WHERE order_id = @id AND outcome IS NULL)
 		), a AS (
 			INSERT INTO submit_attempts (order_id, attempt, version, job_id, job_attempt, fpgo_uuid, sender)
-			SELECT $1, (SELECT coalesce(max(attempt), 0) + 1 FROM submit_attempts WHERE order_id = $1),
-				ready.version, $2, $3, ready.fp_order_uuid, nullif($4, '') FROM ready
-			RETURNING id, attempt
-		), u AS (
-			UPDATE orders SET status = $6::text, status_at = now(), attempts = a.attempt, updated_at = now()
-			FROM a WHERE orders.id = $1
-		)
-		SELECT r.id, r.kind, r.order_ref, r.version, r.status, r.order_data, coalesce(r.fp_status, ''),
+			SELECT @id, (SELECT coalesce(max(attempt), 0) + 1 FROM submit_attempts WHERE order_id = @id),
+				ready.version, @job_id, @job_attempt, ready.fp_order_uuid, nullif(@sender::text, '') FROM ready
+			RETURNING id, attempt, job_id, fpgo_uuid
+		),`, pgx.NamedArgs{"queued": string(orderstate.Queued), "job_id": jobID, "job_attempt": jobAttempt, "sender": sender})
+	m.result = `SELECT r.id, r.kind, r.order_ref, r.version, r.status, r.order_data, coalesce(r.fp_status, ''),
 			coalesce(r.fp_status_created_at, 0), coalesce(r.fp_status_callback_id, 0), coalesce(r.fp_order_uuid, ''),
-			a.attempt, r.grand_total_ore, a.id, a.attempt
-		FROM ready r, a`, orderID, jobID, jobAttempt, sender, string(orderstate.Queued), string(orderstate.Submitting)).Scan(&od.ID, &od.Kind, &od.Ref, &od.Version, &od.Status, &od.Data,
+			moved.attempt, r.grand_total_ore, moved.attempt_id, moved.attempt
+		FROM ready r, moved`
+	sql, args, err := m.stmt(orderID)
+	if err != nil {
+		return nil, 0, 0, false, err
+	}
+	var od store.Order
+	err = db.QueryRow(ctx, sql, args...).Scan(&od.ID, &od.Kind, &od.Ref, &od.Version, &od.Status, &od.Data,
 		&od.FPStatus, &od.FPStatusCreatedAt, &od.FPStatusCallback, &od.FPOrderUUID, &od.Attempts, &od.GrandTotalOre,
 		&attemptID, &attempt)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -57,29 +58,47 @@ func StartSubmit(ctx context.Context, db store.DB, orderID, jobID int64, jobAtte
 	return &od, attemptID, attempt, true, nil
 }
 
-// StartAttempt records a new attempt (outcome unknown) and marks the order
-// submitting, in one statement, on an order locked by store.LockForSubmit.
-// It must be committed before the request goes out. sender is the worker
-// process (throttle.ID).
+// StartAttempt records a new attempt (outcome unknown), marks the order
+// submitting and writes the attempt_started event, in one statement, on an
+// order locked by store.LockForSubmit. It must be committed before the
+// request goes out. sender is the worker process (throttle.ID).
 func StartAttempt(ctx context.Context, tx pgx.Tx, o *store.Order, jobID int64, jobAttempt int, fpgoUUID, sender string) (attemptID int64, attempt int, err error) {
-	if err := mustAllow(o.Status, orderstate.Submitting, orderstate.SubmitJob); err != nil {
-		return 0, 0, err
-	}
-	err = tx.QueryRow(ctx, `WITH n AS (
-			SELECT coalesce(max(attempt), 0) + 1 AS attempt FROM submit_attempts WHERE order_id = $1
+	m := attemptStarted(`n AS (
+			SELECT coalesce(max(attempt), 0) + 1 AS attempt FROM submit_attempts WHERE order_id = @id
 		), a AS (
 			INSERT INTO submit_attempts (order_id, attempt, version, job_id, job_attempt, fpgo_uuid, sender)
-			SELECT $1, n.attempt, $2, $3, $4, nullif($5, ''), nullif($6, '') FROM n
-			RETURNING id, attempt
-		), o AS (
-			UPDATE orders SET status = $7::text, status_at = now(), attempts = a.attempt, updated_at = now()
-			FROM a WHERE orders.id = $1
-		)
-		SELECT id, attempt FROM a`, o.ID, o.Version, jobID, jobAttempt, fpgoUUID, sender, string(orderstate.Submitting)).Scan(&attemptID, &attempt)
+			SELECT @id, n.attempt, @version, @job_id, @job_attempt, nullif(@fpgo::text, ''), nullif(@sender::text, '')
+			FROM n, orders WHERE orders.id = @id AND orders.status = ANY(@from::text[])
+			RETURNING id, attempt, job_id, fpgo_uuid
+		),`, pgx.NamedArgs{"version": o.Version, "job_id": jobID, "job_attempt": jobAttempt, "fpgo": fpgoUUID, "sender": sender})
+	m.result = `SELECT attempt_id, attempt FROM moved`
+	sql, args, err := m.stmt(o.ID)
+	if err != nil {
+		return 0, 0, err
+	}
+	err = tx.QueryRow(ctx, sql, args...).Scan(&attemptID, &attempt)
+	if errors.Is(err, pgx.ErrNoRows) { // the order is locked: the table refused the move
+		return 0, 0, fmt.Errorf("%s may not move an order from %s to %s (transition table)", m.by, o.Status, m.to)
+	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("recording attempt: %w", err)
 	}
 	return attemptID, attempt, nil
+}
+
+// attemptStarted is the move of an attempt's start (queued → submitting,
+// or submitting again for a kind that may be resent): with must insert the
+// attempt as the CTE a, only when the move is allowed. The order's attempt
+// count is the attempt's number; the event names the attempt, its job and
+// the FP order it updates (fpgoUuid, if any).
+func attemptStarted(with string, args pgx.NamedArgs) move {
+	return move{
+		by: orderstate.SubmitJob, to: orderstate.Submitting, event: "attempt_started", restamp: true,
+		with: with, from: "a", set: `, attempts = a.attempt`, args: args,
+		returning: `, a.id AS attempt_id, a.attempt, a.job_id, a.fpgo_uuid`,
+		evAttempt: `moved.attempt`,
+		evDetail:  `jsonb_build_object('job_id', moved.job_id, 'fpgo_uuid', moved.fpgo_uuid)`,
+	}
 }
 
 // Created is what FP returned for an accepted order.
@@ -100,29 +119,28 @@ func RecordCreated(ctx context.Context, db store.DB, orderID, attemptID int64, a
 	if httpStatus != 0 {
 		hs = &httpStatus
 	}
-	var recorded bool
-	err := db.QueryRow(ctx, `WITH a AS (
-			UPDATE submit_attempts SET outcome = 'created', http_status = $7, message = $8, finished_at = now()
-			WHERE id = $6 AND outcome IS NULL RETURNING id
-		), o AS (
-			UPDATE orders SET
-				status = CASE WHEN status = ANY($11::text[]) THEN $12::text ELSE status END,
-				status_at = CASE WHEN status = ANY($11::text[]) THEN now() ELSE status_at END,
-				fp_order_uuid = coalesce(fp_order_uuid, nullif($2, '')),
-				possible_duplicate = CASE WHEN fp_order_uuid IS NOT NULL AND $2 <> '' AND fp_order_uuid <> $2 THEN $2
-					ELSE possible_duplicate END,
-				fp_customer_uuid = coalesce(nullif($3, ''), fp_customer_uuid),
-				payment_url = coalesce(nullif($4, ''), payment_url), bank_id_url = coalesce(nullif($5, ''), bank_id_url),
-				submitted_at = now(), last_error = NULL, review_reason = NULL, updated_at = now()
-			WHERE id = $1 AND EXISTS (SELECT 1 FROM a)
-		), e AS (
-			INSERT INTO order_events (order_id, type, status, attempt, detail)
-			SELECT $1, 'submitted', $12::text, $9, $10 FROM a
-		)
-		SELECT EXISTS (SELECT 1 FROM a)`, orderID, c.OrderUUID, c.CustomerUUID, c.PaymentURL, c.BankIDURL,
-		attemptID, hs, message, attempt, detail,
-		statuses(orderstate.From(orderstate.Submitted, orderstate.SubmitJob)), string(orderstate.Submitted)).Scan(&recorded)
-	return recorded, err
+	m := move{
+		by: orderstate.SubmitJob, to: orderstate.Submitted, event: "submitted", attempt: attempt, detail: detail,
+		always: true,
+		with: `a AS (
+			UPDATE submit_attempts SET outcome = 'created', http_status = @http_status, message = @message, finished_at = now()
+			WHERE id = @attempt_id AND outcome IS NULL RETURNING id
+		),`,
+		from: "a",
+		set: `, fp_order_uuid = coalesce(orders.fp_order_uuid, nullif(@uuid::text, '')),
+			possible_duplicate = CASE WHEN orders.fp_order_uuid IS NOT NULL AND @uuid::text <> '' AND orders.fp_order_uuid <> @uuid::text
+				THEN @uuid::text ELSE orders.possible_duplicate END,
+			fp_customer_uuid = coalesce(nullif(@customer_uuid::text, ''), orders.fp_customer_uuid),
+			payment_url = coalesce(nullif(@payment_url::text, ''), orders.payment_url),
+			bank_id_url = coalesce(nullif(@bank_id_url::text, ''), orders.bank_id_url),
+			submitted_at = now(), last_error = NULL, review_reason = NULL`,
+		args: pgx.NamedArgs{"attempt_id": attemptID, "http_status": hs, "message": message, "uuid": c.OrderUUID,
+			"customer_uuid": c.CustomerUUID, "payment_url": c.PaymentURL, "bank_id_url": c.BankIDURL},
+		// The event (with status submitted: FP accepted the attempt) is
+		// written whatever the order's status now.
+		result: `SELECT EXISTS (SELECT 1 FROM a)`,
+	}
+	return door(ctx, db, orderID, m)
 }
 
 // Verdict is the submit job's verdict on an order still being submitted:
@@ -150,8 +168,8 @@ func Settle(ctx context.Context, tx pgx.Tx, orderID int64, v Verdict) (bool, err
 	}
 	applied, err := door(ctx, tx, orderID, move{
 		by: orderstate.SubmitJob, to: v.Status, event: v.Event, attempt: v.Attempt, detail: v.Detail,
-		set:  `, last_error = nullif($7, ''), review_reason = coalesce($8, review_reason)`,
-		args: []any{v.Reason, review},
+		set:  `, last_error = nullif(@reason::text, ''), review_reason = coalesce(@review::text, orders.review_reason)`,
+		args: pgx.NamedArgs{"reason": v.Reason, "review": review},
 	})
 	if err != nil || applied {
 		return applied, err

@@ -8,6 +8,13 @@ type Actor string
 const (
 	// FP: FP's word on the order, a callback or the answer to a status poll.
 	FP Actor = "fp"
+	// FPLate: FP's word older (by FP's createdAt, then by arrival) than
+	// one already applied. It has no rows of its own: it may make FP's
+	// moves that only go forward, those whose reverse FP may not make. A
+	// late SENT after an unknown status still says FP sent it; a late
+	// RESERVED must not undo a newer FAILED (reserved and payment_failed
+	// move both ways), nor a late PARTIAL REFUNDED repeat itself.
+	FPLate Actor = "fp_late"
 	// SubmitJob: the submit job starting an attempt and recording what
 	// became of it.
 	SubmitJob Actor = "submit_job"
@@ -19,7 +26,7 @@ const (
 )
 
 // Actors lists every actor (the table test walks them all).
-var Actors = []Actor{FP, SubmitJob, Person, Import}
+var Actors = []Actor{FP, FPLate, SubmitJob, Person, Import}
 
 // beforeFP are the states FP has not spoken about yet.
 var beforeFP = []Status{Queued, Submitting, Submitted, ProviderRejected, InvalidPayload, NeedsReview, Failed}
@@ -73,6 +80,9 @@ var table = []move{
 
 // Allowed reports whether by may move an order from one state to another.
 func Allowed(from, to Status, by Actor) bool {
+	if by == FPLate {
+		return Allowed(from, to, FP) && !Allowed(to, from, FP)
+	}
 	for _, m := range table {
 		if m.by == by && slices.Contains(m.from, from) && slices.Contains(m.to, to) {
 			return true

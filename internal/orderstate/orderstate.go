@@ -68,16 +68,6 @@ var fpStates = []Status{Sent, Reserved, PaymentFailed, Paid, PartlyRefunded, Ref
 // another (the table's FP rows, moves.go).
 func CanMove(from, to Status) bool { return Allowed(from, to, FP) }
 
-// CanMoveLate reports whether FP's word that arrives after a newer one was
-// applied (older by FP's createdAt, then by arrival) may still move an
-// order: only strictly forward, a move the table allows whose reverse it
-// does not. A late SENT after an unknown status still says FP sent it; a late
-// RESERVED must not undo a newer FAILED (reserved and payment_failed move
-// both ways), nor a late PARTIAL REFUNDED repeat itself.
-func CanMoveLate(from, to Status) bool {
-	return CanMove(from, to) && !CanMove(to, from)
-}
-
 // CanDecide reports whether an operator's review decision (`worker review`)
 // may move an order from one state to another: a person's move out of
 // needs_review. A person's other move, failed → queued (`worker retry`), is

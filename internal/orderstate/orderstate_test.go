@@ -55,8 +55,8 @@ func TestCanMoveEveryPair(t *testing.T) {
 }
 
 // TestCanMoveLateEveryPair pins what FP's word older than the one applied
-// may do, every pair: the table's moves except those that go both ways
-// (reserved ↔ payment_failed, partially_refunded → itself).
+// (actor FPLate) may do, every pair: FP's moves except those that go both
+// ways (reserved ↔ payment_failed, partially_refunded → itself).
 func TestCanMoveLateEveryPair(t *testing.T) {
 	t.Parallel()
 	twoWay := map[[2]Status]bool{
@@ -65,8 +65,8 @@ func TestCanMoveLateEveryPair(t *testing.T) {
 	for _, from := range All {
 		for _, to := range All {
 			want := CanMove(from, to) && !twoWay[[2]Status{from, to}]
-			if got := CanMoveLate(from, to); got != want {
-				t.Errorf("CanMoveLate(%s, %s) = %v, want %v", from, to, got, want)
+			if got := Allowed(from, to, FPLate); got != want {
+				t.Errorf("Allowed(%s → %s by FP late) = %v, want %v", from, to, got, want)
 			}
 		}
 	}

@@ -31,7 +31,7 @@ func TestWriteCSV(t *testing.T) {
 		t.Fatalf("no UTF-8 BOM: % x", data[:min(len(data), 8)])
 	}
 	firstLine, _, _ := strings.Cut(string(data[3:]), "\r\n")
-	if want := "Batch;File;Row;Order ref;Kind;Customer;Personal number;Grand total (NOK);FP order;Status;FP status;Status at;Imported at;Submitted at;Attempts;Last error;Exception;Payment URL"; firstLine != want {
+	if want := "Batch;File;Row;Order ref;Kind;Customer;Personal number;Order date;Due date;Net (NOK);VAT (NOK);Discount (NOK);Grand total (NOK);Paid amount (NOK);Paid at;Refunded amount (NOK);FP order;Status;FP status;Status at;Imported at;Submitted at;Attempts;Last error;Exception;Payment URL"; firstLine != want {
 		t.Errorf("header line = %q, want %q", firstLine, want)
 	}
 
@@ -41,7 +41,7 @@ func TestWriteCSV(t *testing.T) {
 	}
 	var header []string
 	for _, c := range orderColumns {
-		header = append(header, c.header)
+		header = append(header, label("en", c.key))
 	}
 	if !slices.Equal(records[0], header) {
 		t.Errorf("header = %q, want the Orders sheet's %q", records[0], header)
@@ -51,21 +51,21 @@ func TestWriteCSV(t *testing.T) {
 		row, col int
 		want     string
 	}{
-		{1, 7, "4500,00"}, // decimal comma for ';'
-		{2, 7, "100,10"},
-		{4, 7, "0,99"},
+		{1, 12, "4500,00"}, // decimal comma for ';'
+		{2, 12, "100,10"},
+		{4, 12, "0,99"},
 		{3, 5, "'" + evilCustomer}, // formula neutralised
 		{6, 5, "'@Bedrift AS"},
 		{4, 3, "'-42"},
 		{4, 5, splitName},              // ';', quotes and newline survive quoting
-		{3, 10, "REMINDER SENT"},       // unknown FP status as FP wrote it
-		{1, 11, "2026-03-30 12:00:00"}, // Oslo summer time
-		{1, 12, "2026-03-10 09:00:00"}, // Oslo winter time
-		{4, 12, "2026-03-31 23:59:59"},
-		{4, 11, ""}, // nil time
-		{4, 13, ""},
-		{1, 17, "https://pay.example/o?id=1&lang=no"},
-		{2, 16, "needs_review"},
+		{3, 18, "REMINDER SENT"},       // unknown FP status as FP wrote it
+		{1, 19, "2026-03-30 12:00:00"}, // Oslo summer time
+		{1, 20, "2026-03-10 09:00:00"}, // Oslo winter time
+		{4, 20, "2026-03-31 23:59:59"},
+		{4, 19, ""}, // nil time
+		{4, 21, ""},
+		{1, 25, "https://pay.example/o?id=1&lang=no"},
+		{2, 24, "needs review"},
 	} {
 		if got := records[tc.row][tc.col]; got != tc.want {
 			t.Errorf("record %d %q = %q, want %q", tc.row, header[tc.col], got, tc.want)
@@ -86,7 +86,7 @@ func TestWriteCSVComma(t *testing.T) {
 		t.Fatalf("WriteCSV: %v", err)
 	}
 	records := readCSV(t, buf.Bytes(), ',')
-	if got := records[2][7]; got != "100.10" {
+	if got := records[2][12]; got != "100.10" {
 		t.Errorf("amount with ',' separator = %q, want 100.10", got)
 	}
 	if got := records[4][5]; got != splitName {

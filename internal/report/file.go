@@ -22,15 +22,64 @@ func Write(w io.Writer, r *Report, format string) error {
 
 // WriteAs renders r in format; a CSV separates its fields with csvComma.
 func WriteAs(w io.Writer, r *Report, format string, csvComma rune) error {
+	return WritePart(w, r, format, "", csvComma)
+}
+
+// WritePart renders r in format; a CSV holds part (Parts; "": the orders)
+// and separates its fields with csvComma. Only a CSV has parts: an XLSX or
+// JSON holds all of them.
+func WritePart(w io.Writer, r *Report, format, part string, csvComma rune) error {
+	if part != "" && format != "csv" {
+		return fmt.Errorf("a report part goes with the csv format, not %s", format)
+	}
 	switch format {
 	case "xlsx":
 		return WriteXLSX(w, r)
 	case "csv":
-		return WriteCSV(w, r, csvComma)
+		if part == "" {
+			part = PartOrders
+		}
+		return WriteCSVPart(w, r, part, csvComma)
 	case "json":
 		return WriteJSON(w, r)
 	}
 	return fmt.Errorf("unknown report format %q", format)
+}
+
+// FileMode is the mode of report files: readable by the service's group,
+// so that finance users in it can open them.
+const FileMode = 0o640
+
+// PartPath is where part of a CSV report whose orders go to path is
+// written: beside it, "reconciliation-2026-01-05.csv" →
+// "reconciliation-2026-01-05-summary.csv". The orders keep path.
+func PartPath(path, part string) string {
+	if part == PartOrders || part == "" {
+		return path
+	}
+	ext := filepath.Ext(path)
+	return path[:len(path)-len(ext)] + "-" + part + ext
+}
+
+// WriteFiles writes r to path like WriteFileAs; a CSV report is written as
+// one file per part (Parts), the orders to path and the others beside it
+// (PartPath), all from the same Report, so from one snapshot. It returns
+// the orders' file's info.
+func WriteFiles(path string, r *Report, format string, csvComma rune) (FileInfo, error) {
+	if format != "csv" {
+		return WriteFileAs(path, r, format, csvComma)
+	}
+	var main FileInfo
+	for _, part := range Parts {
+		info, err := WritePartFile(PartPath(path, part), r, format, part, csvComma)
+		if err != nil {
+			return FileInfo{}, err
+		}
+		if part == PartOrders {
+			main = info
+		}
+	}
+	return main, nil
 }
 
 // FileInfo describes a written report file.
@@ -41,13 +90,21 @@ type FileInfo struct {
 
 // WriteFile writes r to path through a temporary file in the same folder
 // and a rename, so a reader never sees half a report and a second write
-// replaces the first whole. The folder is created if missing.
+// replaces the first whole. The folder is created if missing. The file's
+// mode is FileMode (0640): the service's group may read it. A CSV holds
+// the orders only: WriteFiles writes every part.
 func WriteFile(path string, r *Report, format string) (FileInfo, error) {
 	return WriteFileAs(path, r, format, DefaultCSVComma)
 }
 
 // WriteFileAs is WriteFile with the CSV field separator csvComma.
 func WriteFileAs(path string, r *Report, format string, csvComma rune) (FileInfo, error) {
+	return WritePartFile(path, r, format, "", csvComma)
+}
+
+// WritePartFile is WriteFileAs for one part of a CSV report ("": the
+// orders). The file gets FileMode (less what the umask takes away).
+func WritePartFile(path string, r *Report, format, part string, csvComma rune) (FileInfo, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return FileInfo{}, err
@@ -59,7 +116,12 @@ func WriteFileAs(path string, r *Report, format string, csvComma rune) (FileInfo
 	defer os.Remove(tmp.Name())
 	h := sha256.New()
 	cw := &CountingWriter{W: io.MultiWriter(tmp, h)}
-	if err := WriteAs(cw, r, format, csvComma); err != nil {
+	if err := WritePart(cw, r, format, part, csvComma); err != nil {
+		tmp.Close()
+		return FileInfo{}, err
+	}
+	// CreateTemp makes the file 0600; a report is for finance to read.
+	if err := tmp.Chmod(FileMode); err != nil {
 		tmp.Close()
 		return FileInfo{}, err
 	}

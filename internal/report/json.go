@@ -14,7 +14,13 @@ import (
 
 // WriteJSON writes the report as one JSON object:
 //
-//	{"from","to","generated_at","summary":[…],"orders":[…],"exceptions":[…],"batches":[…]}
+//	{"from","to","generated_at","summary":[…],"status_summary":[…],"groups":[…],
+//	 "totals":{…},"vat":[…],"orders":[…],"exceptions":[…],"batches":[…]}
+//
+// summary is per kind and status; status_summary per status across kinds,
+// with its group (open, sent, paid, closed, attention); totals ties the
+// orders out to what the period's batches imported. Codes (statuses,
+// kinds, exception types) are not translated: JSON is for programs.
 //
 // Keys are snake_case and always present; arrays are never null. Amounts
 // appear twice: in NOK as a JSON number with exactly two decimals, written
@@ -43,10 +49,11 @@ func WriteJSON(w io.Writer, r *Report) error {
 
 	// Three passes over the orders (summary, orders, exceptions), so that
 	// the keys come in the order a reader expects without holding them.
-	summary, err := r.Summary()
-	if err != nil {
+	var t tally
+	if err := r.eachOrder(func(o *Order) error { t.add(o); return nil }); err != nil {
 		return err
 	}
+	summary := t.summary()
 	j.raw(",\n" + `"summary":[`)
 	for i, s := range summary {
 		j.sep(i)
@@ -57,6 +64,31 @@ func WriteJSON(w io.Writer, r *Report) error {
 			Total:    jsonNOK(s.Total),
 			TotalOre: s.Total,
 		})
+	}
+	j.raw("],\n" + `"status_summary":[`)
+	statuses, groups := t.byStatus()
+	for i, s := range statuses {
+		j.sep(i)
+		j.value(jsonStatusRow{Status: s.Status, Group: s.Group, Orders: s.Orders, Total: jsonNOK(s.Total), TotalOre: s.Total})
+	}
+	j.raw("],\n" + `"groups":[`)
+	var all GroupRow
+	for i, g := range groups {
+		j.sep(i)
+		j.value(jsonGroupRow{Group: g.Group, Orders: g.Orders, Total: jsonNOK(g.Total), TotalOre: g.Total})
+		all.Orders += g.Orders
+		all.Total += g.Total
+	}
+	importedOrders, importedTotal := r.ImportTotal()
+	j.raw("],\n" + `"totals":`)
+	j.value(jsonTotals{Orders: all.Orders, Total: jsonNOK(all.Total), TotalOre: all.Total,
+		ImportedOrders: importedOrders, Imported: jsonNOK(importedTotal), ImportedOre: importedTotal,
+		RejectedRows: r.RejectedRows(), RejectedErrors: len(r.Rejected)})
+	j.raw(",\n" + `"vat":[`)
+	for i, v := range r.vatTable(&t) {
+		j.sep(i)
+		j.value(jsonVATRow{Rate: v.Rate, Lines: v.Lines, Net: jsonNOK(v.Net), NetOre: v.Net, VAT: jsonNOK(v.VAT), VATOre: v.VAT,
+			Discount: jsonNOK(v.Discount), DiscountOre: v.Discount, Gross: jsonNOK(v.Gross), GrossOre: v.Gross})
 	}
 	j.raw("],\n" + `"orders":[`)
 	n := 0
@@ -82,7 +114,22 @@ func WriteJSON(w io.Writer, r *Report) error {
 			Attempts:       o.Attempts,
 			LastError:      o.LastError,
 			Exception:      o.Exception,
+			Exceptions:     nonNil(o.Exceptions()),
 			PaymentURL:     o.PaymentURL,
+			OrderDate:      o.OrderDate,
+			DueDate:        o.DueDate,
+			Net:            jsonNOK(o.Net),
+			NetOre:         o.Net,
+			VAT:            jsonNOK(o.VAT),
+			VATOre:         o.VAT,
+			Discount:       jsonNOK(o.Discount),
+			DiscountOre:    o.Discount,
+			PaidAmount:     (*jsonNOK)(o.PaidAmount),
+			PaidAmountOre:  o.PaidAmount,
+			PaidAt:         j.timePtr(o.PaidAt),
+			RefundedAmount: (*jsonNOK)(o.RefundedAmount),
+			RefundedOre:    o.RefundedAmount,
+			RefundedAt:     j.timePtr(o.RefundedAt),
 		})
 		return j.err
 	})
@@ -226,8 +273,73 @@ type jsonOrder struct {
 	SubmittedAt    jsonTime `json:"submitted_at"`
 	Attempts       int      `json:"attempts"`
 	LastError      string   `json:"last_error"`
+	// Exception is the types, separated by commas (Exceptions: the same
+	// as a list).
 	Exception      string   `json:"exception"`
+	Exceptions     []string `json:"exceptions"`
 	PaymentURL     string   `json:"payment_url"`
+	OrderDate      string   `json:"order_date"` // YYYY-MM-DD or ""
+	DueDate        string   `json:"due_date"`
+	Net            jsonNOK  `json:"net"`
+	NetOre         int64    `json:"net_ore"`
+	VAT            jsonNOK  `json:"vat"`
+	VATOre         int64    `json:"vat_ore"`
+	Discount       jsonNOK  `json:"discount"`
+	DiscountOre    int64    `json:"discount_ore"`
+	PaidAmount     *jsonNOK `json:"paid_amount"` // null: FP did not report one
+	PaidAmountOre  *int64   `json:"paid_amount_ore"`
+	PaidAt         jsonTime `json:"paid_at"`
+	RefundedAmount *jsonNOK `json:"refunded_amount"`
+	RefundedOre    *int64   `json:"refunded_amount_ore"`
+	RefundedAt     jsonTime `json:"refunded_at"`
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+type jsonStatusRow struct {
+	Status   string  `json:"status"`
+	Group    string  `json:"group"`
+	Orders   int     `json:"orders"`
+	Total    jsonNOK `json:"total"`
+	TotalOre int64   `json:"total_ore"`
+}
+
+type jsonGroupRow struct {
+	Group    string  `json:"group"`
+	Orders   int     `json:"orders"`
+	Total    jsonNOK `json:"total"`
+	TotalOre int64   `json:"total_ore"`
+}
+
+// jsonTotals ties the period out: its orders against what its batches
+// imported; rejected rows and the errors behind them.
+type jsonTotals struct {
+	Orders         int     `json:"orders"`
+	Total          jsonNOK `json:"total"`
+	TotalOre       int64   `json:"total_ore"`
+	ImportedOrders int     `json:"imported_orders"`
+	Imported       jsonNOK `json:"imported"`
+	ImportedOre    int64   `json:"imported_ore"`
+	RejectedRows   int     `json:"rejected_rows"`
+	RejectedErrors int     `json:"rejected_errors"`
+}
+
+type jsonVATRow struct {
+	Rate        int     `json:"rate"`
+	Lines       int     `json:"lines"`
+	Net         jsonNOK `json:"net"`
+	NetOre      int64   `json:"net_ore"`
+	VAT         jsonNOK `json:"vat"`
+	VATOre      int64   `json:"vat_ore"`
+	Discount    jsonNOK `json:"discount"`
+	DiscountOre int64   `json:"discount_ore"`
+	Gross       jsonNOK `json:"gross"`
+	GrossOre    int64   `json:"gross_ore"`
 }
 
 // jsonException has Exception's fields; the conversion keeps them in step.

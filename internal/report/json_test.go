@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/frontpayment/fpexport/internal/money"
 )
 
 func writeJSON(t *testing.T, r *Report) ([]byte, map[string]any) {
@@ -55,7 +57,7 @@ func TestWriteJSON(t *testing.T) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	if want := []string{"batches", "exceptions", "from", "generated_at", "orders", "summary", "to"}; !slices.Equal(keys, want) {
+	if want := []string{"batches", "exceptions", "from", "generated_at", "groups", "orders", "status_summary", "summary", "to", "totals", "vat"}; !slices.Equal(keys, want) {
 		t.Errorf("keys = %q, want %q", keys, want)
 	}
 	if doc["from"] != "2026-03-01" || doc["to"] != "2026-03-31" {
@@ -79,12 +81,12 @@ func TestWriteJSON(t *testing.T) {
 		if ore != b.report.Orders[i].GrandTotal {
 			t.Errorf("order %d grand_total_ore = %d, want %d", i, ore, b.report.Orders[i].GrandTotal)
 		}
-		if got, want := m["grand_total"].(json.Number).String(), NOK(ore); got != want {
+		if got, want := m["grand_total"].(json.Number).String(), money.Amount(ore).NOK(); got != want {
 			t.Errorf("order %d grand_total = %s, want %s", i, got, want)
 		}
 		sum += ore
-		if len(m) != 19 {
-			t.Errorf("order %d has %d keys, want 19", i, len(m))
+		if len(m) != 34 {
+			t.Errorf("order %d has %d keys, want 34", i, len(m))
 		}
 	}
 
@@ -111,7 +113,7 @@ func TestWriteJSON(t *testing.T) {
 
 func TestWriteJSONEmpty(t *testing.T) {
 	t.Parallel()
-	data, doc := writeJSON(t, &Report{From: "2026-03-01", To: "2026-03-01"})
+	data, doc := writeJSON(t, &Report{Lang: "en", From: "2026-03-01", To: "2026-03-01"})
 	for _, k := range []string{"summary", "orders", "exceptions", "batches"} {
 		if a, ok := doc[k].([]any); !ok || len(a) != 0 {
 			t.Errorf("%s = %v, want []", k, doc[k])

@@ -13,7 +13,7 @@ import (
 func TestPersonalNumberMasked(t *testing.T) {
 	t.Parallel()
 	const full, masked = "01019012345", "010190*****"
-	r := &Report{From: "2026-03-01", To: "2026-03-01", Orders: []Order{
+	r := &Report{Lang: "en", From: "2026-03-01", To: "2026-03-01", Orders: []Order{
 		{BatchID: 1, Source: "mars.csv", SourceRow: 2, OrderRef: "P-1", Kind: "invoice", CustomerName: "Kari Nordmann",
 			PersonalNumber: full, GrandTotal: 100, Status: "sent"},
 		{BatchID: 1, Source: "mars.csv", SourceRow: 3, OrderRef: "P-2", Kind: "invoice", CustomerName: "Bedrift AS",

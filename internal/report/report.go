@@ -5,10 +5,9 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"time"
-
-	"github.com/frontpayment/fpexport/internal/money"
 )
 
 // Report is everything one reconciliation report shows. The caller loads it
@@ -37,6 +36,25 @@ type Report struct {
 	// order's Exception: untrusted callbacks, overdue payment links, orders
 	// FP has not called back about. They follow the others in Exceptions.
 	Other []Exception
+	// VAT sums the period's order lines per VAT rate. When nil, the
+	// renderings sum the orders' VATLines as they go through them.
+	VAT []VATRow
+	// Lang is the language of labels, status, kind and exception names:
+	// "en" English, anything else Norwegian bokmål.
+	Lang string
+}
+
+// VATRow is the period's order lines at one VAT rate. Net and VAT are
+// before the discount, as FP's order summary has them, so
+// Net + VAT − Discount = Gross, and the Gross of all rates is the sum of
+// the orders' grand totals.
+type VATRow struct {
+	Rate     int // percent
+	Lines    int
+	Net      int64 // øre
+	VAT      int64
+	Discount int64
+	Gross    int64
 }
 
 // Order is one order as imported, submitted and last heard of from FP.
@@ -64,11 +82,36 @@ type Order struct {
 	SubmittedAt *time.Time
 	Attempts    int
 	LastError   string
-	// Exception is "" or the type of problem a human must look at, such as
-	// needs_review, provider_rejected, invalid_payload, failed or
-	// possible_duplicate.
+	// Exception is "" or the types of problem a human must look at,
+	// separated by commas: the order's own (needs_review,
+	// provider_rejected, invalid_payload, failed, payment_failed or
+	// possible_duplicate), then payment_link_overdue and no_callback when
+	// they apply (those two are also among Other, as of now).
 	Exception  string
 	PaymentURL string
+
+	OrderDate string // YYYY-MM-DD (Europe/Oslo) or "" when not yet known
+	DueDate   string // YYYY-MM-DD or "" (FP's default invoice maturity)
+	Net       int64  // øre, before discount, without VAT (from the lines)
+	VAT       int64  // øre, before discount
+	Discount  int64  // øre
+	// What FP reported: the time of payment (its createdAt) and the amount
+	// its callback carried; nil where FP said nothing.
+	PaidAt         *time.Time
+	PaidAmount     *int64 // øre
+	RefundedAt     *time.Time
+	RefundedAmount *int64 // øre
+	// VATLines are the order's lines, one VATRow each (Lines 1), which the
+	// VAT table sums when Report.VAT is not given.
+	VATLines []VATRow
+}
+
+// Exceptions are the types in Exception, in order.
+func (o *Order) Exceptions() []string {
+	if o.Exception == "" {
+		return nil
+	}
+	return strings.Split(o.Exception, ",")
 }
 
 // Rejected is a spreadsheet row the importer refused, with the reason.
@@ -146,9 +189,38 @@ var kindOrder = []string{"invoice", "payment-link", "hosted-checkout", "checkout
 // statusOrder is our order lifecycle: waiting, in flight, at FP, settled,
 // then the ones that need a human. An unknown status sorts after these.
 var statusOrder = []string{
-	"queued", "submitting", "submitted", "sent", "paid",
+	"queued", "submitting", "submitted", "sent", "reserved", "paid", "partially_refunded",
 	"cancelled", "expired", "refunded",
-	"failed", "provider_rejected", "invalid_payload", "needs_review",
+	"failed", "payment_failed", "provider_rejected", "invalid_payload", "needs_review",
+}
+
+// Status groups answer finance's first questions: how much is not yet
+// with the customer (open), with the customer (sent), paid, closed
+// without payment, and needing someone's attention. An unknown status
+// needs attention.
+const (
+	GroupOpen      = "open"
+	GroupSent      = "sent"
+	GroupPaid      = "paid"
+	GroupClosed    = "closed"
+	GroupAttention = "attention"
+)
+
+var groupOrder = []string{GroupOpen, GroupSent, GroupPaid, GroupClosed, GroupAttention}
+
+// StatusGroup is the group of one of our statuses.
+func StatusGroup(status string) string {
+	switch status {
+	case "queued", "submitting", "submitted":
+		return GroupOpen
+	case "sent", "reserved":
+		return GroupSent
+	case "paid", "partially_refunded":
+		return GroupPaid
+	case "cancelled", "expired", "refunded":
+		return GroupClosed
+	}
+	return GroupAttention
 }
 
 func rank(known []string, s string) int {
@@ -193,6 +265,7 @@ type tally struct {
 	index      map[summaryKey]int
 	rows       []SummaryRow
 	exceptions map[string]int
+	vat        map[int]*VATRow
 }
 
 type summaryKey struct{ kind, status string }
@@ -201,6 +274,19 @@ func (t *tally) add(o *Order) {
 	if t.index == nil {
 		t.index = make(map[summaryKey]int)
 		t.exceptions = make(map[string]int)
+		t.vat = make(map[int]*VATRow)
+	}
+	for _, l := range o.VATLines {
+		v := t.vat[l.Rate]
+		if v == nil {
+			v = &VATRow{Rate: l.Rate}
+			t.vat[l.Rate] = v
+		}
+		v.Lines += l.Lines
+		v.Net += l.Net
+		v.VAT += l.VAT
+		v.Discount += l.Discount
+		v.Gross += l.Gross
 	}
 	k := summaryKey{o.Kind, o.Status}
 	j, ok := t.index[k]
@@ -212,8 +298,98 @@ func (t *tally) add(o *Order) {
 	t.rows[j].Orders++
 	t.rows[j].Total += o.GrandTotal
 	if o.Exception != "" {
-		t.exceptions[o.Exception]++
+		for _, typ := range o.Exceptions() {
+			if !listedInOther(typ) {
+				t.exceptions[typ]++
+			}
+		}
 	}
+}
+
+// listedInOther says whether exceptions of type typ come in Report.Other
+// (as of now, whatever the period) rather than from the period's orders,
+// so that the exceptions list and counts show each once.
+func listedInOther(typ string) bool {
+	return typ == ExceptionPaymentLinkOverdue || typ == ExceptionNoCallback
+}
+
+// StatusRow counts the orders in one status across kinds.
+type StatusRow struct {
+	Status string
+	Group  string // StatusGroup(Status)
+	Orders int
+	Total  int64 // øre
+}
+
+// GroupRow counts the orders of one status group.
+type GroupRow struct {
+	Group  string
+	Orders int
+	Total  int64 // øre
+}
+
+// byStatus sums the summary rows across kinds, in lifecycle order, and per
+// group in groupOrder; only what occurs is listed.
+func (t *tally) byStatus() ([]StatusRow, []GroupRow) {
+	var rows []StatusRow
+	for _, k := range t.summary() {
+		i := slices.IndexFunc(rows, func(r StatusRow) bool { return r.Status == k.Status })
+		if i < 0 {
+			rows = append(rows, StatusRow{Status: k.Status, Group: StatusGroup(k.Status)})
+			i = len(rows) - 1
+		}
+		rows[i].Orders += k.Orders
+		rows[i].Total += k.Total
+	}
+	slices.SortFunc(rows, func(a, b StatusRow) int {
+		return cmp.Or(cmp.Compare(rank(statusOrder, a.Status), rank(statusOrder, b.Status)), cmp.Compare(a.Status, b.Status))
+	})
+	var groups []GroupRow
+	for _, g := range groupOrder {
+		gr := GroupRow{Group: g}
+		for _, r := range rows {
+			if r.Group == g {
+				gr.Orders += r.Orders
+				gr.Total += r.Total
+			}
+		}
+		if gr.Orders > 0 {
+			groups = append(groups, gr)
+		}
+	}
+	return rows, groups
+}
+
+// total is the number and grand total of the orders t tallied.
+func (t *tally) total() (orders int, total int64) {
+	for _, r := range t.rows {
+		orders += r.Orders
+		total += r.Total
+	}
+	return orders, total
+}
+
+// ImportTotal is what the period's batches brought: orders and øre.
+func (r *Report) ImportTotal() (orders int, total int64) {
+	for _, b := range r.Batches {
+		orders += b.Orders
+		total += b.Total
+	}
+	return orders, total
+}
+
+// RejectedRows counts the distinct rows (batch and row) among Rejected:
+// one row may have several errors.
+func (r *Report) RejectedRows() int {
+	type key struct {
+		batch int64
+		row   int
+	}
+	seen := make(map[key]bool, len(r.Rejected))
+	for _, rj := range r.Rejected {
+		seen[key{rj.BatchID, rj.Row}] = true
+	}
+	return len(seen)
 }
 
 // summary returns the rows in the order Summary documents.
@@ -244,8 +420,16 @@ func (r *Report) Exceptions() ([]Exception, error) {
 // all, so the XLSX sheet stays bounded in memory however many orders are
 // flagged.
 func (r *Report) eachException(fn func(Exception) error) error {
-	for i := range r.Rejected {
-		if err := fn(rejectedException(&r.Rejected[i])); err != nil {
+	// One line per rejected row: a row's errors (consecutive in Rejected)
+	// share it.
+	for i := 0; i < len(r.Rejected); {
+		e := rejectedException(&r.Rejected[i], r.Lang)
+		j := i + 1
+		for ; j < len(r.Rejected) && r.Rejected[j].BatchID == e.BatchID && r.Rejected[j].Row == e.Row; j++ {
+			e.Detail += "; " + rejectedException(&r.Rejected[j], r.Lang).Detail
+		}
+		i = j
+		if err := fn(e); err != nil {
 			return err
 		}
 	}
@@ -257,14 +441,23 @@ func (r *Report) eachException(fn func(Exception) error) error {
 		if o.Exception == "" {
 			return nil
 		}
-		return fn(Exception{
-			Type:     o.Exception,
-			BatchID:  o.BatchID,
-			Source:   o.Source,
-			Row:      o.SourceRow,
-			OrderRef: o.OrderRef,
-			Detail:   cmp.Or(o.LastError, o.FPStatus),
-		})
+		for _, typ := range o.Exceptions() {
+			if listedInOther(typ) {
+				continue
+			}
+			err := fn(Exception{
+				Type:     typ,
+				BatchID:  o.BatchID,
+				Source:   o.Source,
+				Row:      o.SourceRow,
+				OrderRef: o.OrderRef,
+				Detail:   cmp.Or(o.LastError, o.FPStatus),
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return err
@@ -277,12 +470,12 @@ func (r *Report) eachException(fn func(Exception) error) error {
 	return nil
 }
 
-func rejectedException(rj *Rejected) Exception {
+func rejectedException(rj *Rejected, lang string) Exception {
 	detail := rj.Reason
 	if rj.Column != "" {
-		detail = fmt.Sprintf("column %q: %s (value %q)", rj.Column, rj.Reason, rj.Value)
+		detail = fmt.Sprintf(label(lang, "detail.column"), rj.Column, rj.Reason, rj.Value)
 	} else if rj.Value != "" {
-		detail = fmt.Sprintf("%s (value %q)", rj.Reason, rj.Value)
+		detail = fmt.Sprintf(label(lang, "detail.value"), rj.Reason, rj.Value)
 	}
 	return Exception{
 		Type:    ExceptionRejectedRow,
@@ -306,8 +499,8 @@ func (r *Report) exceptionCounts(t *tally) (counts []exceptionCount, total int) 
 	if byType == nil {
 		byType = make(map[string]int)
 	}
-	if len(r.Rejected) > 0 {
-		byType[ExceptionRejectedRow] += len(r.Rejected)
+	if n := r.RejectedRows(); n > 0 {
+		byType[ExceptionRejectedRow] += n
 	}
 	for _, e := range r.Other {
 		byType[e.Type]++
@@ -332,11 +525,6 @@ func rejectedFirst(t string) int {
 	return 1
 }
 
-// NOK formats øre as kroner with exactly two decimals and a point, for
-// machines: 450000 → "4500.00", -5 → "-0.05" (money.Amount.NOK, for callers
-// that hold øre as int64).
-func NOK(ore int64) string { return money.Amount(ore).NOK() }
-
 // osloLocation is loaded once; renderings fail with a clear error rather
 // than silently falling back to UTC if the tz database is missing.
 var osloLocation = sync.OnceValues(func() (*time.Location, error) {
@@ -346,3 +534,60 @@ var osloLocation = sync.OnceValues(func() (*time.Location, error) {
 	}
 	return loc, nil
 })
+
+// StandardVATRates are the Norwegian VAT rates the VAT table always shows,
+// with zeros when no line has them.
+var StandardVATRates = []int{0, 12, 15, 25}
+
+// vatTable is r.VAT, or else what t summed of the orders' VATLines, with
+// a row for every standard rate, rates ascending: a rate that is not
+// standard (an "other" rate) has a row of its own.
+func (r *Report) vatTable(t *tally) []VATRow {
+	rows := slices.Clone(r.VAT)
+	if r.VAT == nil {
+		for _, v := range t.vat {
+			rows = append(rows, *v)
+		}
+	}
+	for _, rate := range StandardVATRates {
+		if !slices.ContainsFunc(rows, func(v VATRow) bool { return v.Rate == rate }) {
+			rows = append(rows, VATRow{Rate: rate})
+		}
+	}
+	slices.SortFunc(rows, func(a, b VATRow) int { return cmp.Compare(a.Rate, b.Rate) })
+	return rows
+}
+
+// VATTotal sums rows.
+func VATTotal(rows []VATRow) VATRow {
+	var t VATRow
+	for _, v := range rows {
+		t.Lines += v.Lines
+		t.Net += v.Net
+		t.VAT += v.VAT
+		t.Discount += v.Discount
+		t.Gross += v.Gross
+	}
+	return t
+}
+
+// vatRateName is the VAT table's first column: "25", or "8 (annen sats)"
+// for a rate that is not standard.
+func vatRateName(lang string, rate int) string {
+	if slices.Contains(StandardVATRates, rate) {
+		return fmt.Sprint(rate)
+	}
+	return fmt.Sprintf("%d (%s)", rate, label(lang, "vat.other"))
+}
+
+// exceptionNames is an order's Exception with each type named in lang.
+func exceptionNames(lang, exception string) string {
+	if exception == "" {
+		return ""
+	}
+	types := strings.Split(exception, ",")
+	for i, t := range types {
+		types[i] = Name(lang, t)
+	}
+	return strings.Join(types, ", ")
+}

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"math"
 	"slices"
 	"testing"
 	"time"
@@ -38,6 +37,7 @@ func tp(s string) *time.Time {
 func setup(t *testing.T) bundle {
 	t.Helper()
 	r := &Report{
+		Lang:        "en",
 		From:        "2026-03-01",
 		To:          "2026-03-31",
 		GeneratedAt: tm("2026-04-01T04:00:00Z"),
@@ -96,27 +96,6 @@ func setup(t *testing.T) bundle {
 		sum += o.GrandTotal
 	}
 	return bundle{report: r, sumOre: sum}
-}
-
-func TestNOK(t *testing.T) {
-	t.Parallel()
-	for _, tc := range []struct {
-		ore  int64
-		want string
-	}{
-		{0, "0.00"},
-		{5, "0.05"},
-		{-5, "-0.05"},
-		{10010, "100.10"},
-		{450000, "4500.00"},
-		{-450001, "-4500.01"},
-		{math.MaxInt64, "92233720368547758.07"},
-		{math.MinInt64, "-92233720368547758.08"},
-	} {
-		if got := NOK(tc.ore); got != tc.want {
-			t.Errorf("NOK(%d) = %q, want %q", tc.ore, got, tc.want)
-		}
-	}
 }
 
 func TestSummary(t *testing.T) {

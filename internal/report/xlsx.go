@@ -12,9 +12,12 @@ import (
 )
 
 // The workbook's sheets, in order. Summary is first and active.
+// These are their English names; SheetName gives a sheet's name in the
+// report's language.
 const (
 	SheetSummary    = "Summary"
 	SheetOrders     = "Orders"
+	SheetVAT        = "VAT"
 	SheetExceptions = "Exceptions"
 	SheetBatches    = "Batches"
 )
@@ -27,60 +30,97 @@ const (
 const (
 	moneyFormat    = `#,##0.00 "kr"`
 	dateTimeFormat = "yyyy-mm-dd hh:mm:ss"
+	dateFormat     = "yyyy-mm-dd"
 )
 
 type column struct {
-	header string
-	width  float64 // in characters
+	key   string  // label key of the header
+	width float64 // in characters
 }
 
-// orderColumns are the columns of the Orders sheet and of the CSV, whose
-// rows are built by xlsxWriter.orders and WriteCSV in this same order.
+// orderColumns are the columns of the Orders sheet and of the orders CSV,
+// whose rows are built by xlsxWriter.orders and writeOrdersCSV in this
+// same order.
 var orderColumns = []column{
-	{"Batch", 8},
-	{"File", 28},
-	{"Row", 7},
-	{"Order ref", 16},
-	{"Kind", 16},
-	{"Customer", 28},
-	{"Personal number", 16},
-	{"Grand total (NOK)", 18},
-	{"FP order", 38},
-	{"Status", 17},
-	{"FP status", 18},
-	{"Status at", 19},
-	{"Imported at", 19},
-	{"Submitted at", 19},
-	{"Attempts", 9},
-	{"Last error", 40},
-	{"Exception", 18},
-	{"Payment URL", 40},
+	{"col.batch", 8},
+	{"col.file", 28},
+	{"col.row", 7},
+	{"col.order_ref", 16},
+	{"col.kind", 16},
+	{"col.customer", 28},
+	{"col.personal_number", 16},
+	{"col.order_date", 12},
+	{"col.due_date", 12},
+	{"col.net", 16},
+	{"col.vat", 14},
+	{"col.discount", 14},
+	{"col.grand_total", 18},
+	{"col.paid_amount", 18},
+	{"col.paid_at", 19},
+	{"col.refunded_amount", 18},
+	{"col.fp_order", 38},
+	{"col.status", 17},
+	{"col.fp_status", 18},
+	{"col.status_at", 19},
+	{"col.imported_at", 19},
+	{"col.submitted_at", 19},
+	{"col.attempts", 9},
+	{"col.last_error", 40},
+	{"col.exception", 24},
+	{"col.payment_url", 40},
 }
 
 var exceptionColumns = []column{
-	{"Type", 20},
-	{"Batch", 8},
-	{"File", 28},
-	{"Row", 7},
-	{"Order ref", 16},
-	{"Detail", 70},
+	{"col.type", 24},
+	{"col.batch", 8},
+	{"col.file", 28},
+	{"col.row", 7},
+	{"col.order_ref", 16},
+	{"col.detail", 70},
 }
 
 var batchColumns = []column{
-	{"Batch", 8},
-	{"File", 32},
-	{"SHA-256", 70},
-	{"Imported at", 19},
-	{"Rows", 8},
-	{"Orders", 8},
-	{"Rejected", 9},
-	{"Submitted", 10},
-	{"Paid", 8},
-	{"Total (NOK)", 18},
+	{"col.batch", 8},
+	{"col.file", 32},
+	{"col.sha256", 70},
+	{"col.imported_at", 19},
+	{"col.rows", 8},
+	{"col.orders", 8},
+	{"col.rejected", 12},
+	{"col.submitted", 12},
+	{"col.paid", 8},
+	{"col.total", 18},
+}
+
+var vatColumns = []column{
+	{"col.rate", 14},
+	{"col.lines", 12},
+	{"col.net", 18},
+	{"col.vat", 16},
+	{"col.discount", 16},
+	{"col.gross", 18},
+}
+
+// SheetName is sheet (one of the Sheet constants) as the workbook names it
+// in lang.
+func SheetName(lang, sheet string) string {
+	switch sheet {
+	case SheetSummary:
+		return label(lang, "sheet.summary")
+	case SheetOrders:
+		return label(lang, "sheet.orders")
+	case SheetVAT:
+		return label(lang, "sheet.vat")
+	case SheetExceptions:
+		return label(lang, "sheet.exceptions")
+	case SheetBatches:
+		return label(lang, "sheet.batches")
+	}
+	return sheet
 }
 
 // WriteXLSX writes the report as a workbook with the sheets Summary, Orders,
-// Exceptions and Batches.
+// VAT, Exceptions and Batches (named in the report's language: SheetName).
 //
 // Every sheet goes through excelize's StreamWriter, which spills rows to a
 // temporary file (os.TempDir) beyond 16 MB, and the zip archive is streamed
@@ -120,16 +160,17 @@ func WriteXLSX(w io.Writer, r *Report) (err error) {
 	if err != nil {
 		return err
 	}
-	if err := f.SetSheetName(f.GetSheetName(0), SheetSummary); err != nil {
+	x := &xlsxWriter{f: f, st: st, loc: loc, lang: r.Lang}
+	if err := f.SetSheetName(f.GetSheetName(0), x.sheet(SheetSummary)); err != nil {
 		return fmt.Errorf("report: name sheet: %w", err)
 	}
-	for _, name := range []string{SheetOrders, SheetExceptions, SheetBatches} {
-		if _, err := f.NewSheet(name); err != nil {
+	for _, name := range []string{SheetOrders, SheetVAT, SheetExceptions, SheetBatches} {
+		if _, err := f.NewSheet(x.sheet(name)); err != nil {
 			return fmt.Errorf("report: add sheet %s: %w", name, err)
 		}
 	}
-	for _, name := range []string{SheetSummary, SheetOrders, SheetExceptions, SheetBatches} {
-		if err := setPrintLayout(f, name); err != nil {
+	for _, name := range []string{SheetSummary, SheetOrders, SheetVAT, SheetExceptions, SheetBatches} {
+		if err := setPrintLayout(f, x.sheet(name), name); err != nil {
 			return err
 		}
 	}
@@ -141,15 +182,15 @@ func WriteXLSX(w io.Writer, r *Report) (err error) {
 	// which is written last although it is the first sheet. Each sheet has
 	// a stream of its own, so the order they are written in does not
 	// matter to the workbook.
-	x := &xlsxWriter{f: f, st: st, loc: loc}
 	var t tally
 	for _, write := range []func() error{
 		func() error { return x.orders(r, &t) },
+		func() error { return x.vat(r, &t) },
 		func() error { return x.exceptions(r) },
 		func() error { return x.batches(r) },
 		func() error {
 			counts, nExceptions := r.exceptionCounts(&t)
-			return x.summary(r, t.summary(), counts, nExceptions)
+			return x.summary(r, &t, counts, nExceptions)
 		},
 	} {
 		if err := write(); err != nil {
@@ -169,10 +210,10 @@ func WriteXLSX(w io.Writer, r *Report) (err error) {
 // page (the Orders sheet two pages wide) and as many pages down as it
 // takes, the header row repeated on every page. It must run before the sheet's stream writer starts, which writes
 // the sheet properties (fit to page) first.
-func setPrintLayout(f *excelize.File, sheet string) error {
+func setPrintLayout(f *excelize.File, sheet, which string) error {
 	fit, landscape, a4, wide, tall := true, "landscape", 9, 1, 0
-	if sheet == SheetOrders {
-		wide = 2 // its 18 columns on one page would be too small to read
+	if which == SheetOrders {
+		wide = 3 // its 26 columns on one page would be too small to read
 	}
 	if err := f.SetSheetProps(sheet, &excelize.SheetPropsOptions{FitToPage: &fit}); err != nil {
 		return fmt.Errorf("report: %s print layout: %w", sheet, err)
@@ -182,7 +223,7 @@ func setPrintLayout(f *excelize.File, sheet string) error {
 	}); err != nil {
 		return fmt.Errorf("report: %s print layout: %w", sheet, err)
 	}
-	if sheet == SheetSummary {
+	if which == SheetSummary {
 		return nil
 	}
 	if err := f.SetDefinedName(&excelize.DefinedName{
@@ -210,11 +251,11 @@ func (s *stickyWriter) Write(p []byte) (int, error) {
 }
 
 type styles struct {
-	header, title, bold, money, moneyBold, dateTime, dateTimeLeft, id int
+	header, title, bold, money, moneyBold, dateTime, dateTimeLeft, date, id int
 }
 
 func newStyles(f *excelize.File) (styles, error) {
-	money, dateTime := moneyFormat, dateTimeFormat
+	money, dateTime, date := moneyFormat, dateTimeFormat, dateFormat
 	// The family is named: without it LibreOffice falls back to a serif
 	// font for bold cells only.
 	bold := &excelize.Font{Bold: true, Family: "Calibri"}
@@ -235,6 +276,7 @@ func newStyles(f *excelize.File) (styles, error) {
 		{&st.money, excelize.Style{CustomNumFmt: &money, Alignment: padRight}},
 		{&st.moneyBold, excelize.Style{Font: bold, CustomNumFmt: &money, Alignment: padRight}},
 		{&st.dateTime, excelize.Style{CustomNumFmt: &dateTime}},
+		{&st.date, excelize.Style{CustomNumFmt: &date}},
 		{&st.dateTimeLeft, excelize.Style{CustomNumFmt: &dateTime, Alignment: &excelize.Alignment{Horizontal: "left"}}},
 		// Batch ids, row numbers and attempts: centred, so that a right-
 		// aligned number does not run into the text of the next column.
@@ -250,9 +292,30 @@ func newStyles(f *excelize.File) (styles, error) {
 }
 
 type xlsxWriter struct {
-	f   *excelize.File
-	st  styles
-	loc *time.Location
+	f    *excelize.File
+	st   styles
+	loc  *time.Location
+	lang string
+}
+
+func (x *xlsxWriter) sheet(name string) string { return SheetName(x.lang, name) }
+
+// moneyPtrCell is an amount cell, or an empty cell for an amount FP did not
+// report.
+func (x *xlsxWriter) moneyPtrCell(ore *int64) any {
+	if ore == nil {
+		return nil
+	}
+	return x.moneyCell(*ore, x.st.money)
+}
+
+// dateCell is a YYYY-MM-DD date as a date cell, or an empty cell.
+func (x *xlsxWriter) dateCell(d string) any {
+	t, err := time.Parse(time.DateOnly, d)
+	if err != nil {
+		return text(d)
+	}
+	return excelize.Cell{StyleID: x.st.date, Value: t}
 }
 
 // moneyCell is an amount cell holding kroner as a number, so that Excel can sum
@@ -345,9 +408,9 @@ func (x *xlsxWriter) newTable(sheet string, cols []column) (*sheetWriter, error)
 	header := make([]any, len(cols))
 	for i, c := range cols {
 		widths[i] = c.width
-		header[i] = excelize.Cell{StyleID: x.st.header, Value: c.header}
+		header[i] = excelize.Cell{StyleID: x.st.header, Value: label(x.lang, c.key)}
 	}
-	t, err := x.newSheet(sheet, widths)
+	t, err := x.newSheet(x.sheet(sheet), widths)
 	if err != nil {
 		return nil, err
 	}
@@ -379,22 +442,27 @@ func (x *xlsxWriter) finishTable(t *sheetWriter, ncols int) error {
 	return nil
 }
 
-// summary writes the sheet finance reads first: the period, orders and NOK
-// per kind and status with a grand total equal to the Orders sheet's sum,
-// the batches, and how many exceptions of each type there are.
+// summary writes the sheet finance reads first: the period; orders and NOK
+// per status and status group across kinds, tied out to what the period's
+// batches imported; per VAT rate; per kind and status; per batch; rejected
+// rows (and the errors behind them) and the exceptions per type.
 //
 // Columns line up across its tables: counts in C, amounts in D.
-func (x *xlsxWriter) summary(r *Report, rows []SummaryRow, counts []exceptionCount, nExceptions int) error {
-	t, err := x.newSheet(SheetSummary, []float64{22, 36, 12, 18, 19, 11, 11, 11, 11})
+func (x *xlsxWriter) summary(r *Report, tl *tally, counts []exceptionCount, nExceptions int) error {
+	t, err := x.newSheet(x.sheet(SheetSummary), []float64{26, 36, 12, 18, 19, 18, 18, 11, 11})
 	if err != nil {
 		return err
 	}
+	l := func(key string) string { return label(x.lang, key) }
+	name := func(code string) any { return text(Name(x.lang, code)) }
 	bold := func(v any) excelize.Cell { return excelize.Cell{StyleID: x.st.bold, Value: v} }
-	header := func(names ...string) error {
-		vals := make([]any, len(names))
-		for i, n := range names {
-			if n != "" {
-				vals[i] = excelize.Cell{StyleID: x.st.header, Value: n}
+	money := func(ore int64) excelize.Cell { return x.moneyCell(ore, x.st.money) }
+	moneyBold := func(ore int64) excelize.Cell { return x.moneyCell(ore, x.st.moneyBold) }
+	header := func(keys ...string) error {
+		vals := make([]any, len(keys))
+		for i, k := range keys {
+			if k != "" {
+				vals[i] = excelize.Cell{StyleID: x.st.header, Value: l(k)}
 			}
 		}
 		return t.add(vals...)
@@ -403,24 +471,76 @@ func (x *xlsxWriter) summary(r *Report, rows []SummaryRow, counts []exceptionCou
 	if r.From == r.To {
 		period = r.From
 	}
+	statuses, groups := tl.byStatus()
+	kinds := tl.summary()
+	importedOrders, importedTotal := r.ImportTotal()
 
 	steps := []func() error{
-		func() error { return t.add(excelize.Cell{StyleID: x.st.title, Value: "Reconciliation report"}) },
-		func() error { return t.add(bold("Period"), period+" (Europe/Oslo, inclusive)") },
+		func() error { return t.add(excelize.Cell{StyleID: x.st.title, Value: l("title")}) },
+		func() error { return t.add(bold(l("period")), period+" "+l("period.note")) },
 		func() error {
-			return t.add(bold("Generated at"), excelize.Cell{StyleID: x.st.dateTimeLeft, Value: r.GeneratedAt.In(x.loc)})
+			return t.add(bold(l("generated")), excelize.Cell{StyleID: x.st.dateTimeLeft, Value: r.GeneratedAt.In(x.loc)})
 		},
-		func() error { t.skip(); return header("Kind", "Status", "Orders", "Total (NOK)") },
+		func() error { t.skip(); return header("col.status", "col.group", "col.orders", "col.total") },
+		func() error {
+			for _, s := range statuses {
+				if err := t.add(name(s.Status), text(GroupName(x.lang, s.Group)), s.Orders, money(s.Total)); err != nil {
+					return err
+				}
+			}
+			t.skip()
+			if err := header("col.group", "", "col.orders", "col.total"); err != nil {
+				return err
+			}
+			var all GroupRow
+			for _, g := range groups {
+				if err := t.add(text(GroupName(x.lang, g.Group)), nil, g.Orders, money(g.Total)); err != nil {
+					return err
+				}
+				all.Orders += g.Orders
+				all.Total += g.Total
+			}
+			if err := t.add(bold(l("total")), nil, bold(all.Orders), moneyBold(all.Total)); err != nil {
+				return err
+			}
+			if err := t.add(bold(l("imported")), nil, bold(importedOrders), moneyBold(importedTotal)); err != nil {
+				return err
+			}
+			return t.add(bold(l("difference")), nil, bold(all.Orders-importedOrders), moneyBold(all.Total-importedTotal))
+		},
+		func() error {
+			t.skip()
+			if err := header("col.rate", "col.lines", "", "col.net", "col.vat", "col.discount", "col.gross"); err != nil {
+				return err
+			}
+			rows := r.vatTable(tl)
+			for _, v := range rows {
+				if err := t.add(vatRateName(x.lang, v.Rate), v.Lines, nil, money(v.Net), money(v.VAT), money(v.Discount), money(v.Gross)); err != nil {
+					return err
+				}
+			}
+			s := VATTotal(rows)
+			if err := t.add(bold(l("total")), bold(s.Lines), nil, moneyBold(s.Net), moneyBold(s.VAT), moneyBold(s.Discount), moneyBold(s.Gross)); err != nil {
+				return err
+			}
+			// The lines tie out to the orders: their gross is the orders' total.
+			_, orders := tl.total()
+			if err := t.add(l("vat.orders"), nil, nil, nil, nil, nil, money(orders)); err != nil {
+				return err
+			}
+			return t.add(l("difference"), nil, nil, nil, nil, nil, money(s.Gross-orders))
+		},
+		func() error { t.skip(); return header("col.kind", "col.status", "col.orders", "col.total") },
 		func() error {
 			var all, kind SummaryRow
-			for i, row := range rows {
-				if err := t.add(text(row.Kind), text(row.Status), row.Orders, x.moneyCell(row.Total, x.st.money)); err != nil {
+			for i, row := range kinds {
+				if err := t.add(name(row.Kind), name(row.Status), row.Orders, money(row.Total)); err != nil {
 					return err
 				}
 				kind.Orders += row.Orders
 				kind.Total += row.Total
-				if i+1 == len(rows) || rows[i+1].Kind != row.Kind {
-					if err := t.add(bold(row.Kind), bold("Subtotal"), bold(kind.Orders), x.moneyCell(kind.Total, x.st.moneyBold)); err != nil {
+				if i+1 == len(kinds) || kinds[i+1].Kind != row.Kind {
+					if err := t.add(bold(Name(x.lang, row.Kind)), bold(l("subtotal")), bold(kind.Orders), moneyBold(kind.Total)); err != nil {
 						return err
 					}
 					all.Orders += kind.Orders
@@ -428,34 +548,40 @@ func (x *xlsxWriter) summary(r *Report, rows []SummaryRow, counts []exceptionCou
 					kind = SummaryRow{}
 				}
 			}
-			return t.add(bold("Total"), nil, bold(all.Orders), x.moneyCell(all.Total, x.st.moneyBold))
+			return t.add(bold(l("total")), nil, bold(all.Orders), moneyBold(all.Total))
 		},
 		func() error {
 			t.skip()
-			if err := header("Batch", "File", "Orders", "Total (NOK)", "Imported at", "Rows", "Rejected", "Submitted", "Paid"); err != nil {
+			if err := header("col.batch", "col.file", "col.orders", "col.total", "col.imported_at", "col.rows", "col.rejected", "col.submitted", "col.paid"); err != nil {
 				return err
 			}
 			for i := range r.Batches {
 				b := &r.Batches[i]
-				if err := t.add(x.idCell(b.ID), text(b.Source), b.Orders, x.moneyCell(b.Total, x.st.money), x.timeCell(b.ImportedAt),
+				if err := t.add(x.idCell(b.ID), text(b.Source), b.Orders, money(b.Total), x.timeCell(b.ImportedAt),
 					b.Rows, b.Rejected, b.Submitted, b.Paid); err != nil {
 					return err
 				}
 			}
 			return nil
 		},
-		func() error { t.skip(); return t.add(bold("Rejected rows"), nil, bold(len(r.Rejected))) },
 		func() error {
 			t.skip()
-			if err := header("Exceptions", "", "Count"); err != nil {
+			if err := t.add(bold(l("rejected_rows")), nil, bold(r.RejectedRows())); err != nil {
+				return err
+			}
+			return t.add(l("rejected_errors"), nil, len(r.Rejected))
+		},
+		func() error {
+			t.skip()
+			if err := header("exceptions", "", "col.count"); err != nil {
 				return err
 			}
 			for _, c := range counts {
-				if err := t.add(c.Type, nil, c.Count); err != nil {
+				if err := t.add(name(c.Type), nil, c.Count); err != nil {
 					return err
 				}
 			}
-			return t.add(bold("Total"), nil, bold(nExceptions))
+			return t.add(bold(l("total")), nil, bold(nExceptions))
 		},
 	}
 	for _, step := range steps {
@@ -483,20 +609,28 @@ func (x *xlsxWriter) orders(r *Report, tl *tally) error {
 		vals[1] = text(o.Source)
 		vals[2] = x.idCell(int64(o.SourceRow))
 		vals[3] = text(o.OrderRef)
-		vals[4] = text(o.Kind)
+		vals[4] = text(Name(x.lang, o.Kind))
 		vals[5] = text(o.CustomerName)
 		vals[6] = text(pii.MaskPersonalNumber(o.PersonalNumber))
-		vals[7] = x.moneyCell(o.GrandTotal, x.st.money)
-		vals[8] = text(o.FPOrderUUID)
-		vals[9] = text(o.Status)
-		vals[10] = text(o.FPStatus)
-		vals[11] = x.timePtrCell(o.StatusAt)
-		vals[12] = x.timeCell(o.ImportedAt)
-		vals[13] = x.timePtrCell(o.SubmittedAt)
-		vals[14] = excelize.Cell{StyleID: x.st.id, Value: o.Attempts}
-		vals[15] = text(o.LastError)
-		vals[16] = text(o.Exception)
-		vals[17] = text(o.PaymentURL)
+		vals[7] = x.dateCell(o.OrderDate)
+		vals[8] = x.dateCell(o.DueDate)
+		vals[9] = x.moneyCell(o.Net, x.st.money)
+		vals[10] = x.moneyCell(o.VAT, x.st.money)
+		vals[11] = x.moneyCell(o.Discount, x.st.money)
+		vals[12] = x.moneyCell(o.GrandTotal, x.st.money)
+		vals[13] = x.moneyPtrCell(o.PaidAmount)
+		vals[14] = x.timePtrCell(o.PaidAt)
+		vals[15] = x.moneyPtrCell(o.RefundedAmount)
+		vals[16] = text(o.FPOrderUUID)
+		vals[17] = text(Name(x.lang, o.Status))
+		vals[18] = text(o.FPStatus)
+		vals[19] = x.timePtrCell(o.StatusAt)
+		vals[20] = x.timeCell(o.ImportedAt)
+		vals[21] = x.timePtrCell(o.SubmittedAt)
+		vals[22] = excelize.Cell{StyleID: x.st.id, Value: o.Attempts}
+		vals[23] = text(o.LastError)
+		vals[24] = text(exceptionNames(x.lang, o.Exception))
+		vals[25] = text(o.PaymentURL)
 		return t.add(vals...)
 	})
 	if err != nil {
@@ -505,13 +639,44 @@ func (x *xlsxWriter) orders(r *Report, tl *tally) error {
 	return x.finishTable(t, len(orderColumns))
 }
 
+// vat writes the VAT sheet: the Summary's VAT table on its own, with a
+// total row, the orders' grand totals and the difference (0 when the lines
+// tie out). It follows the orders, whose pass tallied them into tl.
+func (x *xlsxWriter) vat(r *Report, tl *tally) error {
+	t, err := x.newTable(SheetVAT, vatColumns)
+	if err != nil {
+		return err
+	}
+	rows := r.vatTable(tl)
+	for _, v := range rows {
+		if err := t.add(vatRateName(x.lang, v.Rate), v.Lines, x.moneyCell(v.Net, x.st.money), x.moneyCell(v.VAT, x.st.money),
+			x.moneyCell(v.Discount, x.st.money), x.moneyCell(v.Gross, x.st.money)); err != nil {
+			return err
+		}
+	}
+	s := VATTotal(rows)
+	bold := func(v any) excelize.Cell { return excelize.Cell{StyleID: x.st.bold, Value: v} }
+	if err := t.add(bold(label(x.lang, "total")), bold(s.Lines), x.moneyCell(s.Net, x.st.moneyBold), x.moneyCell(s.VAT, x.st.moneyBold),
+		x.moneyCell(s.Discount, x.st.moneyBold), x.moneyCell(s.Gross, x.st.moneyBold)); err != nil {
+		return err
+	}
+	_, orders := tl.total()
+	if err := t.add(label(x.lang, "vat.orders"), nil, nil, nil, nil, x.moneyCell(orders, x.st.money)); err != nil {
+		return err
+	}
+	if err := t.add(label(x.lang, "difference"), nil, nil, nil, nil, x.moneyCell(s.Gross-orders, x.st.money)); err != nil {
+		return err
+	}
+	return x.finishTable(t, len(vatColumns))
+}
+
 func (x *xlsxWriter) exceptions(r *Report) error {
 	t, err := x.newTable(SheetExceptions, exceptionColumns)
 	if err != nil {
 		return err
 	}
 	err = r.eachException(func(e Exception) error {
-		return t.add(e.Type, x.idCell(e.BatchID), text(e.Source), x.idCell(int64(e.Row)), text(e.OrderRef), text(e.Detail))
+		return t.add(Name(x.lang, e.Type), x.idCell(e.BatchID), text(e.Source), x.idCell(int64(e.Row)), text(e.OrderRef), text(e.Detail))
 	})
 	if err != nil {
 		return err

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/frontpayment/fpexport/internal/money"
 )
 
 func writeXLSX(t *testing.T, r *Report) ([]byte, *excelize.File) {
@@ -94,7 +96,7 @@ func TestWriteXLSX(t *testing.T) {
 	b := setup(t)
 	data, f := writeXLSX(t, b.report)
 
-	if got, want := f.GetSheetList(), []string{"Summary", "Orders", "Exceptions", "Batches"}; !slices.Equal(got, want) {
+	if got, want := f.GetSheetList(), []string{"Summary", "Orders", "VAT", "Exceptions", "Batches"}; !slices.Equal(got, want) {
 		t.Fatalf("sheets = %v, want %v", got, want)
 	}
 	if got := f.GetActiveSheetIndex(); got != 0 {
@@ -111,7 +113,7 @@ func TestWriteXLSX(t *testing.T) {
 			}
 			var want []string
 			for _, c := range cols {
-				want = append(want, c.header)
+				want = append(want, label("en", c.key))
 			}
 			if !slices.Equal(rows[0], want) {
 				t.Errorf("%s header = %q, want %q", sheet, rows[0], want)
@@ -121,8 +123,9 @@ func TestWriteXLSX(t *testing.T) {
 				t.Errorf("%s!A1 is not bold", sheet)
 			}
 		}
-		want := []string{"Batch", "File", "Row", "Order ref", "Kind", "Customer", "Personal number", "Grand total (NOK)", "FP order",
-			"Status", "FP status", "Status at", "Imported at", "Submitted at", "Attempts", "Last error", "Exception", "Payment URL"}
+		want := []string{"Batch", "File", "Row", "Order ref", "Kind", "Customer", "Personal number", "Order date", "Due date",
+			"Net (NOK)", "VAT (NOK)", "Discount (NOK)", "Grand total (NOK)", "Paid amount (NOK)", "Paid at", "Refunded amount (NOK)",
+			"FP order", "Status", "FP status", "Status at", "Imported at", "Submitted at", "Attempts", "Last error", "Exception", "Payment URL"}
 		rows, _ := f.GetRows(SheetOrders)
 		if !slices.Equal(rows[0], want) {
 			t.Errorf("Orders header = %q, want %q", rows[0], want)
@@ -136,10 +139,10 @@ func TestWriteXLSX(t *testing.T) {
 		var sum int64
 		for i, o := range b.report.Orders {
 			row := i + 2
-			g := fmt.Sprintf("H%d", row)
+			g := fmt.Sprintf("M%d", row)
 			got := numberCell(t, f, SheetOrders, g)
 			if toOre(got) != o.GrandTotal || got != float64(o.GrandTotal)/100 {
-				t.Errorf("Orders!%s = %v, want %s", g, got, NOK(o.GrandTotal))
+				t.Errorf("Orders!%s = %v, want %s", g, got, money.Amount(o.GrandTotal).NOK())
 			}
 			if fm := numFmt(t, f, SheetOrders, g); fm != moneyFormat {
 				t.Errorf("Orders!%s number format = %q, want %q", g, fm, moneyFormat)
@@ -153,8 +156,8 @@ func TestWriteXLSX(t *testing.T) {
 			t.Errorf("Orders sum = %d øre, want %d", sum, b.sumOre)
 		}
 		// 10010 øre is written as the shortest decimal of its double.
-		if got := raw(t, f, SheetOrders, "H3"); got != "100.1" {
-			t.Errorf("Orders!H3 raw = %q, want 100.1", got)
+		if got := raw(t, f, SheetOrders, "M3"); got != "100.1" {
+			t.Errorf("Orders!M3 raw = %q, want 100.1", got)
 		}
 	})
 
@@ -164,9 +167,9 @@ func TestWriteXLSX(t *testing.T) {
 			cell string
 			at   time.Time
 		}{
-			{"M2", b.report.Orders[0].ImportedAt}, // winter: UTC+1
-			{"L2", *b.report.Orders[0].StatusAt},  // summer: UTC+2
-			{"M5", b.report.Orders[3].ImportedAt}, // 23:59:59 local on the period's last day
+			{"U2", b.report.Orders[0].ImportedAt}, // winter: UTC+1
+			{"T2", *b.report.Orders[0].StatusAt},  // summer: UTC+2
+			{"U5", b.report.Orders[3].ImportedAt}, // 23:59:59 local on the period's last day
 		} {
 			got := numberCell(t, f, SheetOrders, tc.cell)
 			if want := excelSerial(tc.at.In(oslo)); math.Abs(got-want) > 1e-9 {
@@ -177,7 +180,7 @@ func TestWriteXLSX(t *testing.T) {
 			}
 		}
 		// Order 4 (row 5) was never submitted and has no status time.
-		for _, cell := range []string{"L5", "N5"} {
+		for _, cell := range []string{"T5", "V5"} {
 			if got := raw(t, f, SheetOrders, cell); got != "" {
 				t.Errorf("Orders!%s = %q, want an empty cell", cell, got)
 			}
@@ -189,7 +192,7 @@ func TestWriteXLSX(t *testing.T) {
 			{"F4", evilCustomer},
 			{"F5", splitName},
 			{"D5", "-42"},
-			{"K4", "REMINDER SENT"},
+			{"S4", "REMINDER SENT"},
 			{"F7", "@Bedrift AS"},
 		} {
 			if got := raw(t, f, SheetOrders, tc.cell); got != tc.want {
@@ -229,10 +232,25 @@ func TestWriteXLSX(t *testing.T) {
 		if fm := numFmt(t, f, SheetSummary, d); fm != moneyFormat {
 			t.Errorf("Summary!%s number format = %q, want %q", d, fm, moneyFormat)
 		}
-		// Detail rows and subtotals each add up to the same total.
+		// The status rows add up to the total, and so do the kind table's
+		// detail rows and its subtotals.
+		var statuses int64
+		for i, r := range rows[find("Status", "Group") : find("Group", "")-2] {
+			statuses += toOre(numberCell(t, f, SheetSummary, fmt.Sprintf("D%d", find("Status", "Group")+i+1)))
+			_ = r
+		}
+		if statuses != b.sumOre {
+			t.Errorf("Summary status rows add up to %d, want %d", statuses, b.sumOre)
+		}
+		kinds := find("Kind", "Status")
+		kindTotal := kinds
+		for kindTotal < len(rows) && rows[kindTotal-1][0] != "Total" {
+			kindTotal++
+		}
 		var details, subtotals int64
-		for i, r := range rows[:total-1] {
-			if len(r) < 4 || r[3] == "" || r[0] == "Kind" {
+		for i, r := range rows[kinds : kindTotal-1] {
+			i += kinds
+			if len(r) < 4 || r[3] == "" {
 				continue
 			}
 			v := toOre(numberCell(t, f, SheetSummary, fmt.Sprintf("D%d", i+1)))
@@ -245,13 +263,13 @@ func TestWriteXLSX(t *testing.T) {
 		if details != b.sumOre || subtotals != b.sumOre {
 			t.Errorf("Summary details add up to %d, subtotals to %d; want %d", details, subtotals, b.sumOre)
 		}
-		if got := raw(t, f, SheetSummary, fmt.Sprintf("B%d", find("invoice", "needs_review"))); got != "needs_review" {
+		if got := raw(t, f, SheetSummary, fmt.Sprintf("B%d", find("invoice", "needs review"))); got != "needs review" {
 			t.Errorf("got %q", got)
 		}
 		if got := raw(t, f, SheetSummary, fmt.Sprintf("C%d", find("Rejected rows", ""))); got != "2" {
 			t.Errorf("Rejected rows = %q, want 2", got)
 		}
-		if got := raw(t, f, SheetSummary, fmt.Sprintf("C%d", find("rejected_row", ""))); got != "2" {
+		if got := raw(t, f, SheetSummary, fmt.Sprintf("C%d", find("rejected row", ""))); got != "2" {
 			t.Errorf("rejected_row exceptions = %q, want 2", got)
 		}
 		if got := raw(t, f, SheetSummary, fmt.Sprintf("B%d", find("Period", "2026-03-01 – 2026-03-31 (Europe/Oslo, inclusive)"))); got == "" {
@@ -272,7 +290,7 @@ func TestWriteXLSX(t *testing.T) {
 		if got, want := len(rows), 1+len(exc); got != want {
 			t.Errorf("Exceptions has %d rows, want %d", got, want)
 		}
-		if got := rows[3]; got[0] != "needs_review" || got[4] != "A-2" {
+		if got := rows[3]; got[0] != "needs review" || got[4] != "A-2" {
 			t.Errorf("Exceptions row 4 = %q", got)
 		}
 		if got := toOre(numberCell(t, f, SheetBatches, "J2")); got != 472355 {
@@ -281,7 +299,7 @@ func TestWriteXLSX(t *testing.T) {
 	})
 
 	t.Run("panes and autofilter", func(t *testing.T) {
-		for _, sheet := range []string{SheetOrders, SheetExceptions, SheetBatches} {
+		for _, sheet := range []string{SheetOrders, SheetVAT, SheetExceptions, SheetBatches} {
 			p, err := f.GetPanes(sheet)
 			if err != nil {
 				t.Fatal(err)
@@ -291,7 +309,8 @@ func TestWriteXLSX(t *testing.T) {
 			}
 		}
 		want := map[string]string{
-			SheetOrders:     "'Orders'!$A$1:$R$7",
+			SheetOrders:     "'Orders'!$A$1:$Z$7",
+			SheetVAT:        "'VAT'!$A$1:$F$8",
 			SheetExceptions: "'Exceptions'!$A$1:$F$6",
 			SheetBatches:    "'Batches'!$A$1:$J$3",
 		}
@@ -348,15 +367,15 @@ func TestWriteXLSX(t *testing.T) {
 				t.Errorf("%s: the HYPERLINK customer is not a plain inline string", zf.Name)
 			}
 		}
-		if sheets != 4 || filters != 3 {
-			t.Errorf("found %d worksheets with %d autofilters, want 4 with 3", sheets, filters)
+		if sheets != 5 || filters != 4 {
+			t.Errorf("found %d worksheets with %d autofilters, want 5 with 4", sheets, filters)
 		}
 	})
 }
 
 func TestWriteXLSXEmpty(t *testing.T) {
 	t.Parallel()
-	_, f := writeXLSX(t, &Report{From: "2026-03-01", To: "2026-03-01"})
+	_, f := writeXLSX(t, &Report{Lang: "en", From: "2026-03-01", To: "2026-03-01"})
 	rows, err := f.GetRows(SheetOrders)
 	if err != nil {
 		t.Fatal(err)
@@ -410,7 +429,7 @@ func benchReport(n int) *Report {
 	kinds := []string{"invoice", "payment-link", "hosted-checkout", "checkout"}
 	statuses := []string{"submitted", "sent", "paid", "needs_review", "cancelled"}
 	base := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
-	r := &Report{From: "2026-03-01", To: "2026-03-31", GeneratedAt: base.AddDate(0, 1, 0)}
+	r := &Report{Lang: "en", From: "2026-03-01", To: "2026-03-31", GeneratedAt: base.AddDate(0, 1, 0)}
 	r.Orders = make([]Order, n)
 	for i := range r.Orders {
 		at := base.Add(time.Duration(i) * time.Second)
@@ -521,7 +540,7 @@ func procStatusKB(field string) (int64, error) {
 func TestWriteXLSXOddText(t *testing.T) {
 	t.Parallel()
 	long := strings.Repeat("x", 40_000)
-	r := &Report{From: "2026-03-01", To: "2026-03-01", Orders: []Order{
+	r := &Report{Lang: "en", From: "2026-03-01", To: "2026-03-01", Orders: []Order{
 		{OrderRef: "nul\x00bell\x07", CustomerName: "bad \xff utf-8", LastError: long, Kind: "invoice", Status: "queued",
 			Source: " leading and trailing space "},
 	}}
@@ -535,7 +554,7 @@ func TestWriteXLSXOddText(t *testing.T) {
 			t.Errorf("Orders!%s = %q, want %q", tc.cell, got, tc.want)
 		}
 	}
-	if got := raw(t, f, SheetOrders, "P2"); len(got) != excelize.TotalCellChars {
+	if got := raw(t, f, SheetOrders, "X2"); len(got) != excelize.TotalCellChars {
 		t.Errorf("long text has %d characters, want %d", len(got), excelize.TotalCellChars)
 	}
 }

@@ -99,7 +99,7 @@ type BatchOrder struct {
 func BatchOrders(ctx context.Context, db DB, batchID int64, limit int) ([]BatchOrder, error) {
 	rows, err := db.Query(ctx, `SELECT order_id, source_row, order_ref, kind, customer_name, grand_total_ore, status,
 			coalesce(fp_status, ''), coalesce(fp_order_uuid, ''), coalesce(payment_url, ''), attempts,
-			coalesce(last_error, ''), coalesce(`+exceptionCol+`, ''), status_at
+			coalesce(last_error, ''), coalesce(exception, ''), status_at
 		FROM reconciliation_orders WHERE batch_id = $1 ORDER BY source_row, order_id LIMIT $2`, batchID, limit)
 	if err != nil {
 		return nil, err

@@ -125,6 +125,10 @@ type Callback struct {
 	FPStatus    string
 	CreatedAt   string
 	Result      string
+	// Amount is the amount parameter the callback carried, as FP wrote it
+	// ("" none): read from its stored query, the only parameter besides
+	// FP's three that is taken from it (the rest holds our token).
+	Amount string
 }
 
 // LockCallback reads a stored callback and locks it until the transaction
@@ -134,8 +138,10 @@ func LockCallback(ctx context.Context, tx pgx.Tx, id int64) (*Callback, error) {
 	var c Callback
 	var orderID *int64
 	var result *string
-	err := tx.QueryRow(ctx, `SELECT id, order_id, fp_order_uuid, fp_status, created_at, result FROM callbacks WHERE id = $1 FOR NO KEY UPDATE`, id).
-		Scan(&c.ID, &orderID, &c.FPOrderUUID, &c.FPStatus, &c.CreatedAt, &result)
+	err := tx.QueryRow(ctx, `SELECT id, order_id, fp_order_uuid, fp_status, created_at, result,
+			coalesce(substring(raw_query from '(?:^|&)amount=([0-9.-]{1,24})(?:&|$)'), '')
+		FROM callbacks WHERE id = $1 FOR NO KEY UPDATE`, id).
+		Scan(&c.ID, &orderID, &c.FPOrderUUID, &c.FPStatus, &c.CreatedAt, &result, &c.Amount)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}

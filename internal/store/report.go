@@ -1,9 +1,13 @@
 package store
 
 import (
+	"bytes"
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,12 +33,18 @@ func LoadReport(ctx context.Context, db DB, from, to string, now time.Time, stal
 	if err != nil {
 		return nil, err
 	}
-	err = eachReportOrder(ctx, db, from, to, func(o *report.Order) error {
+	if staleAfter <= 0 {
+		staleAfter = DefaultStaleAfter
+	}
+	err = eachReportOrder(ctx, db, from, to, now, staleAfter, func(o *report.Order) error {
 		c := *o
-		if o.StatusAt != nil {
-			at := *o.StatusAt
-			c.StatusAt = &at
-		}
+		c.StatusAt = clonePtr(o.StatusAt)
+		c.SubmittedAt = clonePtr(o.SubmittedAt)
+		c.PaidAt = clonePtr(o.PaidAt)
+		c.PaidAmount = clonePtr(o.PaidAmount)
+		c.RefundedAt = clonePtr(o.RefundedAt)
+		c.RefundedAmount = clonePtr(o.RefundedAmount)
+		c.VATLines = slices.Clone(o.VATLines)
 		r.Orders = append(r.Orders, c)
 		return nil
 	})
@@ -42,6 +52,14 @@ func LoadReport(ctx context.Context, db DB, from, to string, now time.Time, stal
 		return nil, err
 	}
 	return r, nil
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
 }
 
 // TxBeginner is what *pgxpool.Pool offers to start a transaction.
@@ -62,11 +80,23 @@ func WithReport(ctx context.Context, db TxBeginner, from, to string, now time.Ti
 		return err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read only: nothing to keep
+	// JIT compiling the view's expressions took longer than running them
+	// (seconds per query at 100 000 orders, TestReportBench's plans), and a
+	// Memoize node keyed on each order's json never hits (every order is
+	// different): both off for this transaction only.
+	if _, err := tx.Exec(ctx, `SET LOCAL jit = off; SET LOCAL enable_memoize = off`); err != nil {
+		return err
+	}
 	r, err := loadReportParts(ctx, tx, from, to, now, staleAfter)
 	if err != nil {
 		return err
 	}
-	r.Each = func(fn func(*report.Order) error) error { return eachReportOrder(ctx, tx, from, to, fn) }
+	if staleAfter <= 0 {
+		staleAfter = DefaultStaleAfter
+	}
+	r.Each = func(fn func(*report.Order) error) error {
+		return eachReportOrder(ctx, tx, from, to, now, staleAfter, fn)
+	}
 	r.EachFlagged = func(fn func(*report.Order) error) error { return eachFlaggedOrder(ctx, tx, from, to, fn) }
 	return fn(r)
 }
@@ -75,10 +105,10 @@ func WithReport(ctx context.Context, db TxBeginner, from, to string, now time.Ti
 // exception, in report order, with only what an Exception shows: a scan of
 // the period without reading every order's customer (order_data).
 func eachFlaggedOrder(ctx context.Context, db DB, from, to string, fn func(*report.Order) error) error {
-	rows, err := db.Query(ctx, `SELECT batch_id, source, source_row, order_ref, `+exceptionCol+`,
+	rows, err := db.Query(ctx, `SELECT batch_id, source, source_row, order_ref, exception,
 			coalesce(last_error, ''), coalesce(fp_status, '')
 		FROM reconciliation_orders
-		WHERE imported_on BETWEEN $1::date AND $2::date AND `+exceptionCol+` IS NOT NULL
+		WHERE imported_on BETWEEN $1::date AND $2::date AND exception IS NOT NULL
 		ORDER BY imported_on, batch_id, source_row, order_id`, from, to)
 	if err != nil {
 		return err
@@ -99,27 +129,35 @@ func eachFlaggedOrder(ctx context.Context, db DB, from, to string, fn func(*repo
 // eachReportOrder calls fn with every order of the period from the view,
 // in report order, reusing one Order. The view's imported_on matches the
 // index orders_imported_on_idx, which returns the rows already in order.
-func eachReportOrder(ctx context.Context, db DB, from, to string, fn func(*report.Order) error) error {
+func eachReportOrder(ctx context.Context, db DB, from, to string, now time.Time, staleAfter time.Duration, fn func(*report.Order) error) error {
 	rows, err := db.Query(ctx, `SELECT batch_id, source, source_row, order_ref, kind, customer_name, personal_number,
 			grand_total_ore, coalesce(fp_order_uuid, ''), status, coalesce(fp_status, ''), status_at, imported_at, submitted_at,
-			attempts, coalesce(last_error, ''), coalesce(`+exceptionCol+`, ''), coalesce(payment_url, '')
-		FROM reconciliation_orders
+			attempts, coalesce(last_error, ''), `+orderExceptions+`, coalesce(payment_url, ''),
+			coalesce(order_date::text, ''), coalesce(due_date::text, ''), net_ore, vat_ore, discount_ore,
+			paid_at, paid_amount_ore, refunded_at, refunded_amount_ore, vat_lines
+		FROM reconciliation_orders v
 		WHERE imported_on BETWEEN $1::date AND $2::date
-		ORDER BY imported_on, batch_id, source_row, order_id`, from, to)
+		ORDER BY imported_on, batch_id, source_row, order_id`, from, to, now, staleAfter.Seconds())
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	var o report.Order
 	var statusAt time.Time
+	var vatLines []byte
 	for rows.Next() {
-		o.SubmittedAt = nil
+		o.SubmittedAt, o.PaidAt, o.PaidAmount, o.RefundedAt, o.RefundedAmount = nil, nil, nil, nil, nil
 		if err := rows.Scan(&o.BatchID, &o.Source, &o.SourceRow, &o.OrderRef, &o.Kind, &o.CustomerName, &o.PersonalNumber,
 			&o.GrandTotal, &o.FPOrderUUID, &o.Status, &o.FPStatus, &statusAt, &o.ImportedAt, &o.SubmittedAt,
-			&o.Attempts, &o.LastError, &o.Exception, &o.PaymentURL); err != nil {
+			&o.Attempts, &o.LastError, &o.Exception, &o.PaymentURL,
+			&o.OrderDate, &o.DueDate, &o.Net, &o.VAT, &o.Discount,
+			&o.PaidAt, &o.PaidAmount, &o.RefundedAt, &o.RefundedAmount, &vatLines); err != nil {
 			return err
 		}
 		o.StatusAt = &statusAt
+		if o.VATLines, err = parseVATLines(o.VATLines[:0], vatLines); err != nil {
+			return fmt.Errorf("order %s: vat_lines %q: %w", o.OrderRef, vatLines, err)
+		}
 		if err := fn(&o); err != nil {
 			return err
 		}
@@ -139,9 +177,11 @@ func inPeriod(col string) string {
 // loadReportParts reads all of the report but its orders.
 func loadReportParts(ctx context.Context, db DB, from, to string, now time.Time, staleAfter time.Duration) (*report.Report, error) {
 	r := &report.Report{From: from, To: to, GeneratedAt: now}
+	// Open rejected rows only: rejected_row_open (migration 0012) is the one
+	// place that decides which still need the accountant.
 	rows, err := db.Query(ctx, `SELECT r.batch_id, r.source, r.row_no, r.column_name, r.value, r.reason
 		FROM rejected_rows r JOIN batches b ON b.id = r.batch_id
-		WHERE `+inPeriod("b.imported_at")+`
+		WHERE `+inPeriod("b.imported_at")+` AND rejected_row_open(r)
 		ORDER BY r.batch_id, r.row_no, r.id`, from, to)
 	if err != nil {
 		return nil, err
@@ -158,9 +198,11 @@ func loadReportParts(ctx context.Context, db DB, from, to string, now time.Time,
 		return nil, err
 	}
 
-	// Batch totals count the orders whose current version the batch brought.
+	// Batch totals count the orders whose current version the batch brought,
+	// and its open rejected rows: rows, not the errors behind them.
 	rows, err = db.Query(ctx, `SELECT b.id, b.source, b.sha256, b.imported_at, b.rows_total,
-			count(o.id), b.rows_rejected,
+			count(o.id),
+			(SELECT count(DISTINCT r.row_no) FROM rejected_rows r WHERE r.batch_id = b.id AND rejected_row_open(r))::int,
 			count(o.id) FILTER (WHERE o.submitted_at IS NOT NULL),
 			count(o.id) FILTER (WHERE o.status IN ('paid', 'partially_refunded', 'refunded')),
 			coalesce(sum(o.grand_total_ore), 0)::bigint
@@ -191,6 +233,35 @@ func loadReportParts(ctx context.Context, db DB, from, to string, now time.Time,
 	return r, nil
 }
 
+// parseVATLines appends the view's vat_lines ("rate net vat discount
+// amount" per line, separated by commas, øre) to dst, one VATRow a line.
+func parseVATLines(dst []report.VATRow, text []byte) ([]report.VATRow, error) {
+	for len(text) > 0 {
+		line := text
+		if i := bytes.IndexByte(text, ','); i >= 0 {
+			line, text = text[:i], text[i+1:]
+		} else {
+			text = nil
+		}
+		var f [5]int64
+		for k := range f {
+			field := line
+			if i := bytes.IndexByte(line, ' '); i >= 0 && k < 4 {
+				field, line = line[:i], line[i+1:]
+			} else if k < 4 {
+				return dst, errors.New("too few fields")
+			}
+			n, err := strconv.ParseInt(string(field), 10, 64)
+			if err != nil {
+				return dst, err
+			}
+			f[k] = n
+		}
+		dst = append(dst, report.VATRow{Rate: int(f[0]), Lines: 1, Net: f[1], VAT: f[2], Discount: f[3], Gross: f[4]})
+	}
+	return dst, nil
+}
+
 // DefaultStaleAfter is how long an order submitted to FP may go without a
 // trusted callback before the report lists it (STALE_AFTER).
 const DefaultStaleAfter = 72 * time.Hour
@@ -202,9 +273,28 @@ const DefaultStaleAfter = 72 * time.Hour
 const awaitingFPExcluded = `'paid', 'partially_refunded', 'refunded', 'cancelled', 'expired', 'provider_rejected',
                            'failed', 'queued', 'submitting', 'invalid_payload'`
 
-// exceptionCol is reconciliation_orders' exception (invalid_payload
-// included since migration 0010).
-const exceptionCol = `exception`
+// orderExceptions is an order's exceptions, separated by commas, in a query
+// of reconciliation_orders v with $3 now and $4 STALE_AFTER in seconds: the
+// view's exception, then payment_link_overdue and no_callback as
+// loadOtherExceptions finds them, so that the orders' Exception column
+// names every exception tied to the order. The CASE tests the cheap
+// conditions first: the NOT EXISTS runs only for an order at FP, submitted
+// long enough ago and still unsettled.
+var orderExceptions = `concat_ws(',', v.exception,
+			CASE WHEN ` + paymentLinkOverdue("v", "$3") + ` THEN 'payment_link_overdue' END,
+			CASE WHEN v.submitted_at < $3::timestamptz - $4 * interval '1 second'
+				AND v.status NOT IN (` + awaitingFPExcluded + `)
+				AND NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.order_id = v.order_id AND c.verdict = 'accepted')
+				THEN 'no_callback' END)`
+
+// paymentLinkOverdue is the SQL condition that the reconciliation_orders
+// row v is a payment link past its due date (Europe/Oslo) at the time
+// param, neither paid, refunded nor cancelled. The statuses are those of
+// the index orders_open_payment_links_idx (migration 0005).
+func paymentLinkOverdue(v, param string) string {
+	return v + `.kind = 'payment-link' AND ` + v + `.status NOT IN ('paid', 'partially_refunded', 'refunded', 'cancelled')
+				AND ` + v + `.due_date < (` + param + `::timestamptz AT TIME ZONE 'Europe/Oslo')::date`
+}
 
 // loadOtherExceptions adds untrusted callbacks, overdue payment links and
 // orders without a callback to r.Other. raw_query is never read: it holds
@@ -245,16 +335,12 @@ func loadOtherExceptions(ctx context.Context, db DB, r *report.Report, from, to 
 		return err
 	}
 
-	// A due date that is not YYYY-MM-DD (or empty: computed at send time)
-	// cannot be compared and is left out.
-	rows, err = db.Query(ctx, `SELECT batch_id, source, source_row, order_ref, due, status
-		FROM (SELECT o.*, CASE WHEN o.order_data->>'due_date' ~ '^\d{4}-\d{2}-\d{2}$'
-				THEN (o.order_data->>'due_date')::date END AS due
-			FROM orders o
-			WHERE o.kind = 'payment-link'
-				AND o.status NOT IN ('paid', 'partially_refunded', 'refunded', 'cancelled')) o
-		WHERE due < ($1::timestamptz AT TIME ZONE 'Europe/Oslo')::date
-		ORDER BY due, batch_id, source_row, id`, now)
+	// The view's due date: the order's own, else its order date (or the
+	// day it was sent) plus its payment term.
+	rows, err = db.Query(ctx, `SELECT batch_id, source, source_row, order_ref, due_date, status
+		FROM reconciliation_orders v
+		WHERE `+paymentLinkOverdue("v", "$1")+`
+		ORDER BY due_date, batch_id, source_row, order_id`, now)
 	if err != nil {
 		return err
 	}
@@ -301,6 +387,14 @@ func loadOtherExceptions(ctx context.Context, db DB, r *report.Report, from, to 
 		r.Other = append(r.Other, e)
 	}
 	return rows.Err()
+}
+
+// NewestImportDay is the Europe/Oslo day of the newest batch, "" when
+// nothing has been imported.
+func NewestImportDay(ctx context.Context, db DB) (string, error) {
+	var day string
+	err := db.QueryRow(ctx, `SELECT coalesce(((max(imported_at)) AT TIME ZONE 'Europe/Oslo')::date::text, '') FROM batches`).Scan(&day)
+	return day, err
 }
 
 // ReportFile is a report the worker wrote on its schedule (table reports).

@@ -29,7 +29,8 @@ const (
 
 // TestReportBench fills a fresh database with REPORT_BENCH_ORDERS orders of
 // one day (a realistic mix of kinds, statuses, batches, callbacks, events,
-// rejected rows), prints the plans of the report's queries and of the
+// rejected rows, one or two order lines each at every VAT rate), prints the
+// plans of the report's queries (the VAT lines' among them) and of the
 // status re-poll's, then times writing that day's XLSX report to a file
 // the way `worker report` does (store.WithReport streaming the orders into
 // report.WriteFile) and measures the process's peak resident memory
@@ -96,6 +97,12 @@ func TestReportBench(t *testing.T) {
 	if orders != n {
 		t.Errorf("report has %d orders, want %d", orders, n)
 	}
+	// The VAT lines tie out to the orders' grand totals.
+	var linesOre, ordersOre int64
+	if err := pool.QueryRow(ctx, `SELECT (SELECT sum(amount_ore) FROM reconciliation_order_lines WHERE imported_on = $1::date),
+			(SELECT sum(grand_total_ore) FROM orders)`, day).Scan(&linesOre, &ordersOre); err != nil || linesOre != ordersOre {
+		t.Errorf("VAT lines sum to %d øre, orders to %d (%v)", linesOre, ordersOre, err)
+	}
 
 	// The re-poll's candidate query, on the same data.
 	rec.start()
@@ -145,7 +152,16 @@ func fillBench(t *testing.T, pool *pgxpool.Pool, n int, day string) {
 			(i::bigint * 7919) % 2500000 + 4900,
 			json_build_object('customer', json_build_object('type', CASE WHEN i % 3 = 0 THEN 'corporate' ELSE 'private' END,
 				'personal_number', CASE WHEN i % 3 = 0 THEN '' ELSE lpad((i % 28 + 1)::text, 2, '0') || '0190' || lpad((i % 100000)::text, 5, '0') END),
-				'due_date', CASE WHEN kind = 'payment-link' THEN to_char($2::date + (i % 20) - 5, 'YYYY-MM-DD') ELSE '' END),
+				'due_date', CASE WHEN kind = 'payment-link' THEN to_char($2::date + (i % 20) - 5, 'YYYY-MM-DD') ELSE '' END,
+				'order_date', to_char($2::date, 'YYYY-MM-DD'),
+				'lines', CASE WHEN i % 3 = 0
+					THEN json_build_array(
+						json_build_object('name', 'Vare', 'quantity', 1, 'rate', round((((i::bigint * 7919) % 2500000 + 4900) - 10000) / 100.0, 2),
+							'discount', 0, 'tax_percent', (ARRAY[0, 12, 15, 25])[i % 4 + 1]),
+						json_build_object('name', 'Frakt', 'quantity', 2, 'rate', 60.00, 'discount', 20.00, 'tax_percent', 12))
+					ELSE json_build_array(
+						json_build_object('name', 'Vare', 'quantity', 1, 'rate', round(((i::bigint * 7919) % 2500000 + 4900) / 100.0, 2),
+							'discount', 0, 'tax_percent', (ARRAY[0, 12, 15, 25, 25, 25, 8])[i % 7 + 1])) END),
 			md5(i::text), status, imported + interval '1 hour',
 			CASE status WHEN 'paid' THEN 'PAID' WHEN 'sent' THEN 'SENT' WHEN 'cancelled' THEN 'CANCELLED' WHEN 'expired' THEN 'EXPIRED'
 				WHEN 'payment_failed' THEN 'FAILED' END,
@@ -223,9 +239,20 @@ func (r *queryRecorder) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data p
 
 func (r *queryRecorder) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
+// explain runs q under EXPLAIN with JIT and Memoize off, as
+// store.WithReport runs the report's queries.
 func explain(t *testing.T, pool *pgxpool.Pool, q recordedQuery) string {
 	t.Helper()
-	rows, err := pool.Query(context.Background(), "EXPLAIN (ANALYZE, BUFFERS) "+q.sql, q.args...)
+	ctx := context.Background()
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SET LOCAL jit = off; SET LOCAL enable_memoize = off`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := tx.Query(ctx, "EXPLAIN (ANALYZE, BUFFERS) "+q.sql, q.args...)
 	if err != nil {
 		t.Fatalf("EXPLAIN: %v", err)
 	}

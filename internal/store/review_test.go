@@ -13,19 +13,9 @@ import (
 	"github.com/frontpayment/fpexport/internal/testdb"
 )
 
-// addOrder records an order directly, in the given state.
+// addOrder records an order directly, in the given state (testdb.AddOrder).
 func addOrder(t *testing.T, pool *pgxpool.Pool, kind, ref, status, fpUUID, dup string) int64 {
-	t.Helper()
-	var id int64
-	err := pool.QueryRow(context.Background(), `INSERT INTO orders (kind, order_ref, batch_id, source, source_row, customer_name,
-			grand_total_ore, order_data, fingerprint, status, fp_order_uuid, possible_duplicate, review_reason)
-		VALUES ($1, $2, 0, 'f.csv', 2, 'Kari Nordmann', 450000, '{}', 'fp', $3, nullif($4, ''), nullif($5, ''),
-			CASE WHEN $3 = 'needs_review' THEN 'request may have reached FP' END)
-		RETURNING id`, kind, ref, status, fpUUID, dup).Scan(&id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
+	return testdb.AddOrder(t, pool, testdb.Order{Kind: kind, Ref: ref, Status: status, FPOrderUUID: fpUUID, PossibleDuplicate: dup})
 }
 
 func TestResolveOrder(t *testing.T) {

@@ -37,8 +37,9 @@ var userName = regexp.MustCompile(`^[A-Za-z0-9._@-]{1,64}$`)
 // digits, . _ @ - (no ':' or ',', which separate the entries).
 func ValidUserName(name string) bool { return userName.MatchString(name) }
 
-// ParseUsers reads WEB_USERS: "name:bcrypt-hash,name2:hash". Each problem
-// is one line; a hash is checked to be bcrypt, never printed.
+// ParseUsers reads WEB_USERS: "name:bcrypt-hash,name2:hash:role" (role:
+// viewer, accountant or admin; none is accountant, see ParseRoles). Each
+// problem is one line; a hash is checked to be bcrypt, never printed.
 func ParseUsers(s string) (map[string][]byte, []string) {
 	users := map[string][]byte{}
 	var problems []string
@@ -48,11 +49,14 @@ func ParseUsers(s string) (map[string][]byte, []string) {
 			continue
 		}
 		name, hash, ok := strings.Cut(entry, ":")
+		hash, role, _ := strings.Cut(hash, ":") // a bcrypt hash holds no ':'
 		switch {
 		case !ok || !userName.MatchString(name):
 			problems = append(problems, fmt.Sprintf("entry %d is not name:bcrypt-hash (names: letters, digits, . _ @ -)", i+1))
 		case users[name] != nil:
 			problems = append(problems, fmt.Sprintf("user %s appears twice", name))
+		case !validRole(role):
+			problems = append(problems, fmt.Sprintf("user %s: the role must be viewer, accountant or admin", name))
 		default:
 			if _, err := bcrypt.Cost([]byte(hash)); err != nil {
 				problems = append(problems, fmt.Sprintf("user %s: the hash is not a bcrypt hash (make one with `worker web-passwd %s`)", name, name))

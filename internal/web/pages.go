@@ -421,12 +421,21 @@ func pathEscape(s string) string {
 type reportsData struct {
 	From, To string
 	Formats  []string
+	Parts    []reportPart
 }
+
+// reportPart is a choice of the report page's part list: "" is the orders
+// in a CSV and everything in XLSX or JSON.
+type reportPart struct{ Value, Name string }
 
 func (h *Handler) reportsPage(w http.ResponseWriter, r *http.Request, req request) {
 	y := h.now().In(h.cfg.Location).AddDate(0, 0, -1).Format(time.DateOnly)
 	today := h.now().In(h.cfg.Location).Format(time.DateOnly)
-	h.render(w, r, http.StatusOK, "reports", h.pageFor(req, "reports.title", reportsData{From: y, To: today, Formats: report.Formats}))
+	parts := []reportPart{{"", label(req.lang, "reports.part.all")}}
+	for _, p := range report.Parts[1:] {
+		parts = append(parts, reportPart{p, report.PartName(req.lang, p)})
+	}
+	h.render(w, r, http.StatusOK, "reports", h.pageFor(req, "reports.title", reportsData{From: y, To: today, Formats: report.Formats, Parts: parts}))
 }
 
 // reportDownload writes the reconciliation report exactly as `worker
@@ -451,11 +460,22 @@ func (h *Handler) reportDownload(w http.ResponseWriter, r *http.Request, req req
 	if to != from {
 		name = "reconciliation-" + from + "_" + to + "." + format
 	}
+	// A part is one CSV file; an XLSX or JSON holds every part already.
+	part := q.Get("part")
+	if format != "csv" {
+		part = ""
+	}
+	if part != "" && !slices.Contains(report.Parts, part) {
+		h.fail(w, req, http.StatusBadRequest, fmt.Sprintf(label(req.lang, "error.bad_input"), "part"))
+		return
+	}
+	name = report.PartPath(name, part)
 	out := &report.CountingWriter{W: w}
 	err = store.WithReport(r.Context(), h.cfg.Pool, from, to, h.now(), h.cfg.StaleAfter, func(rep *report.Report) error {
+		rep.Lang = req.lang // the page's language
 		w.Header().Set("Content-Type", contentType(name))
 		w.Header().Set("Content-Disposition", attachment(name))
-		return report.Write(out, rep, format)
+		return report.WritePart(out, rep, format, part, report.DefaultCSVComma)
 	})
 	if err != nil {
 		h.logger.ErrorContext(r.Context(), "web: report failed", "error", err, "from", from, "to", to, "format", format)

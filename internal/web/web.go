@@ -58,6 +58,9 @@ type Config struct {
 	River *river.Client[pgx.Tx] // inserts the submit jobs of a confirmed import
 	// Users maps a user name to its bcrypt hash (WEB_USERS, see ParseUsers).
 	Users map[string][]byte
+	// Roles maps a user name to its role (WEB_USERS, see ParseRoles); a
+	// user not in it is an accountant.
+	Roles map[string]Role
 	// SessionKey signs the session cookies (WEB_SESSION_KEY); empty: a random
 	// key per process, so logins end when the worker restarts.
 	SessionKey []byte
@@ -100,6 +103,7 @@ type Handler struct {
 	// (auth.go, revokeChangedPasswords); syncMu lets one request do it.
 	passwordsSynced atomic.Bool
 	syncMu          sync.Mutex
+	riverUI         http.Handler // River's own UI, for admins (riverui.go)
 }
 
 // New checks the configuration and builds the handler. It refuses to make
@@ -140,6 +144,9 @@ func New(cfg Config) (*Handler, error) {
 		h.bcryptWait = defaultBcryptWait
 	}
 	h.routes()
+	if err := h.buildRiverUI(); err != nil {
+		return nil, err
+	}
 	go func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

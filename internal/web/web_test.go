@@ -512,6 +512,17 @@ func TestConfirmImportsOnce(t *testing.T) {
 	if refs := xlsxOrderRefs(t, []byte(x)); len(refs) != 9 || !refs["SO-1001"] {
 		t.Errorf("report orders: %v, want the 9 orders", refs)
 	}
+	// One CSV part, in the page's language (English here; the report alone
+	// would be in Norwegian).
+	resp, v := c.get("/web/reports/reconciliation?from=" + today + "&to=" + today + "&format=csv&part=vat")
+	if recs := readCSV(t, v); resp.StatusCode != http.StatusOK || len(recs) < 6 || recs[0][0] != "VAT rate (%)" ||
+		!strings.Contains(resp.Header.Get("Content-Disposition"), "-vat.csv") {
+		t.Errorf("VAT part: %d %q %q", resp.StatusCode, resp.Header.Get("Content-Disposition"), recs)
+	}
+	if resp, page := c.get("/web/reports"); resp.StatusCode != http.StatusOK || !strings.Contains(page, `name="part"`) ||
+		!strings.Contains(page, ">VAT<") {
+		t.Errorf("reports page offers no parts: %d", resp.StatusCode)
+	}
 }
 
 func readCSV(t *testing.T, s string) [][]string {

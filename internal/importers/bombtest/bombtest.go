@@ -12,7 +12,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"testing"
+	"time"
 )
 
 // Header is row 1 of every bomb: the columns of an order file.
@@ -39,13 +44,7 @@ func CellXLSX(path string, n int64) error {
 // SharedStringsXLSX writes a workbook whose cell C2 refers to the only
 // shared string, of n bytes.
 func SharedStringsXLSX(path string, n int64) error {
-	return writeXLSX(path, func(w io.Writer) error {
-		if err := header(w); err != nil {
-			return err
-		}
-		_, err := io.WriteString(w, `<row r="2"><c r="A2" t="inlineStr"><is><t>1</t></is></c><c r="C2" t="s"><v>0</v></c></row>`)
-		return err
-	}, func(w io.Writer) error {
+	return writeXLSX(path, firstSharedInC2, func(w io.Writer) error {
 		if _, err := io.WriteString(w, `<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>`); err != nil {
 			return err
 		}
@@ -57,17 +56,21 @@ func SharedStringsXLSX(path string, n int64) error {
 	})
 }
 
+// firstSharedInC2 writes the header and a row 2 whose cell C2 is the first
+// shared string.
+func firstSharedInC2(w io.Writer) error {
+	if err := header(w); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, `<row r="2"><c r="A2" t="inlineStr"><is><t>1</t></is></c><c r="C2" t="s"><v>0</v></c></row>`)
+	return err
+}
+
 // ManyStringsXLSX writes a workbook whose shared-strings table holds n
 // short strings, the first of them in cell C2 (so that a reader indexes the
 // table).
 func ManyStringsXLSX(path string, n int) error {
-	return writeXLSX(path, func(w io.Writer) error {
-		if err := header(w); err != nil {
-			return err
-		}
-		_, err := io.WriteString(w, `<row r="2"><c r="A2" t="inlineStr"><is><t>1</t></is></c><c r="C2" t="s"><v>0</v></c></row>`)
-		return err
-	}, func(w io.Writer) error {
+	return writeXLSX(path, firstSharedInC2, func(w io.Writer) error {
 		if _, err := fmt.Fprintf(w, `<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="%d" uniqueCount="%d">`, n, n); err != nil {
 			return err
 		}
@@ -271,4 +274,57 @@ func Relabel(src, dst, part string, size uint64) error {
 		err = cerr
 	}
 	return err
+}
+
+// PeakRSSBound is the memory bound issue 10 sets for a process that reads
+// a bomb.
+const PeakRSSBound = 300 << 20
+
+// Bomb is one hostile file and what its refusal says: the file's name and
+// the limit it passes, in the accountants' words.
+type Bomb struct {
+	File  string
+	Write func(path string) error
+	Want  string
+}
+
+// Bombs is issue 10's table of bombs, as `enqueue` and the worker's upload
+// both meet them. csvLine is the length of linje.csv's one line: any length
+// over the 2 MB limit is refused alike, and an upload has a size limit of
+// its own.
+func Bombs(csvLine int64) []Bomb {
+	const gb11 = 1100 << 20
+	return []Bomb{
+		{"celle.xlsx", func(p string) error { return CellXLSX(p, gb11) }, "celle.xlsx row 2, column C: cellen er over grensen på 32 KB"},
+		{"celle400.xlsx", func(p string) error { return CellXLSX(p, 400<<20) }, "celle400.xlsx row 2, column C: cellen er over grensen på 32 KB"},
+		{"delte.xlsx", func(p string) error { return SharedStringsXLSX(p, gb11) }, "delte.xlsx: tabellen over delte tekster (xl/sharedStrings.xml) er 1100 MB ukomprimert, over grensen på 256 MB"},
+		{"delte200.xlsx", func(p string) error { return SharedStringsXLSX(p, 200<<20) }, "delte200.xlsx: tekst nr. 1 i tabellen over delte tekster er over grensen på 32 KB"},
+		{"tekster.xlsx", func(p string) error { return ManyStringsXLSX(p, 2_100_000) }, "tekster.xlsx: tabellen over delte tekster har over 2000000 tekster"},
+		{"rader.xlsx", func(p string) error { return RowsXLSX(p, 3_000_000) }, "rader.xlsx: arket xl/worksheets/sheet1.xml har over 1048576 rader"},
+		{"kolonner.xlsx", func(p string) error { return ColumnsXLSX(p, 1_000_000) }, "kolonner.xlsx row 2: raden har over 1024 celler"},
+		{"linje.csv", func(p string) error { return CSVLine(p, csvLine) }, "linje.csv row 2: en rad som begynner her er lengre enn grensen på 2 MB"},
+	}
+}
+
+// KilledRunLeftover makes in dir the temporary folder a killed run leaves
+// behind (fpexport-xlsx-PID-…): named for a process that has ended, holding
+// a megabyte, a minute older than now. It returns the folder's path.
+func KilledRunLeftover(t testing.TB, dir string) string {
+	t.Helper()
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Skip(err)
+	}
+	left := filepath.Join(dir, "fpexport-xlsx-"+strconv.Itoa(gone.ProcessState.Pid())+"-42")
+	if err := os.MkdirAll(left, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(left, "excelize-1"), make([]byte, 1<<20), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	past := time.Now().Add(-time.Minute)
+	if err := os.Chtimes(left, past, past); err != nil {
+		t.Fatal(err)
+	}
+	return left
 }
