@@ -9,8 +9,9 @@
 --
 -- A rejected row is open until a later batch brings a valid order for the
 -- same kind and reference (order_kind, order_ref): that batch's id goes in
--- resolved_by_batch. Every count of open rejections reads the view
--- open_rejected_rows, so they cannot disagree on what "open" means.
+-- resolved_by_batch. rejected_row_open (migration 0012, the report's) is
+-- the one predicate that says so; the view open_rejected_rows applies it
+-- for the pages and `worker status`, so no two counts disagree.
 
 ALTER TABLE batches
     ADD COLUMN header    text[] NOT NULL DEFAULT '{}',
@@ -30,5 +31,9 @@ ALTER TABLE rejected_rows
 CREATE INDEX rejected_rows_open_ref_idx ON rejected_rows (order_kind, order_ref)
     WHERE resolved_by_batch IS NULL AND order_ref <> '';
 
+CREATE OR REPLACE FUNCTION rejected_row_open(r rejected_rows) RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    RETURN r.resolved_by_batch IS NULL;
+
 CREATE VIEW open_rejected_rows AS
-SELECT * FROM rejected_rows WHERE resolved_by_batch IS NULL;
+SELECT * FROM rejected_rows r WHERE rejected_row_open(r);
