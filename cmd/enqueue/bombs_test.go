@@ -43,7 +43,7 @@ type child struct {
 func runChild(t *testing.T, bin, dbURL, tmp string, args ...string) child {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TMPDIR=" + tmp, "DATABASE_URL=" + dbURL}
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "TMPDIR=" + tmp, "DATABASE_URL=" + dbURL, "LANG=en_US.UTF-8"}
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()

@@ -16,6 +16,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -25,6 +26,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -41,6 +43,7 @@ import (
 	"github.com/frontpayment/fpexport/internal/intake"
 	"github.com/frontpayment/fpexport/internal/logging"
 	"github.com/frontpayment/fpexport/internal/mapping"
+	"github.com/frontpayment/fpexport/internal/msg"
 	"github.com/frontpayment/fpexport/internal/secretenv"
 	"github.com/frontpayment/fpexport/internal/store"
 )
@@ -96,7 +99,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fs.SetOutput(stderr)
 	kindFlag := fs.String("kind", "", "kind for rows without one: invoice, payment-link, hosted-checkout or checkout")
 	dryRun := fs.Bool("dry-run", false, "validate and show what would be enqueued; write nothing")
-	strict := fs.Bool("strict", false, "enqueue nothing if any row is rejected")
+	strict := fs.Bool("strict", false, "treat warnings (a value the order's kind does not use, a repaired value) as errors, and enqueue nothing if any row is rejected")
+	langFlag := fs.String("lang", "", "language of the reasons and the error file: nb or en (default: LANG when it is English, else nb)")
 	errorsOut := fs.String("errors-out", "", "write the rejected rows, with an errors column, to this file (.csv or .xlsx)")
 	sheet := fs.String("sheet", "", "XLSX sheet to read (default: the first)")
 	inboxDir := fs.String("inbox", "", "import every new .csv/.xlsx file in this folder, each its own batch, and move it to DIR/processed/ or DIR/failed/")
@@ -106,7 +110,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	version := fs.Bool("version", false, "print the build (module version, VCS revision and time, Go version) and exit")
 	minAge := fs.Duration("min-age", inbox.DefaultMinAge, "--inbox: leave files modified less than this long ago for the next run (default INBOX_MIN_AGE or 10s)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: enqueue [--kind KIND] [--profile FILE] [--dry-run] [--strict] [--errors-out FILE] [--sheet NAME] FILE...")
+		fmt.Fprintln(stderr, "usage: enqueue [--kind KIND] [--profile FILE] [--dry-run] [--strict] [--lang nb|en] [--errors-out FILE] [--sheet NAME] FILE...")
 		fmt.Fprintln(stderr, "       enqueue --inbox DIR [--kind KIND] [--sheet NAME] [--min-age D]")
 		fmt.Fprintln(stderr, "       enqueue --erp [--kind KIND] [--dry-run]")
 		fs.PrintDefaults()
@@ -142,13 +146,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return exitFatal
 		}
 	}
+	lang, err := msg.FromEnv(*langFlag, getenv("LANG"))
+	if err != nil {
+		fmt.Fprintln(stderr, "enqueue:", err)
+		return exitFatal
+	}
 	loc, err := time.LoadLocation("Europe/Oslo")
 	if err != nil {
 		fmt.Fprintln(stderr, "enqueue: time zone data missing:", err)
 		return exitFatal
 	}
 
-	settings := intake.Settings{Kind: defaultKind, Sheet: *sheet, AllowTestIDs: *allowTestIDs, Location: loc}
+	settings := intake.Settings{Kind: defaultKind, Sheet: *sheet, AllowTestIDs: *allowTestIDs, Location: loc, Strict: *strict, Lang: lang}
 	if *profilePath != "" {
 		p, err := intake.LoadProfile(*profilePath)
 		if err != nil {
@@ -174,6 +183,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	for _, path := range fs.Args() {
 		f, err := intake.Open(path, opt)
 		if err != nil {
+			var he *mapping.HeaderError
+			if errors.As(err, &he) { // the header's reasons in the reader's language
+				err = fmt.Errorf("%s: %s", filepath.Base(path), he.Text(lang))
+			}
 			fmt.Fprintln(stderr, "enqueue:", err)
 			fmt.Fprintln(stderr, "enqueue: nothing was enqueued")
 			return exitFatal
@@ -303,12 +316,17 @@ func printFile(w io.Writer, f *intake.File) {
 	}
 	tw.Flush()
 	const show = 20
-	for i, e := range f.Stats.Errors {
+	problems := append(slices.Clone(f.Stats.Errors), f.Stats.Warnings...)
+	slices.SortStableFunc(problems, func(a, b mapping.RowError) int { return cmp.Compare(a.Row, b.Row) })
+	for i, e := range problems {
 		if i == show {
-			fmt.Fprintf(w, "  … and %d more problems (use --errors-out FILE for all)\n", len(f.Stats.Errors)-show)
+			fmt.Fprintf(w, "  … and %d more problems (use --errors-out FILE for all)\n", len(problems)-show)
 			break
 		}
-		fmt.Fprintf(w, "  %s\n", e.Error())
+		fmt.Fprintf(w, "  %s\n", e.Describe(f.Lang()))
+	}
+	if n := len(f.Stats.Warnings); n > 0 {
+		fmt.Fprintf(w, "  %d warnings: those orders are sent without the values named (--strict refuses them)\n", n)
 	}
 }
 
@@ -328,19 +346,12 @@ func printBatch(w io.Writer, o store.BatchOut) {
 // Files with different headers cannot share one; the first file's header is
 // used, and a mismatch is an error telling the user to import them one by one.
 func writeErrors(path string, files []*intake.File) error {
-	var header []string
-	var comma rune = ','
 	var rows []importers.ErrorRow
 	for _, f := range files {
-		if header == nil {
-			header, comma = f.Header, f.Comma
-		} else if strings.Join(header, "\x00") != strings.Join(f.Header, "\x00") {
+		if strings.Join(files[0].Header, "\x00") != strings.Join(f.Header, "\x00") {
 			return errors.New("the files have different columns; run enqueue on one file at a time to get an error file for each")
 		}
 		rows = append(rows, f.ErrorRows()...)
 	}
-	if comma == 0 {
-		comma = ','
-	}
-	return importers.WriteErrorFile(path, header, comma, rows)
+	return files[0].ErrorFile().Write(path, rows)
 }

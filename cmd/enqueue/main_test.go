@@ -53,8 +53,11 @@ func (e *env) run(t *testing.T, args ...string) (int, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	code := run(context.Background(), args, func(k string) string {
-		if k == "DATABASE_URL" {
+		switch k {
+		case "DATABASE_URL":
 			return e.url
+		case "LANG":
+			return "en_US.UTF-8" // these tests read the English texts; TestNorwegianByDefault the bokmål ones
 		}
 		return ""
 	}, &out, &errOut)

@@ -87,10 +87,10 @@ func showOverview(ctx context.Context, desk *operator.Desk, days int, format str
 	} else {
 		fmt.Fprintf(&b, "batches imported in the last %d days, newest first:\n", days)
 		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "BATCH\tIMPORTED\tSOURCE\tROWS\tREJECTED\tORDERS\tNOK\tBY STATUS")
+		fmt.Fprintln(tw, "BATCH\tIMPORTED\tSOURCE\tROWS\tREJECTED\tOPEN\tORDERS\tNOK\tBY STATUS")
 		for _, bt := range batches {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n", bt.ID, bt.ImportedAt.In(loc).Format("2006-01-02 15:04"),
-				oneLine(bt.Source), bt.RowsTotal, bt.RowsRejected, bt.Orders, money.Amount(bt.TotalOre).NOK(), byStatusLine(bt.ByStatus))
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%d\t%d\t%d\t%s\t%s\n", bt.ID, bt.ImportedAt.In(loc).Format("2006-01-02 15:04"),
+				oneLine(bt.Source), bt.RowsTotal, bt.RowsRejected, bt.RowsRejectedOpen, bt.Orders, money.Amount(bt.TotalOre).NOK(), byStatusLine(bt.ByStatus))
 		}
 		tw.Flush()
 	}
@@ -131,8 +131,8 @@ func showBatch(ctx context.Context, desk *operator.Desk, id int64, format string
 	}
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "batch %d: %s, imported %s; %d rows, %d rejected (listed in the report); %d orders, NOK %s: %s\n\n",
-		bt.ID, oneLine(bt.Source), bt.ImportedAt.In(loc).Format("2006-01-02 15:04"), bt.RowsTotal, bt.RowsRejected,
+	fmt.Fprintf(&b, "batch %d: %s, imported %s; %d rows, %d rejected, %d of them open (listed in the report); %d orders, NOK %s: %s\n\n",
+		bt.ID, oneLine(bt.Source), bt.ImportedAt.In(loc).Format("2006-01-02 15:04"), bt.RowsTotal, bt.RowsRejected, bt.RowsRejectedOpen,
 		bt.Orders, money.Amount(bt.TotalOre).NOK(), byStatusLine(bt.ByStatus))
 	if len(orders) == 0 {
 		b.WriteString("no orders: none of its orders is valid, or later batches brought newer versions of them\n")
@@ -162,6 +162,7 @@ type batchJSON struct {
 	ImportedAt    time.Time      `json:"imported_at"`
 	Rows          int            `json:"rows"`
 	RowsRejected  int            `json:"rows_rejected"`
+	OpenRejected  int            `json:"rows_rejected_open"` // not yet fixed by a later import
 	Orders        int            `json:"orders"`
 	GrandTotal    json.Number    `json:"grand_total"` // NOK, two decimals, exact
 	GrandTotalOre int64          `json:"grand_total_ore"`
@@ -173,7 +174,7 @@ func toBatchJSON(b store.BatchSummary, loc *time.Location) batchJSON {
 	if by == nil {
 		by = map[string]int{}
 	}
-	return batchJSON{BatchID: b.ID, Source: b.Source, ImportedAt: b.ImportedAt.In(loc), Rows: b.RowsTotal, RowsRejected: b.RowsRejected,
+	return batchJSON{BatchID: b.ID, Source: b.Source, ImportedAt: b.ImportedAt.In(loc), Rows: b.RowsTotal, RowsRejected: b.RowsRejected, OpenRejected: b.RowsRejectedOpen,
 		Orders: b.Orders, GrandTotal: json.Number(money.Amount(b.TotalOre).NOK()), GrandTotalOre: b.TotalOre, ByStatus: by}
 }
 

@@ -135,3 +135,48 @@ func (d *utf16Reader) appendUnit(out []byte, u uint16) []byte {
 		return utf8.AppendRune(out, utf8.RuneError)
 	}
 }
+
+// encodeText encodes UTF-8 text as enc (an Encoding… name; "" is UTF-8),
+// with the byte order mark that lets Excel, and ReadCSV, know it: UTF-8 and
+// UTF-16 get theirs, Windows-1252 has none. A character Windows-1252 lacks
+// becomes '?': the file came in that code page, so its own cells have
+// none; only a reason could.
+func encodeText(text []byte, enc string) []byte {
+	switch enc {
+	case EncodingWindows1252:
+		out := make([]byte, 0, len(text))
+		for _, r := range string(text) {
+			out = append(out, windows1252Byte(r))
+		}
+		return out
+	case EncodingUTF16LE, EncodingUTF16BE:
+		units := utf16.Encode([]rune(string(text)))
+		out := make([]byte, 0, 2+2*len(units))
+		if enc == EncodingUTF16LE {
+			out = append(out, 0xFF, 0xFE)
+			for _, u := range units {
+				out = append(out, byte(u), byte(u>>8))
+			}
+		} else {
+			out = append(out, 0xFE, 0xFF)
+			for _, u := range units {
+				out = append(out, byte(u>>8), byte(u))
+			}
+		}
+		return out
+	}
+	return append([]byte("\ufeff"), text...) // Excel needs the BOM to read UTF-8
+}
+
+func windows1252Byte(r rune) byte {
+	switch {
+	case r < 0x80 || (r >= 0xA0 && r <= 0xFF):
+		return byte(r)
+	}
+	for i, c := range cp1252High {
+		if c == r {
+			return byte(0x80 + i)
+		}
+	}
+	return '?'
+}

@@ -61,7 +61,7 @@ func openCSV(file string, ra io.ReaderAt, size int64, closer io.Closer, opt Opti
 	// would swallow empty fields, so not then.
 	cr.TrimLeadingSpace = comma != '\t'
 
-	s = &Stream{file: file, format: "csv", comma: comma,
+	s = &Stream{file: file, format: "csv", comma: comma, encoding: encodingNames[text.enc],
 		src: &csvRows{file: file, text: text, cr: cr, lim: lim, limits: limits, closer: closer}}
 	if err := s.start(nil, opt); err != nil {
 		return nil, err
@@ -202,6 +202,16 @@ const (
 	encUTF16LE
 	encUTF16BE
 )
+
+// The names of the encodings, as Stream.Encoding and ErrorFile.Encoding give them.
+const (
+	EncodingUTF8        = "utf-8"
+	EncodingWindows1252 = "windows-1252"
+	EncodingUTF16LE     = "utf-16le"
+	EncodingUTF16BE     = "utf-16be"
+)
+
+var encodingNames = map[int]string{encUTF8: EncodingUTF8, encWindows1252: EncodingWindows1252, encUTF16LE: EncodingUTF16LE, encUTF16BE: EncodingUTF16BE}
 
 // csvText says how the file's bytes become UTF-8 text with '\n' line ends.
 type csvText struct {

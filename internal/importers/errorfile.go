@@ -1,7 +1,7 @@
 package importers
 
 import (
-	"bufio"
+	"bytes"
 	"cmp"
 	"encoding/csv"
 	"fmt"
@@ -11,57 +11,102 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/xuri/excelize/v2"
 )
 
-// The columns WriteErrorFile adds around the original ones.
+// The columns WriteErrorFile adds before the original ones. A file that has
+// them (an error file imported again) gets them replaced, not repeated, and
+// a reader ignores them: they are not order columns.
 const (
-	SourceRowColumn = "source_row"
 	ErrorsColumn    = "errors"
+	WarningsColumn  = "warnings"
+	SourceRowColumn = "source_row"
 )
+
+// added is how many columns the error file puts before the original ones.
+const added = 3
 
 // ErrorRow is a rejected row for the error file.
 type ErrorRow struct {
-	Number int      // the row's number in the file it came from
-	Cells  []string // aligned to the header given to WriteErrorFile
-	Errors string   // why it was rejected, in the accountant's words
+	Number   int      // the row's number in the file it came from
+	Cells    []string // aligned to the header given to WriteErrorFile
+	Errors   string   // why it was rejected, in the accountant's words
+	Warnings string   // what would be sent otherwise than written (values not used, values repaired)
+	// Marked are the positions (in Cells) of the cells with a problem: the
+	// XLSX error file colours them.
+	Marked []int
 }
 
-// WriteErrorFile writes the rejected rows, in row order, as a file the
-// accountant can open, fix and re-import: the original header with a first
-// column "source_row" (the row number in the imported file) and a last
-// column "errors". The format follows the extension of path:
-//
-//   - .csv or .txt: UTF-8 with BOM, CRLF, delimited by comma (',', ';' or
-//     tab; 0 means ','). A cell that a spreadsheet would run as a formula
-//     (starting with =, @, tab, CR, or + or - when it is not a plain number
-//     or phone number) gets a leading apostrophe; ReadCSV removes it again.
-//   - .xlsx: one sheet "errors" with a bold, frozen header. Every value is a
-//     string cell, except text that is exactly how Excel writes a number
-//     ("4500", "199.9"), which is written as a number so amounts stay
-//     numbers; such a number under a header ending in "date" or "dato" gets
-//     a date format. Neither can be a formula. Excel holds 32,767
-//     characters in a cell; longer values are cut.
-//
-// A header that already holds "source_row" and "errors" columns (a re-import
-// of an error file) gets them replaced, not repeated. The file is written to
-// a temporary name in the same directory and renamed into place, mode 0640.
+// ErrorFile is how to write the error file of one input.
+type ErrorFile struct {
+	Header []string
+	Comma  rune // of a CSV: ',', ';' or tab; 0 means ','
+	// Encoding is a CSV's text encoding (an Encoding… name; "" is UTF-8):
+	// the input's, so the file opens as the input did.
+	Encoding string
+	// Text are the positions (in Header) of identifier columns (personal
+	// and organisation numbers, postcodes, phone numbers…): their cells are
+	// text cells in an XLSX whatever they hold, so the spreadsheet neither
+	// drops a leading 0 nor shows 1.48E+10.
+	Text []int
+}
+
+// WriteErrorFile writes the rejected rows with the header and delimiter
+// of the input (ErrorFile.Write).
 func WriteErrorFile(path string, header []string, comma rune, rows []ErrorRow) error {
+	return ErrorFile{Header: header, Comma: comma}.Write(path, rows)
+}
+
+// Write writes the rejected rows, in row order, as a file the accountant
+// can open, fix and import again as it is: first the columns "errors",
+// "warnings" and "source_row" (the row number in the imported file), so the
+// reasons are on screen, then the original columns. The format follows the
+// extension of path:
+//
+//   - .csv or .txt: in Encoding (UTF-8 and UTF-16 with their BOM), CRLF,
+//     delimited by Comma. A cell that a
+//     spreadsheet would run as a formula (starting with =, @, tab, CR, or +
+//     or - when it is not a plain number or phone number) gets a leading
+//     apostrophe; ReadCSV removes it again.
+//   - .xlsx: one sheet "errors" with a bold, frozen header, columns sized to
+//     their content, and the cells with a problem filled. Identifier
+//     columns (Text) are text cells; elsewhere text that is exactly how
+//     Excel writes a number ("4500", "199.9") is a number cell so amounts
+//     stay numbers, with a date format under a header ending in "date" or
+//     "dato". Nothing can be a formula. Excel holds 32,767 characters in a
+//     cell; longer values are cut.
+//
+// The file is written to a temporary name in the same directory and renamed
+// into place, mode 0640.
+func (ef ErrorFile) Write(path string, rows []ErrorRow) error {
+	header := ef.Header
 	keep := make([]int, 0, len(header))
-	outHeader := []string{SourceRowColumn}
+	outHeader := []string{ErrorsColumn, WarningsColumn, SourceRowColumn}
 	for i, h := range header {
-		if n := strings.TrimSpace(h); strings.EqualFold(n, SourceRowColumn) || strings.EqualFold(n, ErrorsColumn) {
+		switch strings.ToLower(strings.TrimSpace(h)) {
+		case SourceRowColumn, ErrorsColumn, WarningsColumn:
 			continue
 		}
 		keep = append(keep, i)
 		outHeader = append(outHeader, h)
 	}
-	outHeader = append(outHeader, ErrorsColumn)
+	outPos := make(map[int]int, len(keep)) // input position → output column
+	for o, i := range keep {
+		outPos[i] = o + added
+	}
+	text := make([]bool, len(outHeader))
+	for _, i := range ef.Text {
+		if o, ok := outPos[i]; ok {
+			text[o] = true
+		}
+	}
 
 	sorted := slices.Clone(rows)
 	slices.SortStableFunc(sorted, func(a, b ErrorRow) int { return cmp.Compare(a.Number, b.Number) })
 	records := make([][]string, len(sorted))
+	marked := make([][]int, len(sorted))
 	for n, r := range sorted {
 		if len(r.Cells) > len(header) {
 			for _, v := range r.Cells[len(header):] {
@@ -71,7 +116,7 @@ func WriteErrorFile(path string, header []string, comma rune, rows []ErrorRow) e
 			}
 		}
 		rec := make([]string, 0, len(outHeader))
-		rec = append(rec, strconv.Itoa(r.Number))
+		rec = append(rec, r.Errors, r.Warnings, strconv.Itoa(r.Number))
 		for _, i := range keep {
 			v := ""
 			if i < len(r.Cells) {
@@ -79,32 +124,37 @@ func WriteErrorFile(path string, header []string, comma rune, rows []ErrorRow) e
 			}
 			rec = append(rec, v)
 		}
-		records[n] = append(rec, r.Errors)
+		records[n] = rec
+		for _, i := range r.Marked {
+			if o, ok := outPos[i]; ok {
+				marked[n] = append(marked[n], o)
+			}
+		}
 	}
 
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".csv", ".txt":
+		comma := ef.Comma
 		if comma == 0 {
 			comma = ','
 		}
 		if comma != ',' && comma != ';' && comma != '\t' {
 			return fmt.Errorf("error file %s: delimiter %q cannot be re-imported: use ',', ';' or tab", filepath.Base(path), comma)
 		}
-		return writeAtomic(path, func(w io.Writer) error { return writeErrorCSV(w, comma, outHeader, records) })
+		return writeAtomic(path, func(w io.Writer) error { return writeErrorCSV(w, comma, ef.Encoding, outHeader, records) })
 	case ".xlsx":
 		if len(records)+1 > excelize.TotalRows {
 			return fmt.Errorf("error file %s: %d rows do not fit in one sheet", filepath.Base(path), len(records))
 		}
-		return writeAtomic(path, func(w io.Writer) error { return writeErrorXLSX(w, outHeader, records) })
+		return writeAtomic(path, func(w io.Writer) error { return writeErrorXLSX(w, outHeader, records, text, marked) })
 	default:
 		return fmt.Errorf("error file %s: unsupported extension %q: use .csv, .txt or .xlsx", filepath.Base(path), filepath.Ext(path))
 	}
 }
 
-func writeErrorCSV(w io.Writer, comma rune, header []string, records [][]string) error {
-	bw := bufio.NewWriter(w)
-	bw.WriteString("\ufeff") // Excel needs the BOM to read UTF-8
-	cw := csv.NewWriter(bw)
+func writeErrorCSV(w io.Writer, comma rune, encoding string, header []string, records [][]string) error {
+	var text bytes.Buffer // rejected rows only: small enough to encode at once
+	cw := csv.NewWriter(&text)
 	cw.Comma, cw.UseCRLF = comma, true
 	out := make([]string, len(header))
 	for _, rec := range append([][]string{header}, records...) {
@@ -119,7 +169,8 @@ func writeErrorCSV(w io.Writer, comma rune, header []string, records [][]string)
 	if err := cw.Error(); err != nil {
 		return err
 	}
-	return bw.Flush()
+	_, err := w.Write(encodeText(text.Bytes(), encoding))
+	return err
 }
 
 // guardFormula puts an apostrophe before a value that a spreadsheet would
@@ -158,20 +209,32 @@ func isPlainNumber(s string) bool {
 	return true
 }
 
-func writeErrorXLSX(w io.Writer, header []string, records [][]string) error {
+func writeErrorXLSX(w io.Writer, header []string, records [][]string, text []bool, marked [][]int) error {
 	f := excelize.NewFile()
 	defer f.Close()
 	const sheet = "errors"
 	if err := f.SetSheetName(f.GetSheetName(0), sheet); err != nil {
 		return err
 	}
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
-	if err != nil {
-		return err
-	}
-	date, err := f.NewStyle(&excelize.Style{NumFmt: 14}) // the short date of the reader's locale
-	if err != nil {
-		return err
+	mark := excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"FFD966"}} // the cells to fix
+	styles := struct{ bold, date, text, markPlain, markDate, markText, wrap int }{}
+	for _, s := range []struct {
+		dst   *int
+		style excelize.Style
+	}{
+		{&styles.bold, excelize.Style{Font: &excelize.Font{Bold: true}}},
+		{&styles.date, excelize.Style{NumFmt: 14}}, // the short date of the reader's locale
+		{&styles.text, excelize.Style{NumFmt: 49}}, // "@": what is typed stays text
+		{&styles.markPlain, excelize.Style{Fill: mark}},
+		{&styles.markDate, excelize.Style{Fill: mark, NumFmt: 14}},
+		{&styles.markText, excelize.Style{Fill: mark, NumFmt: 49}},
+		{&styles.wrap, excelize.Style{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}}},
+	} {
+		id, err := f.NewStyle(&s.style)
+		if err != nil {
+			return err
+		}
+		*s.dst = id
 	}
 	sw, err := f.NewStreamWriter(sheet)
 	if err != nil {
@@ -180,28 +243,44 @@ func writeErrorXLSX(w io.Writer, header []string, records [][]string) error {
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return err
 	}
-	if err := sw.SetColWidth(len(header), len(header), 60); err != nil {
-		return err
+	for col, width := range columnWidths(header, records) {
+		if err := sw.SetColWidth(col+1, col+1, width); err != nil {
+			return err
+		}
 	}
 	isDate := make([]bool, len(header))
 	values := make([]any, len(header))
 	for i, h := range header {
 		h = strings.ToLower(strings.TrimSpace(h))
-		isDate[i] = i > 0 && i < len(header)-1 && (strings.HasSuffix(h, "date") || strings.HasSuffix(h, "dato"))
-		values[i] = excelize.Cell{StyleID: bold, Value: header[i]}
+		isDate[i] = i >= added && !text[i] && (strings.HasSuffix(h, "date") || strings.HasSuffix(h, "dato"))
+		values[i] = excelize.Cell{StyleID: styles.bold, Value: header[i]}
 	}
 	if err := sw.SetRow("A1", values); err != nil {
 		return err
 	}
 	for n, rec := range records {
-		values[0] = rec[0]
-		if num, err := strconv.Atoi(rec[0]); err == nil {
-			values[0] = num
+		values[0] = excelize.Cell{StyleID: styles.wrap, Value: rec[0]} // the reasons: always text
+		values[1] = excelize.Cell{StyleID: styles.wrap, Value: rec[1]}
+		values[2] = rec[2]
+		if num, err := strconv.Atoi(rec[2]); err == nil {
+			values[2] = num
 		}
-		for i := 1; i < len(rec)-1; i++ {
-			values[i] = xlsxValue(rec[i], isDate[i], date)
+		for i := added; i < len(rec); i++ {
+			switch {
+			case text[i] && slices.Contains(marked[n], i):
+				values[i] = excelize.Cell{StyleID: styles.markText, Value: rec[i]}
+			case text[i]:
+				values[i] = excelize.Cell{StyleID: styles.text, Value: rec[i]}
+			case slices.Contains(marked[n], i):
+				v, st := xlsxValue(rec[i], false, 0), styles.markPlain
+				if c, ok := xlsxValue(rec[i], isDate[i], 0).(excelize.Cell); ok { // a date
+					v, st = c.Value, styles.markDate
+				}
+				values[i] = excelize.Cell{StyleID: st, Value: v}
+			default:
+				values[i] = xlsxValue(rec[i], isDate[i], styles.date)
+			}
 		}
-		values[len(rec)-1] = rec[len(rec)-1] // the errors: always text
 		cell, err := excelize.CoordinatesToCellName(1, n+2)
 		if err != nil {
 			return err
@@ -214,6 +293,30 @@ func writeErrorXLSX(w io.Writer, header []string, records [][]string) error {
 		return err
 	}
 	return f.Write(w)
+}
+
+// columnWidths sizes each column to its longest value (in characters,
+// within bounds; the reasons get more room and wrap).
+func columnWidths(header []string, records [][]string) []float64 {
+	widths := make([]float64, len(header))
+	for i, h := range header {
+		widths[i] = float64(utf8.RuneCountInString(h)) + 2
+	}
+	for _, rec := range records {
+		for i, v := range rec {
+			if n := float64(utf8.RuneCountInString(v)) + 2; n > widths[i] {
+				widths[i] = n
+			}
+		}
+	}
+	for i := range widths {
+		limit := 40.0
+		if i < 2 {
+			limit = 80
+		}
+		widths[i] = min(max(widths[i], 8), limit)
+	}
+	return widths
 }
 
 // xlsxValue writes a value that is exactly a number as Excel writes it as a

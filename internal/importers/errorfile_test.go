@@ -41,14 +41,14 @@ var errorFileRows = []ErrorRow{
 }
 
 // wantErrorFileRows is errorFileRows read back: in row order, with
-// source_row first and errors last, short rows padded, at the given row
+// errors, warnings and source_row first, short rows padded, at the given row
 // numbers (a CSV record with line breaks takes more than one line).
 func wantErrorFileRows(numbers ...int) []wantRow {
 	rows := slices.Clone(errorFileRows)
 	slices.SortFunc(rows, func(a, b ErrorRow) int { return a.Number - b.Number })
 	var want []wantRow
 	for i, r := range rows {
-		cells := []string{strconv.Itoa(r.Number)}
+		cells := []string{r.Errors, r.Warnings, strconv.Itoa(r.Number)}
 		for j := range errorFileHeader {
 			v := ""
 			if j < len(r.Cells) {
@@ -56,7 +56,7 @@ func wantErrorFileRows(numbers ...int) []wantRow {
 			}
 			cells = append(cells, v)
 		}
-		want = append(want, wantRow{n: numbers[i], cells: append(cells, r.Errors)})
+		want = append(want, wantRow{n: numbers[i], cells: cells})
 	}
 	return want
 }
@@ -72,7 +72,7 @@ func TestWriteErrorFileCSVRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.HasPrefix(raw, []byte("\xEF\xBB\xBFsource_row")) || !bytes.Contains(raw, []byte("\r\n")) {
+		if !bytes.HasPrefix(raw, []byte("\xEF\xBB\xBFerrors")) || !bytes.Contains(raw, []byte("\r\n")) {
 			t.Errorf("comma %q: no BOM or CRLF: %.40q", comma, raw)
 		}
 		for _, guarded := range []string{`'=HYPERLINK`, `'@SUM(A1)`, `'-Ærlig`, `'=1+1`} {
@@ -99,7 +99,7 @@ func TestWriteErrorFileCSVRoundTrip(t *testing.T) {
 		if s.Comma != wantComma {
 			t.Errorf("comma %q: read back as %q", comma, s.Comma)
 		}
-		wantHeader := append(append([]string{"source_row"}, errorFileHeader...), "errors")
+		wantHeader := append([]string{"errors", "warnings", "source_row"}, errorFileHeader...)
 		if !slices.Equal(s.Header, wantHeader) {
 			t.Errorf("header %q", s.Header)
 		}
@@ -117,7 +117,7 @@ func TestWriteErrorFileXLSXRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantHeader := append(append([]string{"source_row"}, errorFileHeader...), "errors")
+	wantHeader := append([]string{"errors", "warnings", "source_row"}, errorFileHeader...)
 	if !slices.Equal(s.Header, wantHeader) {
 		t.Errorf("header %q", s.Header)
 	}
@@ -138,15 +138,15 @@ func TestWriteErrorFileXLSXRoundTrip(t *testing.T) {
 	}
 	// Row 5 holds source row 14: its formula-looking text must be text.
 	for cell, want := range map[string]excelize.CellType{
-		"C5": excelize.CellTypeInlineString, // =HYPERLINK(…)
-		"H5": excelize.CellTypeInlineString, // @SUM(A1)
-		"I5": excelize.CellTypeInlineString, // errors
-		"E5": excelize.CellTypeInlineString, // -12.50 is not how Excel writes a number
-		"E2": excelize.CellTypeUnset,        // 4500: a number cell has no type attribute
-		"F2": excelize.CellTypeUnset,        // 0.1
-		"A2": excelize.CellTypeUnset,        // source_row
-		"F3": excelize.CellTypeInlineString, // 0150 keeps its zero
-		"H3": excelize.CellTypeInlineString, // 19 digits stay text
+		"E5": excelize.CellTypeInlineString, // =HYPERLINK(…)
+		"J5": excelize.CellTypeInlineString, // @SUM(A1)
+		"A5": excelize.CellTypeInlineString, // errors
+		"G5": excelize.CellTypeInlineString, // -12.50 is not how Excel writes a number
+		"G2": excelize.CellTypeUnset,        // 4500: a number cell has no type attribute
+		"H2": excelize.CellTypeUnset,        // 0.1
+		"C2": excelize.CellTypeUnset,        // source_row
+		"H3": excelize.CellTypeInlineString, // 0150 keeps its zero
+		"J3": excelize.CellTypeInlineString, // 19 digits stay text
 	} {
 		got, err := f.GetCellType("errors", cell)
 		if err != nil || got != want {
@@ -157,11 +157,11 @@ func TestWriteErrorFileXLSXRoundTrip(t *testing.T) {
 		}
 	}
 	// A serial under order_date is shown as a date.
-	style, _ = f.GetCellStyle("errors", "G2")
+	style, _ = f.GetCellStyle("errors", "I2")
 	if st, _ := f.GetStyle(style); st == nil || st.NumFmt != 14 {
 		t.Errorf("order_date not formatted as a date: %+v", st)
 	}
-	if v, _ := f.GetCellValue("errors", "G2", excelize.Options{RawCellValue: true}); v != "46327" {
+	if v, _ := f.GetCellValue("errors", "I2", excelize.Options{RawCellValue: true}); v != "46327" {
 		t.Errorf("order_date raw %q", v)
 	}
 }
@@ -188,10 +188,10 @@ func TestWriteErrorFileReplacesItsOwnColumns(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !slices.Equal(s.Header, []string{"source_row", "a", "b", "errors"}) {
+		if !slices.Equal(s.Header, []string{"errors", "warnings", "source_row", "a", "b"}) {
 			t.Errorf("%s: header %q", ext, s.Header)
 		}
-		checkRows(t, s, []wantRow{{2, []string{"2", "1", "2", "new"}}})
+		checkRows(t, s, []wantRow{{2, []string{"new", "", "2", "1", "2"}}})
 	}
 }
 
@@ -240,6 +240,89 @@ func TestNeedsFormulaGuard(t *testing.T) {
 	} {
 		if got := needsFormulaGuard(v); got != want {
 			t.Errorf("needsFormulaGuard(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
+
+// Identifier columns are text cells holding the full value, the cells to
+// fix are filled, and the columns are sized to their content.
+func TestWriteErrorFileXLSXIdentifiersAndMarks(t *testing.T) {
+	t.Parallel()
+	p := filepath.Join(t.TempDir(), "orders.errors.xlsx")
+	header := []string{"Ordrenummer", "Fødselsnummer", "Postnummer", "Beløp"}
+	rows := []ErrorRow{{Number: 2, Cells: []string{"A-1", "02908823470", "0358", "4500"}, Errors: "Postnummer: feil", Marked: []int{2}}}
+	if err := (ErrorFile{Header: header, Text: []int{1, 2}}).Write(p, rows); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for cell, want := range map[string]string{"E2": "02908823470", "F2": "0358"} {
+		if typ, _ := f.GetCellType("errors", cell); typ != excelize.CellTypeInlineString {
+			t.Errorf("%s: type %v, want a text cell", cell, typ)
+		}
+		if v, _ := f.GetCellValue("errors", cell, excelize.Options{RawCellValue: true}); v != want {
+			t.Errorf("%s: %q, want %q", cell, v, want)
+		}
+		id, _ := f.GetCellStyle("errors", cell)
+		if st, _ := f.GetStyle(id); st == nil || st.NumFmt != 49 {
+			t.Errorf("%s: not formatted as text: %+v", cell, st)
+		}
+	}
+	if typ, _ := f.GetCellType("errors", "G2"); typ != excelize.CellTypeUnset {
+		t.Errorf("G2 (an amount): type %v, want a number", typ)
+	}
+	marked, _ := f.GetCellStyle("errors", "F2")
+	plain, _ := f.GetCellStyle("errors", "E2")
+	if st, _ := f.GetStyle(marked); st == nil || st.Fill.Pattern != 1 || len(st.Fill.Color) == 0 {
+		t.Errorf("F2 (the cell to fix) not filled: %+v", st)
+	}
+	if st, _ := f.GetStyle(plain); st != nil && st.Fill.Pattern != 0 {
+		t.Errorf("E2 filled: %+v", st)
+	}
+	if w, _ := f.GetColWidth("errors", "E"); w < 11 {
+		t.Errorf("column E width %v: too narrow for 11 digits", w)
+	}
+	if panes, _ := f.GetPanes("errors"); !panes.Freeze {
+		t.Errorf("header not frozen")
+	}
+}
+
+// A CSV error file keeps the input's encoding: Windows-1252 (Norwegian
+// Excel's "CSV (semikolondelt)") without a BOM, UTF-16 with its BOM; it
+// reads back to the same text.
+func TestWriteErrorFileCSVEncodings(t *testing.T) {
+	t.Parallel()
+	rows := []ErrorRow{{Number: 2, Cells: []string{"Ødegård", "Bjørnstad – 5 €"}, Errors: "Navn: «feil» − Σ"}}
+	for _, tt := range []struct {
+		enc    string
+		prefix []byte
+		has    []byte
+	}{
+		{EncodingWindows1252, []byte("errors;"), []byte{0xD8, 'd', 'e', 'g', 0xE5, 'r', 'd'}},
+		{EncodingUTF16LE, []byte{0xFF, 0xFE, 'e', 0}, nil},
+		{EncodingUTF8, []byte("\xEF\xBB\xBFerrors"), []byte("Ødegård")},
+	} {
+		p := filepath.Join(t.TempDir(), "ordrer.errors.csv")
+		if err := (ErrorFile{Header: []string{"Navn", "Adresse"}, Comma: ';', Encoding: tt.enc}).Write(p, rows); err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := os.ReadFile(p)
+		if !bytes.HasPrefix(raw, tt.prefix) || (tt.has != nil && !bytes.Contains(raw, tt.has)) {
+			t.Errorf("%s: bytes %.40q", tt.enc, raw)
+		}
+		s, err := ReadFile(p, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"Navn: «feil» − Σ", "", "2", "Ødegård", "Bjørnstad – 5 €"}
+		if tt.enc == EncodingWindows1252 {
+			want[0] = "Navn: «feil» ? ?" // the code page has no − or Σ
+		}
+		if len(s.Rows) != 1 || !slices.Equal(s.Rows[0].Cells, want) || s.Comma != ';' {
+			t.Errorf("%s: read back %v (comma %q), want %q", tt.enc, s.Rows, s.Comma, want)
 		}
 	}
 }

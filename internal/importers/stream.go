@@ -21,6 +21,7 @@ import (
 type Stream struct {
 	file, format string
 	comma        rune
+	encoding     string // of a CSV: EncodingUTF8, EncodingWindows1252, EncodingUTF16LE or EncodingUTF16BE
 	date1904     bool
 
 	raw       []string // the header row as read: trimmed, cut after its last name, "" for unnamed columns
@@ -92,6 +93,9 @@ func (s *Stream) Format() string { return s.format }
 
 // Comma is the CSV delimiter that was sniffed (',', ';' or '\t'); 0 for XLSX.
 func (s *Stream) Comma() rune { return s.comma }
+
+// Encoding is a CSV file's text encoding ("" for XLSX).
+func (s *Stream) Encoding() string { return s.encoding }
 
 // Date1904 reports an XLSX workbook that counts serial dates from 1904-01-01
 // (see Sheet.Date1904).

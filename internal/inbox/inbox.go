@@ -300,7 +300,7 @@ func importFile(ctx context.Context, pool *pgxpool.Pool, inserter *river.Client[
 	}
 	r.Outcome = Failed
 	return r, moveFailed(dir, name, r, now(), func(errPath string) error {
-		return importers.WriteErrorFile(errPath, f.Header, cmp.Or(f.Comma, ','), rejected)
+		return f.ErrorFile().Write(errPath, rejected)
 	})
 }
 

@@ -1,13 +1,18 @@
 package intake
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
+	"slices"
+	"strings"
 
 	"github.com/frontpayment/fpexport/internal/importers"
 	"github.com/frontpayment/fpexport/internal/mapping"
+	"github.com/frontpayment/fpexport/internal/msg"
+	"github.com/frontpayment/fpexport/internal/store"
 )
 
 // rowSource yields a table's rows one by one (io.EOF at the end).
@@ -64,7 +69,8 @@ type engine struct {
 	// indexed mode
 	open map[string]*group
 
-	ready   []group // orders whose lines are all read, not yet taken
+	lang    msg.Lang // of the reasons in stats.Rejected
+	ready   []group  // orders whose lines are all read, not yet taken
 	stats   *Stats
 	done    bool
 	onRow   func(n int)
@@ -201,12 +207,15 @@ func (e *engine) validate(g group) (mapping.Order, bool) {
 		lines[i] = e.hm.Line(e.name, r.Number, r.Cells)
 	}
 	o, errs, rejected := e.builder.Build(lines)
-	e.hm.NameColumns(e.header, errs) // name the accountant's own header in each error
-	if len(errs) == 0 {
+	if len(errs) > 0 {
+		e.hm.NameColumns(e.header, errs) // name the accountant's own header in each error
+	}
+	if len(rejected) == 0 {
 		e.stats.addOrder(o)
+		e.stats.Warnings = append(e.stats.Warnings, errs...)
 		return o, true
 	}
-	e.stats.addRejected(errs, rejected, g.rows)
+	e.stats.addRejected(o, errs, rejected, g.rows, e.lang, e.hm)
 	return mapping.Order{}, false
 }
 
@@ -234,8 +243,11 @@ type Stats struct {
 	Rows     int // non-blank data rows
 	Orders   int // valid orders
 	ByKind   map[string]*KindTotal
-	Errors   []mapping.RowError   // every problem, in row order within an order
+	Errors   []mapping.RowError   // every problem of the rejected orders (their warnings too), in row order within an order
+	Warnings []mapping.RowError   // the warnings of the valid orders
 	Rejected []importers.ErrorRow // rejected rows with their reasons, for the error file
+
+	orderOf map[int]store.OrderKey // a rejected row's order (kind, reference)
 }
 
 func (s *Stats) addOrder(o mapping.Order) {
@@ -252,11 +264,32 @@ func (s *Stats) addOrder(o mapping.Order) {
 	kt.Total += o.Totals().GrandTotal
 }
 
-func (s *Stats) addRejected(errs []mapping.RowError, rejected []int, rows []importers.Row) {
+func (s *Stats) addRejected(o mapping.Order, errs []mapping.RowError, rejected []int, rows []importers.Row, lang msg.Lang, hm mapping.HeaderMap) {
 	s.Errors = append(s.Errors, errs...)
-	reasons := map[int][]string{}
+	if s.orderOf == nil {
+		s.orderOf = map[int]store.OrderKey{}
+	}
+	for _, r := range rejected {
+		s.orderOf[r] = store.OrderKey{Kind: string(o.Kind), Ref: o.Ref}
+	}
+	reasons, warnings := map[int][]string{}, map[int][]string{}
+	marked := map[int][]int{}
+	repaired := map[int]map[int]string{} // row → position → the value that would be sent
 	for _, e := range errs {
-		reasons[e.Row] = append(reasons[e.Row], describe(e))
+		if pos, ok := hm[e.Column]; ok && e.Column != "" && strings.HasPrefix(e.Msg.ID, "repair.") && len(e.Msg.Args) == 2 {
+			if repaired[e.Row] == nil {
+				repaired[e.Row] = map[int]string{}
+			}
+			repaired[e.Row][pos] = e.Msg.Args[1]
+		}
+		if e.Warning {
+			warnings[e.Row] = append(warnings[e.Row], describe(e, lang))
+		} else {
+			reasons[e.Row] = append(reasons[e.Row], describe(e, lang))
+		}
+		if pos, ok := hm[e.Column]; ok && e.Column != "" {
+			marked[e.Row] = append(marked[e.Row], pos)
+		}
 	}
 	isRejected := map[int]bool{}
 	for _, r := range rejected {
@@ -264,7 +297,19 @@ func (s *Stats) addRejected(errs []mapping.RowError, rejected []int, rows []impo
 	}
 	for _, r := range rows {
 		if isRejected[r.Number] {
-			s.Rejected = append(s.Rejected, importers.ErrorRow{Number: r.Number, Cells: r.Cells, Errors: joinReasons(reasons[r.Number])})
+			cells := r.Cells
+			if fix := repaired[r.Number]; fix != nil {
+				// The error file holds the repaired value: the accountant
+				// fixes the other cells, and need not retype this one.
+				cells = slices.Clone(cells)
+				for pos, v := range fix {
+					if pos < len(cells) {
+						cells[pos] = v
+					}
+				}
+			}
+			s.Rejected = append(s.Rejected, importers.ErrorRow{Number: r.Number, Cells: cells,
+				Errors: joinReasons(reasons[r.Number]), Warnings: joinReasons(warnings[r.Number]), Marked: marked[r.Number]})
 		}
 	}
 }
@@ -280,9 +325,11 @@ func joinReasons(rs []string) string {
 	return out
 }
 
-func describe(e mapping.RowError) string {
+// describe is a reason as the error file gives it, naming the file's own
+// header ("Postnummer: …") in the reader's language.
+func describe(e mapping.RowError, lang msg.Lang) string {
 	if e.Column == "" {
-		return e.Reason
+		return e.Text(lang)
 	}
-	return fmt.Sprintf("%s: %s", e.Column, e.Reason)
+	return fmt.Sprintf("%s: %s", cmp.Or(e.Header, e.Column), e.Text(lang))
 }

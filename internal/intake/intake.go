@@ -29,6 +29,7 @@ import (
 	"github.com/frontpayment/fpexport/internal/importers"
 	"github.com/frontpayment/fpexport/internal/jobargs"
 	"github.com/frontpayment/fpexport/internal/mapping"
+	"github.com/frontpayment/fpexport/internal/msg"
 	"github.com/frontpayment/fpexport/internal/orders"
 	"github.com/frontpayment/fpexport/internal/store"
 )
@@ -37,6 +38,9 @@ import (
 type Options struct {
 	Sheet   string          // XLSX sheet; "" = the first
 	Mapping mapping.Options // default kind, clock, profile, checks
+	// Lang is the language of the reasons and warnings in ErrorRows
+	// ("" = bokmål).
+	Lang msg.Lang
 	// Progress, when set, is called every thousand rows with the rows read
 	// so far in the current file.
 	Progress func(file string, rows int)
@@ -46,14 +50,17 @@ type Options struct {
 // (one read of the ERP table). Open reads only its header; Check or Commit
 // read the rows and fill Stats.
 type File struct {
-	Path    string // "" for rows that did not come from a file
-	Name    string
-	SHA256  string // of the file's bytes; "" for rows that did not come from a file
-	Format  string // "csv" or "xlsx"
-	Comma   rune
-	Header  []string
-	Unknown []string // header cells that are not canonical columns (ignored, and said so)
-	Stats   Stats
+	Path   string // "" for rows that did not come from a file
+	Name   string
+	SHA256 string // of the file's bytes; "" for rows that did not come from a file
+	Format string // "csv" or "xlsx"
+	Comma  rune
+	// Encoding is a CSV's text encoding (importers.Encoding…), kept by its
+	// error file.
+	Encoding string
+	Header   []string
+	Unknown  []string // header cells that are not canonical columns (ignored, and said so)
+	Stats    Stats
 
 	opt   Options
 	hm    mapping.HeaderMap
@@ -84,7 +91,7 @@ func Open(path string, opt Options) (*File, error) {
 		st.Close()
 		return nil, fmt.Errorf("%s: %w", st.File(), err)
 	}
-	return &File{Path: path, Name: st.File(), SHA256: sum, Format: st.Format(), Comma: st.Comma(), Header: st.Header(),
+	return &File{Path: path, Name: st.File(), SHA256: sum, Format: st.Format(), Comma: st.Comma(), Encoding: st.Encoding(), Header: st.Header(),
 		Unknown: unknown, opt: opt, hm: hm, opened: st}, nil
 }
 
@@ -154,7 +161,9 @@ func (f *File) newEngine(lastRow map[uint64]int, seed maphash.Seed) (*engine, er
 	if err != nil {
 		return nil, err
 	}
-	return newEngine(f.Name, f.Header, f.hm, mapping.NewOrderBuilder(f.opt.Mapping), src, lastRow, seed, &f.Stats, f.progress()), nil
+	e := newEngine(f.Name, f.Header, f.hm, mapping.NewOrderBuilder(f.opt.Mapping), src, lastRow, seed, &f.Stats, f.progress())
+	e.lang = f.Lang()
+	return e, nil
 }
 
 // lastRows indexes, per order reference, the row of its last line.
@@ -198,12 +207,21 @@ func (f *File) Check() error {
 	}
 }
 
+// Lang is the language of the file's reasons (Options.Lang, bokmål by default).
+func (f *File) Lang() msg.Lang { return cmp.Or(f.opt.Lang, msg.NB) }
+
 // RejectedRowCount counts the file's rows that will not be imported.
 func (f *File) RejectedRowCount() int { return len(f.Stats.Rejected) }
 
 // ErrorRows are the rejected rows with their reasons, in row order, ready
 // for importers.WriteErrorFile.
 func (f *File) ErrorRows() []importers.ErrorRow { return f.Stats.Rejected }
+
+// ErrorFile is how the file's error file is written: its header and
+// delimiter, its identifier columns as text cells.
+func (f *File) ErrorFile() importers.ErrorFile {
+	return importers.ErrorFile{Header: f.Header, Comma: cmp.Or(f.Comma, ','), Encoding: f.Encoding, Text: f.hm.Positions(mapping.IdentifierColumns)}
+}
 
 // KindTotal is what a file holds for one kind.
 type KindTotal struct {
@@ -318,6 +336,9 @@ func commitFile(ctx context.Context, tx pgx.Tx, inserter *river.Client[pgx.Tx], 
 	if err != nil {
 		return store.BatchOut{}, err
 	}
+	if err := store.SetBatchLayout(ctx, tx, batchID, f.Header, f.Comma, f.Format); err != nil {
+		return store.BatchOut{}, err
+	}
 	// The rows go in under a savepoint: if the file must be read again (its
 	// order lines are not grouped), what was written is undone, not the batch.
 	seed := maphash.MakeSeed()
@@ -344,9 +365,18 @@ func commitFile(ctx context.Context, tx pgx.Tx, inserter *river.Client[pgx.Tx], 
 		}
 		break
 	}
+	cells := make(map[int][]string, len(f.Stats.Rejected))
+	for _, r := range f.Stats.Rejected {
+		cells[r.Number] = r.Cells
+	}
 	var rejected []store.RejectedRow
 	for _, e := range f.Stats.Errors {
-		rejected = append(rejected, store.RejectedRow{Source: f.Name, Row: e.Row, Column: e.Column, Value: e.Value, Reason: e.Reason})
+		if e.Warning {
+			continue
+		}
+		key := f.Stats.orderOf[e.Row]
+		rejected = append(rejected, store.RejectedRow{Source: f.Name, Row: e.Row, Column: e.Column, Value: e.Value, Reason: e.Reason,
+			Header: e.Header, MsgID: e.Msg.ID, MsgArgs: e.Msg.Args, Note: e.Note, Cells: cells[e.Row], Kind: key.Kind, Ref: key.Ref})
 	}
 	if err := store.FinishBatch(ctx, tx, &out, f.Stats.Rows, rejected); err != nil {
 		return out, fmt.Errorf("%s: %w", f.Name, err)
@@ -364,6 +394,12 @@ const chunkSize = 2500
 // holds a few chunks, not the file.
 func (f *File) stream(ctx context.Context, tx pgx.Tx, inserter *river.Client[pgx.Tx], batchID int64, lastRow map[uint64]int, seed maphash.Seed) (store.BatchOut, error) {
 	out := store.BatchOut{BatchID: batchID, Counts: map[store.Outcome]int{}}
+	// Only when earlier batches left rejections open can this one close
+	// some; most imports then skip the per-chunk look.
+	resolve, err := store.HasOpenRejections(ctx, tx, batchID)
+	if err != nil {
+		return out, err
+	}
 	e, err := f.newEngine(lastRow, seed)
 	if err != nil {
 		return out, err
@@ -381,7 +417,7 @@ func (f *File) stream(ctx context.Context, tx pgx.Tx, inserter *river.Client[pgx
 		if writeErr != nil || len(rows) == 0 {
 			return
 		}
-		if writeErr = writeChunk(ctx, tx, inserter, &out, rows); writeErr != nil {
+		if writeErr = writeChunk(ctx, tx, inserter, &out, rows, resolve); writeErr != nil {
 			close(stop)
 		}
 	}
@@ -459,7 +495,7 @@ func readChunks(e *engine, chunks chan<- []group, stop <-chan struct{}) error {
 }
 
 // writeChunk stages, merges and queues one chunk of orders (staging rows).
-func writeChunk(ctx context.Context, tx pgx.Tx, inserter *river.Client[pgx.Tx], out *store.BatchOut, chunk [][]any) error {
+func writeChunk(ctx context.Context, tx pgx.Tx, inserter *river.Client[pgx.Tx], out *store.BatchOut, chunk [][]any, resolve bool) error {
 	// Orders not yet known go straight into orders; only the others (a
 	// re-import, a correction) take the staging table and the set-wise
 	// merge. A key twice in the chunk (here), or one this batch already has
@@ -483,6 +519,12 @@ func writeChunk(ctx context.Context, tx pgx.Tx, inserter *river.Client[pgx.Tx], 
 			known = append(known, r)
 		} else {
 			fresh = append(fresh, r)
+		}
+	}
+	// This chunk's valid orders close what earlier batches rejected of them.
+	if resolve {
+		if _, err := store.ResolveRejected(ctx, tx, out.BatchID, keys); err != nil {
+			return err
 		}
 	}
 	var jobRefs []store.JobRef

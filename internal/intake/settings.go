@@ -5,6 +5,7 @@ import (
 
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/mapping"
+	"github.com/frontpayment/fpexport/internal/msg"
 )
 
 // Settings are what an import is told by whoever starts it: enqueue's
@@ -23,6 +24,11 @@ type Settings struct {
 	AllowTestIDs bool
 	// Location is the calendar of the import's dates (nil = Europe/Oslo).
 	Location *time.Location
+	// Strict turns warnings (a value the order's kind does not use, a
+	// repaired value) into errors.
+	Strict bool
+	// Lang is the language of the reasons in the error file ("" = bokmål).
+	Lang msg.Lang
 }
 
 // ParseKind reads a kind setting: "" is no default kind; ok is false for a
@@ -37,6 +43,6 @@ func ParseKind(v string) (k fpclient.Kind, ok bool) {
 // Options are the settings as an import reads them, with "today" fixed at
 // now: an import's validation settings are fixed when it runs.
 func (s Settings) Options(now time.Time) Options {
-	return Options{Sheet: s.Sheet, Mapping: mapping.Options{DefaultKind: s.Kind, Now: now, Location: s.Location,
-		Profile: s.Profile, AllowSyntheticPersonalNumbers: s.AllowTestIDs}}
+	return Options{Sheet: s.Sheet, Lang: s.Lang, Mapping: mapping.Options{DefaultKind: s.Kind, Now: now, Location: s.Location,
+		Profile: s.Profile, AllowSyntheticPersonalNumbers: s.AllowTestIDs, Strict: s.Strict}}
 }

@@ -23,8 +23,9 @@ var allowed = map[string][]string{
 	"internal/callbackurl": {},
 	"internal/fpclient":    {"internal/money"},
 	"internal/importers":   {},
-	"internal/mapping":     {"internal/fpclient", "internal/money"},
-	"internal/money":       {},
+	"internal/mapping":     {"internal/fpclient", "internal/money", "internal/msg"},
+	"internal/money":       {"internal/msg"},
+	"internal/msg":         {}, // the catalogue of messages: ids, arguments, texts in bokmål and English
 	"internal/orderstate":  {},
 	"internal/pii":         {},
 
@@ -54,13 +55,13 @@ var allowed = map[string][]string{
 	// Jobs and the paths that feed them.
 	"internal/jobs": {"internal/callbackurl", "internal/erp", "internal/fpclient", "internal/inbox", "internal/intake", "internal/jobargs", "internal/mapping",
 		"internal/orders", "internal/orderstate", "internal/report", "internal/store", "internal/throttle"},
-	"internal/intake": {"internal/fpclient", "internal/importers", "internal/jobargs", "internal/mapping", "internal/orders", "internal/store"},
+	"internal/intake": {"internal/fpclient", "internal/importers", "internal/jobargs", "internal/mapping", "internal/msg", "internal/orders", "internal/store"},
 	"internal/inbox":  {"internal/importers", "internal/intake", "internal/mapping", "internal/secretenv", "internal/store"},
 	"internal/erp":    {"internal/importers", "internal/intake", "internal/mapping", "internal/secretenv", "internal/store"},
 
 	// HTTP.
 	"internal/httpapi": {"internal/callbackurl", "internal/fpclient", "internal/jobargs", "internal/report", "internal/store", "internal/throttle"},
-	"internal/web":     {"internal/fpclient", "internal/httpapi", "internal/importers", "internal/intake", "internal/mapping", "internal/money", "internal/report", "internal/store"},
+	"internal/web":     {"internal/fpclient", "internal/httpapi", "internal/importers", "internal/intake", "internal/mapping", "internal/money", "internal/msg", "internal/report", "internal/store"},
 
 	// The daemon (`worker run`): its settings and wiring; daemontest starts it for tests.
 	"internal/daemon": {"internal/erp", "internal/fpclient", "internal/httpapi", "internal/importers", "internal/inbox", "internal/intake", "internal/jobargs", "internal/jobs",
@@ -68,14 +69,14 @@ var allowed = map[string][]string{
 	"internal/daemon/daemontest": {"internal/daemon", "internal/fpfake", "internal/httpapi", "internal/intake", "internal/mapping", "internal/store", "internal/testdb"},
 
 	// Commands: they parse flags and print; nothing imports them.
-	"cmd/enqueue": {"internal/buildinfo", "internal/erp", "internal/importers", "internal/inbox", "internal/intake", "internal/logging", "internal/mapping", "internal/secretenv", "internal/store"},
+	"cmd/enqueue": {"internal/buildinfo", "internal/erp", "internal/importers", "internal/inbox", "internal/intake", "internal/logging", "internal/mapping", "internal/msg", "internal/secretenv", "internal/store"},
 	"cmd/fpsim":   {"internal/fpfake"},
 	"cmd/worker": {"internal/buildinfo", "internal/daemon", "internal/fpclient", "internal/fpfake", "internal/httpapi", "internal/intake", "internal/logging", "internal/money",
 		"internal/operator", "internal/orderstate", "internal/report", "internal/secretenv", "internal/store", "internal/web"},
 }
 
 // core packages may not import these (or anything under them), directly.
-var core = []string{"internal/callbackurl", "internal/fpclient", "internal/importers", "internal/mapping", "internal/money", "internal/orderstate", "internal/pii"}
+var core = []string{"internal/callbackurl", "internal/fpclient", "internal/importers", "internal/mapping", "internal/money", "internal/msg", "internal/orderstate", "internal/pii"}
 
 var notInCore = []string{
 	"github.com/jackc/pgx",                // the database

@@ -13,7 +13,8 @@ import (
 // result is what validating a few orders gives.
 type result struct {
 	Orders       []Order
-	Errors       []RowError
+	Errors       []RowError // errors only
+	Warnings     []RowError
 	RejectedRows map[int]bool
 }
 
@@ -32,13 +33,19 @@ func buildOrders(lines []Line, opt Options) result {
 			return
 		}
 		o, errs, rejected := ob.Build(cur)
-		if len(errs) == 0 {
+		if len(rejected) == 0 {
 			res.Orders = append(res.Orders, o)
 		}
 		for _, r := range rejected {
 			res.RejectedRows[r] = true
 		}
-		res.Errors = append(res.Errors, errs...)
+		for _, e := range errs {
+			if e.Warning {
+				res.Warnings = append(res.Warnings, e)
+			} else {
+				res.Errors = append(res.Errors, e)
+			}
+		}
 		cur = nil
 	}
 	for _, l := range lines {

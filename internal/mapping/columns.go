@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"github.com/frontpayment/fpexport/internal/msg"
 	"slices"
 	"strings"
 )
@@ -82,6 +83,22 @@ var columnIndex = func() map[string]int {
 	return m
 }()
 
+// IdentifierColumns hold identifiers written with digits that are not
+// numbers: a spreadsheet must keep them as text (leading zeros, all digits).
+var IdentifierColumns = []string{colOrderRef, colPersonalNumber, colOrganizationID, colZip, colCountryCode, colMSISDN,
+	colProductID, colReferenceNo, colCustomerReference}
+
+// Positions are the positions of cols in the file, for those it has.
+func (h HeaderMap) Positions(cols []string) []int {
+	var out []int
+	for _, c := range cols {
+		if pos, ok := h[c]; ok {
+			out = append(out, pos)
+		}
+	}
+	return out
+}
+
 // HeaderMap maps a canonical column name to the position (0-based) of the
 // file's column that holds it.
 type HeaderMap map[string]int
@@ -126,11 +143,17 @@ func (h HeaderMap) Blank(record []string) bool {
 // column, as the accountant sees it in the file ("Beløp" rather than
 // line_total). header is the header the map was made from; a column the
 // file does not have (a profile's fixed value or default) keeps no Header.
+// Columns a message names (msg.Col) get the file's own names too.
 func (h HeaderMap) NameColumns(header []string, errs []RowError) {
-	for i := range errs {
-		if pos, ok := h[errs[i].Column]; ok && pos < len(header) {
-			errs[i].Header = cleanHeader(header[pos])
+	name := func(col string) string {
+		if pos, ok := h[col]; ok && pos < len(header) {
+			return cleanHeader(header[pos])
 		}
+		return ""
+	}
+	for i := range errs {
+		errs[i].Header = name(errs[i].Column)
+		errs[i].Msg = errs[i].Msg.WithColumns(name)
 	}
 }
 
@@ -141,6 +164,31 @@ type HeaderError struct {
 	Missing    []string // canonical names of required columns not found
 	Duplicates []string // canonical names matched by more than one header cell
 	Hints      []string // e.g. `"Pris eks. mva" is not read as rate: a price without VAT; …`
+
+	hints []headerHint // Hints as messages, for Text
+}
+
+// headerHint is a hint as messages: outer names the cell and the column,
+// inner says why (its text is outer's third argument).
+type headerHint struct{ outer, inner msg.Msg }
+
+// Text is the error in lang (Error is its English text).
+func (e *HeaderError) Text(lang msg.Lang) string {
+	var parts []string
+	if len(e.Missing) > 0 {
+		parts = append(parts, msg.New("header.missing", strings.Join(e.Missing, ", ")).Text(lang))
+	}
+	if len(e.Duplicates) > 0 {
+		parts = append(parts, msg.New("header.duplicates", strings.Join(e.Duplicates, ", ")).Text(lang))
+	}
+	for _, h := range e.hints {
+		m := h.outer
+		if !h.inner.IsZero() {
+			m.Args = append(slices.Clone(m.Args), h.inner.Text(lang))
+		}
+		parts = append(parts, m.Text(lang))
+	}
+	return msg.New("header.error", strings.Join(parts, "; ")).Text(lang)
 }
 
 func (e *HeaderError) Error() string {
@@ -240,12 +288,14 @@ func MapHeaderProfile(header []string, p *Profile) (HeaderMap, []string, error) 
 			}
 			if hintColumn(cell) == c {
 				herr.Hints = append(herr.Hints, fmt.Sprintf("%q is not read as %s: %s", ShortValue(cleanHeader(cell)), c, HeaderHint(cell)))
+				herr.hints = append(herr.hints, headerHint{msg.New("hint.not_read", ShortValue(cleanHeader(cell)), c), headerHintMsg(cell)})
 			}
 		}
 		if lt, ok := hm[colLineTotal]; ok && c == colRate {
 			name := cleanHeader(header[lt])
 			herr.Hints = append(herr.Hints, fmt.Sprintf("%q is read as line_total, the line's total including VAT (checked against quantity × rate − discount); if it holds the unit price, map it in a profile: \"columns\": {%q: \"rate\"}",
 				name, name))
+			herr.hints = append(herr.hints, headerHint{outer: msg.New("hint.line_total_as_rate", name)})
 		}
 	}
 	if len(herr.Missing)+len(herr.Duplicates) > 0 {

@@ -1,8 +1,7 @@
 package mapping
 
 import (
-	"errors"
-	"fmt"
+	"github.com/frontpayment/fpexport/internal/msg"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,7 +46,7 @@ func ParseDate1904(raw string) (time.Time, error) { return parseDate(raw, true) 
 func parseDate(raw string, date1904 bool) (time.Time, error) {
 	s := strings.TrimSpace(raw)
 	if s == "" {
-		return time.Time{}, errors.New("empty")
+		return time.Time{}, msg.Err("date.empty")
 	}
 	if d, ok, err := excelSerial(s, date1904); ok {
 		return d, err
@@ -60,7 +59,7 @@ func parseDate(raw string, date1904 bool) (time.Time, error) {
 		switch strings.TrimSpace(timePart) {
 		case "00:00", "00:00:00", "00:00:00.000":
 		default:
-			return time.Time{}, errors.New("a time of day is not expected here; write the date only (e.g. 2026-11-20 or 20.11.2026)")
+			return time.Time{}, msg.Err("date.time")
 		}
 	}
 	var y, m, d string
@@ -72,28 +71,28 @@ func parseDate(raw string, date1904 bool) (time.Time, error) {
 		parts := strings.Split(datePart, ".")
 		d, m, y = parts[0], parts[1], parts[2]
 	default:
-		return time.Time{}, errors.New("not a date (write e.g. 2026-11-20 or 20.11.2026)")
+		return time.Time{}, msg.Err("date.invalid")
 	}
 	if len(y) == 2 && allDigits(y) {
-		return time.Time{}, errors.New("two-digit year; write the year with four digits (e.g. 20.11.2026)")
+		return time.Time{}, msg.Err("date.two_digit_year")
 	}
 	if len(y) != 4 || len(m) < 1 || len(m) > 2 || len(d) < 1 || len(d) > 2 ||
 		!allDigits(y) || !allDigits(m) || !allDigits(d) {
-		return time.Time{}, errors.New("not a date (write e.g. 2026-11-20 or 20.11.2026)")
+		return time.Time{}, msg.Err("date.invalid")
 	}
 	yi, _ := strconv.Atoi(y)
 	mi, _ := strconv.Atoi(m)
 	di, _ := strconv.Atoi(d)
 	t := time.Date(yi, time.Month(mi), di, 0, 0, 0, 0, time.UTC)
 	if t.Year() != yi || int(t.Month()) != mi || t.Day() != di {
-		return time.Time{}, errors.New("not a calendar date")
+		return time.Time{}, msg.Err("date.not_calendar")
 	}
 	return checkYear(t)
 }
 
 func checkYear(t time.Time) (time.Time, error) {
 	if t.Year() < minYear || t.Year() > maxYear {
-		return time.Time{}, fmt.Errorf("out of range (year %d; expected %d–%d)", t.Year(), minYear, maxYear)
+		return time.Time{}, msg.Err("date.range", t.Year(), minYear, maxYear)
 	}
 	return t, nil
 }
@@ -114,7 +113,7 @@ func excelSerial(s string, date1904 bool) (t time.Time, ok bool, err error) {
 	}
 	if !valid || t.Year() < minYear || t.Year() > maxYear {
 		// "20.11" without a year lands here too: say what a date looks like.
-		return time.Time{}, true, errors.New("not a date (write e.g. 2026-11-20 or 20.11.2026)")
+		return time.Time{}, true, msg.Err("date.invalid")
 	}
 	return t, true, nil
 }

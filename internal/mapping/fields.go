@@ -1,8 +1,7 @@
 package mapping
 
 import (
-	"errors"
-	"fmt"
+	"github.com/frontpayment/fpexport/internal/msg"
 	"net/mail"
 	"strings"
 	"unicode"
@@ -32,22 +31,22 @@ func ParseBool(raw string) (val, set bool, err error) {
 	case "false", "no", "nei", "0", "usann", "n":
 		return false, true, nil
 	}
-	return false, false, errors.New("not yes or no (write ja/nei, yes/no, true/false, 1/0 or x)")
+	return false, false, msg.Err("bool.invalid")
 }
 
 // checkText refuses control characters (a tab or line break pasted into a
 // cell) and overlong values.
 func checkText(s string, max int) error {
 	if !utf8.ValidString(s) {
-		return errors.New("not valid text (wrong character encoding?)")
+		return msg.Err("text.encoding")
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) {
-			return errors.New("contains a control character (tab or line break)")
+			return msg.Err("text.control")
 		}
 	}
 	if n := utf8.RuneCountInString(s); n > max {
-		return fmt.Errorf("too long (%d characters, at most %d)", n, max)
+		return msg.Err("text.too_long", n, max)
 	}
 	return nil
 }
@@ -61,14 +60,14 @@ func ParseCustomerType(raw string) (string, error) {
 	case "corporate", "bedrift":
 		return "corporate", nil
 	}
-	return "", errors.New("must be private or corporate")
+	return "", msg.Err("customer_type.invalid")
 }
 
 // ParseEmail accepts a plain address (kari@nordmann.no): no display name,
 // no angle brackets, and a domain with a dot.
 func ParseEmail(raw string) (string, error) {
 	s := strings.TrimSpace(raw)
-	bad := errors.New("not a valid e-mail address")
+	bad := msg.Err("email.invalid")
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Name != "" || a.Address != s {
 		return "", bad
@@ -110,9 +109,9 @@ func ParseCountryCode(raw string) (string, error) {
 		if len(s) == 2 && fpclient.IsCountry(strings.ToUpper(s)) {
 			// "NO" in a column headed "Landkode": the country, not the
 			// telephone code.
-			return "", fmt.Errorf("%s is a country; this column is the telephone country code (write e.g. +47 for Norway)", strings.ToUpper(s))
+			return "", msg.Err("country_code.is_country", strings.ToUpper(s))
 		}
-		return "", errors.New("not a telephone country code (write e.g. +47)")
+		return "", msg.Err("country_code.invalid")
 	}
 	return "+" + s, nil
 }
@@ -135,9 +134,9 @@ func ParsePhone(ccRaw, numRaw string) (cc, num string, ccErr, numErr error) {
 		return r
 	}, numRaw)
 	if num == "" {
-		numErr = errors.New("required")
+		numErr = msg.Err("required")
 		if strings.TrimSpace(ccRaw) == "" {
-			ccErr = errors.New("required")
+			ccErr = msg.Err("required")
 		}
 		return "", "", ccErr, numErr
 	}
@@ -153,25 +152,25 @@ func ParsePhone(ccRaw, numRaw string) (cc, num string, ccErr, numErr error) {
 		case cc != "" && strings.HasPrefix(intl, cc[1:]):
 			num = intl[len(cc)-1:]
 		case cc != "":
-			return cc, "", ccErr, fmt.Errorf("starts with a country code that is not %s (country_code)", cc)
+			return cc, "", ccErr, msg.Err("phone.other_code", cc, msg.Col("country_code"))
 		case ccErr != nil:
 			return "", "", ccErr, nil
 		case strings.HasPrefix(intl, "47"):
 			cc, num = "+47", intl[2:]
 		default:
-			return "", "", errors.New("required for numbers outside Norway (write e.g. +46 here and the rest in msisdn)"), nil
+			return "", "", msg.Err("country_code.required_abroad", msg.Col("msisdn")), nil
 		}
 	} else if cc == "" && ccErr == nil {
-		ccErr = errors.New("required (write e.g. +47)")
+		ccErr = msg.Err("country_code.required")
 	}
 	if !allDigits(num) || strings.HasPrefix(num, "00") {
-		return cc, "", ccErr, errors.New("not a phone number (digits only)")
+		return cc, "", ccErr, msg.Err("phone.not_digits")
 	}
 	switch {
 	case cc == "+47" && len(num) != 8:
-		return cc, "", ccErr, fmt.Errorf("%d digits; a Norwegian number has 8", len(num))
+		return cc, "", ccErr, msg.Err("phone.no_length", len(num))
 	case len(num) < 4 || len(num) > 14:
-		return cc, "", ccErr, fmt.Errorf("%d digits; expected 4 to 14", len(num))
+		return cc, "", ccErr, msg.Err("phone.length", len(num))
 	}
 	if ccErr != nil {
 		return "", num, ccErr, nil
@@ -194,11 +193,11 @@ func ParseDueDays(raw string) (int, error) {
 	}
 	d, err := money.ParseDecimal(s)
 	if err != nil || d.Neg {
-		return 0, fmt.Errorf("not a number of days (write e.g. 14)")
+		return 0, msg.Err("due_days.invalid")
 	}
 	v, err := d.Scaled(0)
 	if err != nil || v > MaxDueDays {
-		return 0, fmt.Errorf("not a number of days from 0 to %d", MaxDueDays)
+		return 0, msg.Err("due_days.range", MaxDueDays)
 	}
 	return int(v), nil
 }
@@ -211,9 +210,9 @@ func ParseCountry(raw string) (string, error) {
 	}
 	switch s {
 	case "NORGE", "NORWAY", "NOREG", "NOR":
-		return "", errors.New("not a two-letter country code; write NO for Norway")
+		return "", msg.Err("country.name")
 	}
-	return "", errors.New("not an ISO 3166-1 two-letter country code (e.g. NO, SE, DK)")
+	return "", msg.Err("country.invalid")
 }
 
 // ParseZip reads a postal code; for Norway it must be 4 digits.
@@ -222,10 +221,10 @@ func ParseZip(raw, country string) (string, error) {
 	if country == "NO" {
 		s = removeSpaces(s)
 		if len(s) == 3 && allDigits(s) {
-			return "", errors.New("3 digits; Excel drops a leading 0 from numbers: format the column as text")
+			return "", msg.Err("zip.three_digits")
 		}
 		if len(s) != 4 || !allDigits(s) {
-			return "", errors.New("not a Norwegian postal code (4 digits)")
+			return "", msg.Err("zip.invalid_no")
 		}
 		return s, nil
 	}
@@ -253,7 +252,7 @@ func ParseLanguage(raw string) (string, error) {
 	if l, ok := languages[strings.ToLower(strings.TrimSpace(raw))]; ok {
 		return l, nil
 	}
-	return "", errors.New("not a language FP offers (en, no, sv, da, de)")
+	return "", msg.Err("language.invalid")
 }
 
 // ParsePaymentMethod reads a checkout payment method: vipps, visa,
@@ -269,7 +268,7 @@ func ParsePaymentMethod(raw string) (string, error) {
 	case "vipps", "visa", "mastercard", "applepay", "googlepay":
 		return s, nil
 	}
-	return "", errors.New("not a payment method (vipps, visa, mastercard, applepay, googlepay)")
+	return "", msg.Err("payment_method.invalid")
 }
 
 // ParseKindCell reads a kind as written in a cell: "invoice",
@@ -292,5 +291,5 @@ func ParseKindCell(raw string) (fpclient.Kind, error) {
 	case "betalingslenke", "betalingslink":
 		return fpclient.KindPaymentLink, nil
 	}
-	return "", errors.New("not a kind (invoice, payment-link, hosted-checkout, checkout)")
+	return "", msg.Err("kind.invalid")
 }

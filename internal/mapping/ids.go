@@ -1,8 +1,7 @@
 package mapping
 
 import (
-	"errors"
-	"fmt"
+	"github.com/frontpayment/fpexport/internal/msg"
 	"strings"
 	"time"
 )
@@ -33,8 +32,8 @@ import (
 //     2000s (only 29 February depends on it). A date in the future is not
 //     checked: the mapping core has no clock of its own for this, and FP's
 //     own check is the register.
-//   - Skatteetaten's numbers issued from 2032 on relax K1; they do not exist
-//     yet and are refused like any other control-digit mismatch.
+//   - Skatteetaten's numbers issued from 2032 on relax K1 (k1Fits); they
+//     are accepted alongside the classic rule.
 //
 // Organisation number (organisasjonsnummer), 8 digits and a control digit:
 // K = 11 − (3,2,7,6,5,4,3,2 · d1…d8) mod 11, 11 → 0, 10 → never issued.
@@ -64,9 +63,25 @@ func mod11(digits string, weights []int) int {
 	}
 }
 
+// k1Fits checks the first control digit. Classic rule: the weighted sum
+// of the nine digits and K1 is divisible by 11. Numbers issued from 2032
+// (Skatteetaten's "nytt fødselsnummer fra 2032") let that sum leave a
+// remainder of 0, 1, 2 or 3, so one birth date and individual number can
+// carry up to four K1 values; K2 is computed as before, over the K1
+// written. Both rules are accepted: the new one contains the classic one.
+// Nothing here, nor anywhere, reads a gender from the number: from 2032 the
+// individual number no longer tells it.
+func k1Fits(digits string) bool {
+	sum := int(digits[9] - '0')
+	for i, w := range personalWeights1 {
+		sum += int(digits[i]-'0') * w
+	}
+	return sum%11 <= 3
+}
+
 // errSyntheticPersonalNumber is the reason a synthetic test number is
 // refused when the import does not allow them.
-var errSyntheticPersonalNumber = errors.New("a synthetic test number; allowed only with --allow-test-ids")
+var errSyntheticPersonalNumber = msg.Err("pnr.synthetic")
 
 // PersonalNumberInfo says what kind of personal number a valid one is.
 type PersonalNumberInfo struct {
@@ -83,22 +98,19 @@ type PersonalNumberInfo struct {
 func CheckPersonalNumber(digits string) (PersonalNumberInfo, error) {
 	var info PersonalNumberInfo
 	if len(digits) != 11 || !allDigits(digits) {
-		return info, errors.New("not a personal number (11 digits)")
+		return info, msg.Err("pnr.invalid")
 	}
-	k1 := mod11(digits, personalWeights1[:])
-	k1ok := k1 >= 0 && k1 == int(digits[9]-'0')
+	k1ok := k1Fits(digits)
 	k2ok := false
 	if k1ok {
 		k2 := mod11(digits, personalWeights2[:])
 		k2ok = k2 >= 0 && k2 == int(digits[10]-'0')
 	}
 	switch {
-	case k1 < 0:
-		return info, errors.New("control digits do not match: no personal number begins with these nine digits; check for a typo")
 	case !k1ok:
-		return info, errors.New("control digits do not match: the first control digit (the 10th digit) does not fit the nine digits before it; check for a typo")
+		return info, msg.Err("pnr.k1")
 	case !k2ok:
-		return info, errors.New("control digits do not match: the second control digit (the 11th digit) does not fit the ten digits before it; check for a typo")
+		return info, msg.Err("pnr.k2")
 	}
 
 	day := int(digits[0]-'0')*10 + int(digits[1]-'0')
@@ -135,7 +147,7 @@ func CheckPersonalNumber(digits string) (PersonalNumberInfo, error) {
 			return info, nil
 		}
 	}
-	return info, fmt.Errorf("the first six digits, %s, are not a date of birth (ddmmyy); check for a typo", digits[:6])
+	return info, msg.Err("pnr.birth_date", digits[:6])
 }
 
 // ParsePersonalNumber reads a Norwegian personal number (fødselsnummer,
@@ -145,13 +157,13 @@ func CheckPersonalNumber(digits string) (PersonalNumberInfo, error) {
 func ParsePersonalNumber(raw string, allowSynthetic bool) (string, error) {
 	s := removeSpaces(raw)
 	if !allDigits(s) {
-		return "", errors.New("not a personal number (11 digits)")
+		return "", msg.Err("pnr.invalid")
 	}
 	if len(s) == 10 {
-		return "", errors.New("10 digits, not 11; Excel drops a leading 0 from numbers: format the column as text")
+		return "", msg.Err("pnr.ten_digits")
 	}
 	if len(s) != 11 {
-		return "", fmt.Errorf("%d digits; a personal number has 11", len(s))
+		return "", msg.Err("pnr.length", len(s))
 	}
 	info, err := CheckPersonalNumber(s)
 	if err != nil {
@@ -163,17 +175,33 @@ func ParsePersonalNumber(raw string, allowSynthetic bool) (string, error) {
 	return s, nil
 }
 
+// ReadPersonalNumber is ParsePersonalNumber with one repair: 10 digits
+// whose form with a leading 0 is a valid personal number are that number
+// (Excel reads 02908823470 as the number 2908823470). It is the only
+// reading: no other digit can be missing at the front and keep both
+// control digits. repaired says the value returned is not the one written.
+func ReadPersonalNumber(raw string, allowSynthetic bool) (v string, repaired bool, err error) {
+	if s := removeSpaces(raw); len(s) == 10 && allDigits(s) {
+		v, err := ParsePersonalNumber("0"+s, allowSynthetic)
+		if err == nil || msg.Of(err).ID == "pnr.synthetic" {
+			return v, err == nil, err
+		}
+	}
+	v, err = ParsePersonalNumber(raw, allowSynthetic)
+	return v, false, err
+}
+
 // CheckOrganizationID checks the mod-11 control digit of an organisation
 // number's 9 digits.
 func CheckOrganizationID(digits string) error {
 	if len(digits) != 9 || !allDigits(digits) {
-		return errors.New("not an organisation number (9 digits)")
+		return msg.Err("org.invalid")
 	}
 	switch k := mod11(digits, orgWeights[:]); {
 	case k < 0:
-		return errors.New("control digit does not match: no organisation number begins with these eight digits; check for a typo")
+		return msg.Err("org.k_impossible")
 	case k != int(digits[8]-'0'):
-		return errors.New("control digit does not match: the last digit does not fit the eight digits before it; check for a typo")
+		return msg.Err("org.k")
 	}
 	return nil
 }
@@ -190,9 +218,9 @@ func ParseOrganizationID(raw string) (string, error) {
 	}
 	if !allDigits(s) || len(s) != 9 {
 		if allDigits(s) && len(s) > 0 {
-			return "", fmt.Errorf("%d digits; an organisation number has 9 digits", len(s))
+			return "", msg.Err("org.length", len(s))
 		}
-		return "", errors.New("not an organisation number (9 digits)")
+		return "", msg.Err("org.invalid")
 	}
 	if err := CheckOrganizationID(s); err != nil {
 		return "", err

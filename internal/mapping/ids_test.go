@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"github.com/frontpayment/fpexport/internal/msg"
 	"strings"
 	"testing"
 )
@@ -30,7 +31,7 @@ func TestParsePersonalNumber(t *testing.T) {
 		}
 		_, err = ParsePersonalNumber(tt.in, false)
 		if tt.synthetic {
-			if err == nil || err.Error() != "a synthetic test number; allowed only with --allow-test-ids" {
+			if err == nil || msg.Of(err).ID != "pnr.synthetic" {
 				t.Errorf("ParsePersonalNumber(%q, false): got %v, want the synthetic-number reason", tt.in, err)
 			}
 		} else if err != nil {
@@ -52,9 +53,9 @@ func TestParsePersonalNumber(t *testing.T) {
 
 	invalid := []struct{ in, want string }{
 		{"28038712384", "the second control digit (the 11th digit) does not fit"},
-		{"28038712393", "the first control digit (the 10th digit) does not fit"},
+		{"28038712313", "the first control digit (the 10th digit) does not fit"},
 		{"28038721383", "control digits do not match"}, // two digits swapped
-		{"2803871238", "10 digits, not 11; Excel drops a leading 0"},
+		{"2803871238", "10 digits, not 11, and not a valid personal number with a leading 0 either"},
 		{"280387123834", "12 digits"},
 		{"2803871238x", "not a personal number"},
 		{"", "0 digits"},
@@ -74,16 +75,31 @@ func TestParsePersonalNumber(t *testing.T) {
 	if _, err := CheckPersonalNumber(withControlDigits(t, "290200", 567)); err != nil {
 		t.Errorf("29.02.2000: %v", err)
 	}
-	// Nine digits whose first control digit would be 10 are never issued.
-	for i := 0; i < 1000; i++ {
-		s := "010185" + threeDigits(i)
-		if mod11(s, personalWeights1[:]) >= 0 {
-			continue
+}
+
+// Numbers issued from 2032 may carry any of up to four first control
+// digits; the vectors are navikt/fnrvalidator's (its tests/fnr.spec.ts).
+func TestPersonalNumbers2032(t *testing.T) {
+	t.Parallel()
+	for _, n := range []string{
+		"02013299997",                                                                            // born 02.01.2032, new rule
+		"30108299920",                                                                            // born 30.10.1982, remainder 0 (the classic rule)
+		"30108299939",                                                                            // the same birth date and individual number, remainder 1
+		"70108299914",                                                                            // a D-number under the new rule
+		"13097248022", "29029648784", "29020075838", "15021951940", "53097248016", "13527248013", // classic
+	} {
+		if _, err := CheckPersonalNumber(n); err != nil {
+			t.Errorf("CheckPersonalNumber(%s): %v, want it accepted", n, err)
 		}
-		if _, err := CheckPersonalNumber(s + "00"); err == nil || !strings.Contains(err.Error(), "no personal number begins with these nine digits") {
-			t.Errorf("CheckPersonalNumber(%s00): got %v, want the never-issued reason", s, err)
+	}
+	for _, n := range []string{
+		"02013299987", // K1 outside the four values
+		"02013299996", // K2 wrong
+		"13097248032", "13097248023", "29020112345",
+	} {
+		if _, err := CheckPersonalNumber(n); err == nil {
+			t.Errorf("CheckPersonalNumber(%s): accepted, want refused", n)
 		}
-		break
 	}
 }
 

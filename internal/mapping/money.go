@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"github.com/frontpayment/fpexport/internal/msg"
 
 	"github.com/frontpayment/fpexport/internal/fpclient"
 )
@@ -80,19 +81,19 @@ func checkedTotal(lines []OrderLine) (fpclient.Amount, error) {
 	for i, l := range lines {
 		switch {
 		case l.Quantity <= 0 || l.Quantity > MaxQuantity:
-			return 0, fmt.Errorf("line %d: quantity %s out of range", i+1, l.Quantity)
+			return 0, msg.Err("order.line_out_of_range", i+1, "quantity "+l.Quantity.String())
 		case l.Rate < 0 || l.Rate > MaxRate:
-			return 0, fmt.Errorf("line %d: rate %s out of range", i+1, l.Rate.NOK())
+			return 0, msg.Err("order.line_out_of_range", i+1, "rate "+l.Rate.NOK())
 		case l.TaxPercent < 0 || l.TaxPercent > 100:
-			return 0, fmt.Errorf("line %d: tax %d %% out of range", i+1, l.TaxPercent)
+			return 0, msg.Err("order.line_out_of_range", i+1, fmt.Sprintf("tax %d %%", l.TaxPercent))
 		}
 		gross := lineGross(l.Quantity, l.Rate)
 		if l.Discount < 0 || l.Discount > gross {
-			return 0, fmt.Errorf("line %d: discount %s out of range", i+1, l.Discount.NOK())
+			return 0, msg.Err("order.line_out_of_range", i+1, "discount "+l.Discount.NOK())
 		}
 		total += gross - l.Discount
 		if total > MaxGrandTotal {
-			return 0, fmt.Errorf("the total is more than %s, the largest order total accepted", MaxGrandTotal.NOK())
+			return 0, msg.Err("order.total_too_large", MaxGrandTotal.NOK())
 		}
 	}
 	return total, nil

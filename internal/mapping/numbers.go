@@ -1,8 +1,8 @@
 package mapping
 
 import (
-	"errors"
 	"fmt"
+	"github.com/frontpayment/fpexport/internal/msg"
 	"strings"
 
 	"github.com/frontpayment/fpexport/internal/fpclient"
@@ -30,18 +30,17 @@ func ParseTax(raw string, allowed []int) (int, error) {
 	s = strings.TrimSpace(strings.TrimSuffix(s, "%"))
 	d, err := money.ParseDecimal(s)
 	if err != nil || d.Neg {
-		return 0, errors.New("not a VAT rate (write e.g. 25 for 25 %)")
+		return 0, msg.Err("tax.invalid")
 	}
 	v, err := d.Scaled(3)
 	if err != nil {
-		return 0, errors.New("not a whole percentage (write e.g. 25 for 25 %)")
+		return 0, msg.Err("tax.not_whole")
 	}
 	if v%1000 != 0 {
 		if v > 0 && v < 1000 {
-			return 0, fmt.Errorf("looks like a fraction; write the rate in percent, e.g. %s for %s %%",
-				fpclient.Quantity(v*100), fpclient.Quantity(v*100))
+			return 0, msg.Err("tax.fraction", fpclient.Quantity(v*100), fpclient.Quantity(v*100))
 		}
-		return 0, errors.New("not a whole percentage (write e.g. 25 for 25 %)")
+		return 0, msg.Err("tax.not_whole")
 	}
 	if allowed == nil {
 		allowed = DefaultTaxRates
@@ -52,7 +51,7 @@ func ParseTax(raw string, allowed []int) (int, error) {
 			return a, nil
 		}
 	}
-	return 0, fmt.Errorf("not an allowed VAT rate (allowed: %s)", joinInts(allowed))
+	return 0, msg.Err("tax.not_allowed", joinInts(allowed))
 }
 
 func joinInts(xs []int) string {

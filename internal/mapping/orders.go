@@ -1,7 +1,9 @@
 package mapping
 
 import (
+	"cmp"
 	"fmt"
+	"github.com/frontpayment/fpexport/internal/msg"
 	"slices"
 	"strings"
 	"time"
@@ -50,18 +52,63 @@ type Options struct {
 	// Date1904 reads Excel serial dates in the 1904 date system
 	// (importers.Sheet.Date1904).
 	Date1904 bool
+	// Strict turns every warning into an error: a value in a column the
+	// order's kind does not use, and a repaired value, reject the order.
+	Strict bool
 }
 
-// RowError is one problem in one cell, or (Column "") in an order as a whole.
+// RowError is one problem in one cell, or (Column "") in an order as a
+// whole. A Warning does not reject the order: a value the order's kind does
+// not use (the order is sent without it) or a value repaired (Msg names the
+// value read and the value sent).
 type RowError struct {
 	Source string `json:"source"`
 	Row    int    `json:"row"`
 	Column string `json:"column"` // canonical name
 	Value  string `json:"value"`
-	Reason string `json:"reason"`
+	Reason string `json:"reason"` // Msg's English text (and Note's): for logs and stored rows
 	// Header is the file's own name for Column ("Beløp" for line_total),
 	// when the caller knows it (HeaderMap.NameColumns).
 	Header string `json:"header,omitempty"`
+	// Msg is the reason in the message catalogue, to be shown in the
+	// reader's language (Text); Note, when set, is the id of a note added
+	// to it (the value came from the profile).
+	Msg     msg.Msg `json:"msg"`
+	Note    string  `json:"note,omitempty"`
+	Warning bool    `json:"warning,omitempty"`
+}
+
+// Text is the reason in lang, with its note; column arguments name the
+// file's own headers once HeaderMap.NameColumns has run.
+func (e RowError) Text(lang msg.Lang) string {
+	t := e.Msg.Text(lang)
+	if e.Msg.IsZero() {
+		t = e.Reason
+	}
+	if e.Note != "" {
+		t += " " + msg.New(e.Note).Text(lang)
+	}
+	return t
+}
+
+// Describe is Error in lang, naming the file's own header only:
+// "ordrer.csv rad 7, kolonne E-post («kari@»): ikke en gyldig e-postadresse";
+// a warning says so first.
+func (e RowError) Describe(lang msg.Lang) string {
+	var b strings.Builder
+	if e.Warning {
+		b.WriteString(msg.New("label.warning").Text(lang) + ": ")
+	}
+	b.WriteString(msg.New("label.where", e.Source, e.Row).Text(lang))
+	if col := cmp.Or(e.Header, e.Column); col != "" {
+		b.WriteString(", " + msg.New("label.column", col).Text(lang))
+	}
+	if e.Value != "" {
+		b.WriteString(" " + msg.New("label.value", e.Value).Text(lang))
+	}
+	b.WriteString(": ")
+	b.WriteString(e.Text(lang))
+	return b.String()
 }
 
 // Error reads like: orders.csv row 7, column email ("kari@"): not a valid
@@ -128,6 +175,10 @@ type Order struct {
 	SendSMS           bool   `json:"send_sms"`    // payment-link only
 	SendEmail         bool   `json:"send_email"`  // payment-link only
 	InvoiceFee        bool   `json:"invoice_fee"` // invoice only
+	// Unused holds the values of columns the order's kind does not use, as
+	// written (canonical column → value): never sent, kept so that what the
+	// file said stays with the order. Not part of the Fingerprint.
+	Unused map[string]string `json:"unused,omitempty"`
 }
 
 // OrderLine is one product line. Rate is tax-inclusive; Discount is an
@@ -148,15 +199,16 @@ func colRank(c string) int {
 	return len(CanonicalColumns)
 }
 
-func rowsHaveErrors(rows []int) string {
+// rejectedBecause says that order ref is rejected because of rows.
+func rejectedBecause(ref string, rows []int) msg.Msg {
 	if len(rows) == 1 {
-		return fmt.Sprintf("row %d has errors", rows[0])
+		return msg.New("order.rejected_row", ref, rows[0])
 	}
 	s := make([]string, len(rows))
 	for i, r := range rows {
 		s[i] = fmt.Sprint(r)
 	}
-	return fmt.Sprintf("rows %s and %s have errors", strings.Join(s[:len(s)-1], ", "), s[len(s)-1])
+	return msg.New("order.rejected_rows", ref, strings.Join(s[:len(s)-1], ", "), s[len(s)-1])
 }
 
 type builder struct {
@@ -185,14 +237,56 @@ func (b *builder) parseDate(raw string) (time.Time, error) { return parseDate(ra
 type errList []RowError
 
 // add records a problem in a cell; a value the profile put there says so.
-func (e *errList) add(l Line, col, reason string) {
-	if o := l.origin[col]; o != "" {
-		reason += " (the value is " + o + ")"
+func (e *errList) add(l Line, col string, m msg.Msg) {
+	re := RowError{Source: l.Source, Row: l.Row, Column: col, Value: ShortValue(l.Fields[col]), Msg: m}
+	switch l.origin[col] {
+	case originFixed:
+		re.Note = "note.profile_fixed"
+	case originDefault:
+		re.Note = "note.profile_default"
 	}
-	*e = append(*e, RowError{Source: l.Source, Row: l.Row, Column: col, Value: ShortValue(l.Fields[col]), Reason: reason})
+	re.Reason = re.Text(msg.EN)
+	*e = append(*e, re)
 }
 
-func (e *errList) addErr(l Line, col string, err error) { e.add(l, col, err.Error()) }
+func (e *errList) addErr(l Line, col string, err error) { e.add(l, col, msg.Of(err)) }
+
+// warn records a warning, or an error when the import is strict.
+func (b *builder) warn(e *errList, l Line, col string, m msg.Msg) {
+	if !b.opt.Strict {
+		e.add(l, col, m)
+		(*e)[len(*e)-1].Warning = true
+		return
+	}
+	if m.ID == "warn.unused" {
+		m.ID = "strict.unused"
+	}
+	e.add(l, col, m)
+	if last := &(*e)[len(*e)-1]; m.ID != "strict.unused" && last.Note == "" {
+		last.Note = "note.strict"
+		last.Reason = last.Text(msg.EN)
+	}
+}
+
+// unused warns about a value in a column the order's kind does not use and
+// keeps it with the order.
+func (b *builder) unused(o *Order, e *errList, l Line, col string, kind fpclient.Kind) {
+	b.warn(e, l, col, msg.New("warn.unused", kind))
+	if o.Unused == nil {
+		o.Unused = map[string]string{}
+	}
+	o.Unused[col] = get(l, col)
+}
+
+// HasErrors reports whether errs holds an error, not only warnings.
+func HasErrors(errs []RowError) bool {
+	for _, e := range errs {
+		if !e.Warning {
+			return true
+		}
+	}
+	return false
+}
 
 func get(l Line, col string) string { return strings.TrimSpace(l.Fields[col]) }
 
@@ -204,7 +298,7 @@ func (b *builder) order(in []Line) (Order, []RowError) {
 		// first; a caller that skips it gets every row refused, not a
 		// profile half applied.
 		for _, l := range in {
-			errs.add(l, "", b.profileErr.Error())
+			errs.addErr(l, "", b.profileErr)
 		}
 		return Order{Ref: get(in[0], colOrderRef)}, errs
 	}
@@ -217,7 +311,7 @@ func (b *builder) order(in []Line) (Order, []RowError) {
 
 	o.Ref = get(f, colOrderRef)
 	if o.Ref == "" {
-		errs.add(f, colOrderRef, "required")
+		errs.add(f, colOrderRef, msg.New("required"))
 	} else if err := checkText(o.Ref, maxRefLen); err != nil {
 		errs.addErr(f, colOrderRef, err)
 	}
@@ -232,14 +326,14 @@ func (b *builder) order(in []Line) (Order, []RowError) {
 
 	if pm := get(f, colPaymentMethod); is(fpclient.KindCheckout) {
 		if pm == "" {
-			errs.add(f, colPaymentMethod, "required for checkout orders (vipps, visa, mastercard, applepay, googlepay)")
+			errs.add(f, colPaymentMethod, msg.New("payment_method.required"))
 		} else if v, err := ParsePaymentMethod(pm); err != nil {
 			errs.addErr(f, colPaymentMethod, err)
 		} else {
 			o.PaymentMethod = v
 		}
 	} else if pm != "" && kindOK {
-		errs.add(f, colPaymentMethod, fmt.Sprintf("used only by checkout orders; leave it empty for %s orders", kind))
+		b.unused(&o, &errs, f, colPaymentMethod, kind)
 	}
 
 	// The order's own reference (order_ref) always travels to FP as the
@@ -247,7 +341,7 @@ func (b *builder) order(in []Line) (Order, []RowError) {
 	// the separate invoiceReferences.referenceNo that only payment-link has.
 	if rn := get(f, colReferenceNo); rn != "" {
 		if kindOK && kind != fpclient.KindPaymentLink {
-			errs.add(f, colReferenceNo, "order_ref is already sent to FP as the order's reference; reference_no is used only by payment-link orders")
+			b.unused(&o, &errs, f, colReferenceNo, kind)
 		} else if err := checkText(rn, maxTextLen); err != nil {
 			errs.addErr(f, colReferenceNo, err)
 		} else {
@@ -256,7 +350,7 @@ func (b *builder) order(in []Line) (Order, []RowError) {
 	}
 	if cr := get(f, colCustomerReference); cr != "" {
 		if is(fpclient.KindHostedCheckout) {
-			errs.add(f, colCustomerReference, "hosted-checkout orders have no customer reference at FP; leave it empty")
+			b.unused(&o, &errs, f, colCustomerReference, kind)
 		} else if err := checkText(cr, maxTextLen); err != nil {
 			errs.addErr(f, colCustomerReference, err)
 		} else {
@@ -268,11 +362,11 @@ func (b *builder) order(in []Line) (Order, []RowError) {
 	b.sameOnEveryRow(lines, &errs)
 	b.lines(lines, &o, &errs)
 
-	if len(errs) == 0 {
+	if !HasErrors(errs) {
 		if total, err := checkedTotal(o.Lines); err != nil {
-			errs.add(f, "", fmt.Sprintf("order %s: %v", o.Ref, err))
+			errs.addErr(f, "", err)
 		} else if total <= 0 {
-			errs.add(f, "", fmt.Sprintf("order %s: the total is %s; FP needs an order total above zero", o.Ref, total.NOK()))
+			errs.add(f, "", msg.New("order.total_not_positive", o.Ref, total.NOK()))
 		} else {
 			checkOrderTotal(lines, total, &errs)
 		}
@@ -305,11 +399,11 @@ func checkOrderTotal(lines []Line, total fpclient.Amount, errs *errList) {
 			continue
 		}
 		if v != firstVal {
-			errs.add(*l, colOrderTotal, fmt.Sprintf("differs from row %d (%s); every row of an order that gives its total must give the same", first.Row, firstVal.NOK()))
+			errs.add(*l, colOrderTotal, msg.New("order_total.differs", first.Row, firstVal.NOK()))
 		}
 	}
 	if first != nil && total >= 0 && firstVal != total {
-		errs.add(*first, colOrderTotal, fmt.Sprintf("the sheet says %s but the order's lines add up to %s (Σ quantity × rate − discount)", firstVal.NOK(), total.NOK()))
+		errs.add(*first, colOrderTotal, msg.New("order_total.mismatch", firstVal.NOK(), total.NOK()))
 	}
 }
 
@@ -334,12 +428,12 @@ func (b *builder) kind(f Line, errs *errList) (fpclient.Kind, bool) {
 			}
 			return k, true
 		}
-		errs.add(f, colKind, "required: this row names no kind and the import has no default kind")
+		errs.add(f, colKind, msg.New("kind.required"))
 		return "", false
 	}
 	k, ok := fpclient.ParseKind(string(b.opt.DefaultKind))
 	if !ok {
-		errs.add(f, colKind, fmt.Sprintf("empty, and the import's default kind %q is not a kind", b.opt.DefaultKind))
+		errs.add(f, colKind, msg.New("kind.bad_default", b.opt.DefaultKind))
 		return "", false
 	}
 	return k, true
@@ -348,7 +442,7 @@ func (b *builder) kind(f Line, errs *errList) (fpclient.Kind, bool) {
 func (b *builder) customer(f Line, o *Order, errs *errList, kind fpclient.Kind, kindOK bool) {
 	c := &o.Customer
 	if raw := get(f, colCustomerType); raw == "" {
-		errs.add(f, colCustomerType, "required (private or corporate)")
+		errs.add(f, colCustomerType, msg.New("customer_type.required"))
 	} else if v, err := ParseCustomerType(raw); err != nil {
 		errs.addErr(f, colCustomerType, err)
 	} else {
@@ -356,7 +450,7 @@ func (b *builder) customer(f Line, o *Order, errs *errList, kind fpclient.Kind, 
 	}
 
 	if raw := get(f, colCustomerName); raw == "" {
-		errs.add(f, colCustomerName, "required")
+		errs.add(f, colCustomerName, msg.New("required"))
 	} else if err := checkText(raw, maxTextLen); err != nil {
 		errs.addErr(f, colCustomerName, err)
 	} else {
@@ -367,7 +461,7 @@ func (b *builder) customer(f Line, o *Order, errs *errList, kind fpclient.Kind, 
 	// withCustomer is true", and we always send a customer; payment-link's
 	// rules say "required|nullable|email", its table "Required": required).
 	if raw := get(f, colEmail); raw == "" {
-		errs.add(f, colEmail, "required")
+		errs.add(f, colEmail, msg.New("required"))
 	} else if v, err := ParseEmail(raw); err != nil {
 		errs.addErr(f, colEmail, err)
 	} else {
@@ -375,6 +469,13 @@ func (b *builder) customer(f Line, o *Order, errs *errList, kind fpclient.Kind, 
 	}
 
 	cc, num, ccErr, numErr := ParsePhone(f.Fields[colCountryCode], f.Fields[colMSISDN])
+	if ccErr != nil && numErr == nil && len(num) == 8 && msg.Of(ccErr).ID == "country_code.required" &&
+		strings.EqualFold(get(f, colCountry), "NO") {
+		// A Norwegian customer's 8-digit number without a country code:
+		// every Norwegian number has 8 digits, so +47 is the only reading.
+		cc, ccErr = "+47", nil
+		b.warn(errs, f, colMSISDN, msg.New("repair.country_code", get(f, colMSISDN), "+47 "+num))
+	}
 	if ccErr != nil {
 		errs.addErr(f, colCountryCode, ccErr)
 	}
@@ -390,13 +491,16 @@ func (b *builder) customer(f Line, o *Order, errs *errList, kind fpclient.Kind, 
 	// We take the stricter reading for payment-link: FP sends the invoice
 	// flow and credit check by personal number.
 	if raw := get(f, colPersonalNumber); raw != "" {
-		if v, err := ParsePersonalNumber(raw, b.opt.AllowSyntheticPersonalNumbers); err != nil {
+		if v, repaired, err := ReadPersonalNumber(raw, b.opt.AllowSyntheticPersonalNumbers); err != nil {
 			errs.addErr(f, colPersonalNumber, err)
 		} else {
+			if repaired {
+				b.warn(errs, f, colPersonalNumber, msg.New("repair.leading_zero", raw, v))
+			}
 			c.PersonalNumber = v
 		}
 	} else if c.Type == "private" && kindOK && (kind == fpclient.KindInvoice || kind == fpclient.KindPaymentLink) {
-		errs.add(f, colPersonalNumber, fmt.Sprintf("required for private customers of %s orders (11 digits)", kind))
+		errs.add(f, colPersonalNumber, msg.New("pnr.required", kind))
 	}
 
 	// organizationId: "Required if customer type is corporate" in every seed.
@@ -407,7 +511,7 @@ func (b *builder) customer(f Line, o *Order, errs *errList, kind fpclient.Kind, 
 			c.OrganizationID = v
 		}
 	} else if c.Type == "corporate" {
-		errs.add(f, colOrganizationID, "required for corporate customers (9 digits)")
+		errs.add(f, colOrganizationID, msg.New("org.required"))
 	}
 
 	// The address is required by checkout (withCustomer is true), invoice
@@ -415,7 +519,7 @@ func (b *builder) customer(f Line, o *Order, errs *errList, kind fpclient.Kind, 
 	needAddress := kindOK && kind != fpclient.KindHostedCheckout
 	street, zip, city, country := get(f, colStreet), get(f, colZip), get(f, colCity), get(f, colCountry)
 	required := func(col string) {
-		errs.add(f, col, fmt.Sprintf("required for %s orders", kind))
+		errs.add(f, col, msg.New("required.for_kind", kind))
 	}
 	countryOK := false
 	switch {
@@ -428,7 +532,7 @@ func (b *builder) customer(f Line, o *Order, errs *errList, kind fpclient.Kind, 
 	case needAddress:
 		required(colCountry)
 	case street != "" || zip != "" || city != "":
-		errs.add(f, colCountry, "required when an address is given (e.g. NO)")
+		errs.add(f, colCountry, msg.New("country.required_with_address"))
 	}
 	for _, p := range []struct {
 		col string
@@ -450,6 +554,12 @@ func (b *builder) customer(f Line, o *Order, errs *errList, kind fpclient.Kind, 
 			required(colZip)
 		}
 	} else if countryOK || country == "" {
+		if d := removeSpaces(zip); c.Country == "NO" && len(d) == 3 && allDigits(d) {
+			// A Norwegian postal code is 4 digits; 3 digits is one with its
+			// leading 0 lost (Excel reads 0358 as the number 358).
+			zip = "0" + d
+			b.warn(errs, f, colZip, msg.New("repair.leading_zero", get(f, colZip), zip))
+		}
 		if v, err := ParseZip(zip, c.Country); err != nil {
 			errs.addErr(f, colZip, err)
 		} else {
@@ -480,7 +590,7 @@ func (b *builder) dates(f Line, o *Order, errs *errList, kind fpclient.Kind, kin
 			// The checkout and hosted-checkout seeds: "must be current or
 			// future date". The invoice and payment-link seeds have no such
 			// rule, so a backdated invoice keeps its date.
-			errs.add(f, colOrderDate, fmt.Sprintf("in the past (today is %s); FP needs a %s order date of today or later; leave it empty for today", formatDate(today), kind))
+			errs.add(f, colOrderDate, msg.New("order_date.past", formatDate(today), kind))
 			baseOK = false
 		default:
 			o.OrderDate = formatDate(d)
@@ -509,7 +619,7 @@ func (b *builder) dates(f Line, o *Order, errs *errList, kind fpclient.Kind, kin
 			errs.addErr(f, colDueDays, err)
 			return
 		case raw != "" && f.origin[colDueDays] == "" && f.origin[colDueDate] == "":
-			errs.add(f, colDueDays, "give due_date or due_days, not both")
+			errs.add(f, colDueDays, msg.New("due.both", msg.Col(colDueDate), msg.Col(colDueDays)))
 			return
 		case raw == "":
 			days, daysSet = n, true
@@ -521,10 +631,10 @@ func (b *builder) dates(f Line, o *Order, errs *errList, kind fpclient.Kind, kin
 	switch kind {
 	case fpclient.KindCheckout:
 		if raw != "" {
-			errs.add(f, colDueDate, "checkout orders have no due date; leave it empty")
+			b.unused(o, errs, f, colDueDate, kind)
 		}
 		if get(f, colDueDays) != "" {
-			errs.add(f, colDueDays, "checkout orders have no due date; leave it empty")
+			b.unused(o, errs, f, colDueDays, kind)
 		}
 	case fpclient.KindInvoice:
 		// invoiceMaturity = days from the order date to the due date.
@@ -540,7 +650,7 @@ func (b *builder) dates(f Line, o *Order, errs *errList, kind fpclient.Kind, kin
 			return
 		}
 		if baseOK && due.Before(base) {
-			errs.add(f, colDueDate, fmt.Sprintf("before the order date (%s)", formatDate(base)))
+			errs.add(f, colDueDate, msg.New("due.before_order", formatDate(base)))
 			return
 		}
 		o.DueDate = formatDate(due)
@@ -554,9 +664,9 @@ func (b *builder) dates(f Line, o *Order, errs *errList, kind fpclient.Kind, kin
 			switch {
 			case !baseOK:
 			case def.Before(today) && daysSet:
-				errs.add(f, colDueDays, fmt.Sprintf("the due date (order date + %d days = %s) is in the past (today is %s)", n, formatDate(def), formatDate(today)))
+				errs.add(f, colDueDays, msg.New("due.days_past", n, formatDate(def), formatDate(today)))
 			case def.Before(today):
-				errs.add(f, colDueDate, fmt.Sprintf("empty, and the default due date (order date + %d days = %s) is in the past; give a due date", n, formatDate(def)))
+				errs.add(f, colDueDate, msg.New("due.default_past", n, formatDate(def)))
 			case daysSet && o.OrderDate == "":
 				o.DueDays = &days
 			case daysSet:
@@ -566,9 +676,9 @@ func (b *builder) dates(f Line, o *Order, errs *errList, kind fpclient.Kind, kin
 		}
 		switch {
 		case baseOK && due.Before(base):
-			errs.add(f, colDueDate, fmt.Sprintf("before the order date (%s)", formatDate(base)))
+			errs.add(f, colDueDate, msg.New("due.before_order", formatDate(base)))
 		case due.Before(today):
-			errs.add(f, colDueDate, fmt.Sprintf("in the past (today is %s)", formatDate(today)))
+			errs.add(f, colDueDate, msg.New("due.past", formatDate(today)))
 		default:
 			o.DueDate = formatDate(due)
 		}
@@ -592,7 +702,7 @@ func (b *builder) flags(f Line, o *Order, errs *errList, kind fpclient.Kind, kin
 		raw := get(f, p.col)
 		if kind != p.only {
 			if raw != "" {
-				errs.add(f, p.col, fmt.Sprintf("used only by %s orders; leave it empty for %s orders", p.only, kind))
+				b.unused(o, errs, f, p.col, kind)
 			}
 			continue
 		}
@@ -609,7 +719,7 @@ func (b *builder) flags(f Line, o *Order, errs *errList, kind fpclient.Kind, kin
 		parsed++
 	}
 	if kind == fpclient.KindPaymentLink && parsed == 2 && !o.SendSMS && !o.SendEmail {
-		errs.add(f, colSendSMS, "send_sms and send_email are both no; FP must send the payment link by SMS, e-mail or both")
+		errs.add(f, colSendSMS, msg.New("send.both_no", msg.Col(colSendSMS), msg.Col(colSendEmail)))
 	}
 }
 
@@ -632,14 +742,11 @@ func (b *builder) sameOnEveryRow(lines []Line, errs *errList) {
 			if v == "" || b.canonical(col, v) == want {
 				continue
 			}
-			shown := "empty"
+			m := msg.New("order.differs_empty", f.Row)
 			if first != "" {
-				shown = fmt.Sprintf("%q", ShortValue(first))
+				m = msg.New("order.differs", f.Row, ShortValue(first))
 			}
-			if o := f.origin[col]; o != "" {
-				shown += ", " + o
-			}
-			errs.add(l, col, fmt.Sprintf("differs from row %d (%s); columns other than the product columns belong to the order: repeat the first row's value or leave it empty", f.Row, shown))
+			errs.add(l, col, m)
 		}
 	}
 }
@@ -716,7 +823,7 @@ func (b *builder) lines(lines []Line, o *Order, errs *errList) {
 			ol.ProductID = raw
 		}
 		if raw := get(l, colProductName); raw == "" {
-			errs.add(l, colProductName, "required")
+			errs.add(l, colProductName, msg.New("required"))
 		} else if err := checkText(raw, maxTextLen); err != nil {
 			errs.addErr(l, colProductName, err)
 		} else {
@@ -725,7 +832,7 @@ func (b *builder) lines(lines []Line, o *Order, errs *errList) {
 
 		qOK, rOK := false, false
 		if raw := get(l, colQuantity); raw == "" {
-			errs.add(l, colQuantity, "required")
+			errs.add(l, colQuantity, msg.New("required"))
 		} else if q, err := money.ParseQuantity(raw); err != nil {
 			errs.addErr(l, colQuantity, err)
 		} else {
@@ -733,19 +840,19 @@ func (b *builder) lines(lines []Line, o *Order, errs *errList) {
 		}
 
 		if raw := get(l, colRate); raw == "" {
-			errs.add(l, colRate, "required (the price per unit, VAT included)")
+			errs.add(l, colRate, msg.New("rate.required"))
 		} else if r, err := money.ParseAmount(raw); err != nil {
 			errs.addErr(l, colRate, err)
 		} else if r < 0 {
-			errs.add(l, colRate, "negative; a credit or refund cannot be sent as an order")
+			errs.add(l, colRate, msg.New("rate.negative"))
 		} else if r > MaxRate {
-			errs.add(l, colRate, fmt.Sprintf("more than %s, the largest rate accepted", MaxRate.NOK()))
+			errs.add(l, colRate, msg.New("rate.too_large", MaxRate.NOK()))
 		} else {
 			ol.Rate, rOK = r, true
 		}
 
 		if raw := get(l, colTax); raw == "" {
-			errs.add(l, colTax, "required (the VAT rate in percent, e.g. 25)")
+			errs.add(l, colTax, msg.New("tax.required"))
 		} else if t, err := ParseTax(raw, b.opt.TaxRates); err != nil {
 			errs.addErr(l, colTax, err)
 		} else {
@@ -760,9 +867,9 @@ func (b *builder) lines(lines []Line, o *Order, errs *errList) {
 			case err != nil:
 				errs.addErr(l, colDiscount, err)
 			case d < 0:
-				errs.add(l, colDiscount, "negative; write the discount as a positive amount")
+				errs.add(l, colDiscount, msg.New("discount.negative"))
 			case qOK && rOK && d > lineGross(ol.Quantity, ol.Rate):
-				errs.add(l, colDiscount, fmt.Sprintf("more than the line's total %s (quantity × rate)", lineGross(ol.Quantity, ol.Rate).NOK()))
+				errs.add(l, colDiscount, msg.New("discount.too_large", lineGross(ol.Quantity, ol.Rate).NOK()))
 			default:
 				ol.Discount, dOK = d, true
 			}
@@ -777,7 +884,7 @@ func (b *builder) lines(lines []Line, o *Order, errs *errList) {
 				errs.addErr(l, colLineTotal, err)
 			case qOK && rOK && dOK:
 				if want := lineGross(ol.Quantity, ol.Rate) - ol.Discount; v != want {
-					errs.add(l, colLineTotal, fmt.Sprintf("the sheet says %s but quantity × rate − discount is %s", v.NOK(), want.NOK()))
+					errs.add(l, colLineTotal, msg.New("line_total.mismatch", v.NOK(), want.NOK()))
 				}
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/frontpayment/fpexport/internal/msg"
 	"maps"
 	"slices"
 	"strings"
@@ -517,7 +518,7 @@ func (b *builder) withProfileFixed(in []Line, errs *errList) []Line {
 		for _, col := range slices.Sorted(maps.Keys(b.rules.fixed)) {
 			v := b.rules.fixed[col]
 			if cell := get(*l, col); cell != "" && b.canonical(col, cell) != b.canonical(col, v) {
-				errs.add(*l, col, fmt.Sprintf("the profile fixes %s to %q for every row; clear this cell or change the profile", col, v))
+				errs.add(*l, col, msg.New("profile.fixed_conflict", msg.Col(col), v))
 			}
 			l.Fields[col] = v
 			l.origin[col] = originFixed

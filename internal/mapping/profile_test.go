@@ -192,8 +192,8 @@ func TestProfileFixed(t *testing.T) {
 	b.opt.Profile = mustProfile(t, `{"fixed": {"invoice_fee": "ja"}}`)
 	l := line(2, validFields(fpclient.KindCheckout, "private"))
 	res = buildOrders([]Line{l}, b.opt)
-	if len(res.Errors) != 1 || res.Errors[0].Reason != "used only by invoice orders; leave it empty for checkout orders (the value is the profile's fixed value)" {
-		t.Errorf("got %v", res.Errors)
+	if len(res.Warnings) != 1 || res.Warnings[0].Reason != "checkout orders do not use this column; the order is sent without it (the value is the profile's fixed value)" {
+		t.Errorf("got %v", res.Warnings)
 	}
 }
 
@@ -362,7 +362,7 @@ func TestDueDays(t *testing.T) {
 		{"payment-link sent today", pl, []string{"due_days", "3 days"}, "", 3, "", ""},
 		{"payment-link past", pl, []string{"order_date", "2026-11-01", "due_days", "5"}, "", -1, "due_days", "the due date (order date + 5 days = 2026-11-06) is in the past (today is 2026-11-20)"},
 		{"both in the file", inv, []string{"due_date", "2026-12-01", "due_days", "14"}, "", -1, "due_days", "give due_date or due_days, not both"},
-		{"checkout", co, []string{"due_days", "14"}, "", -1, "due_days", "checkout orders have no due date"},
+		{"checkout (a warning)", co, []string{"due_days", "14"}, "", -1, "", ""},
 		{"garbage", inv, []string{"due_days", "snart"}, "", -1, "due_days", "not a number of days"},
 		{"too long", inv, []string{"due_days", "366"}, "", -1, "due_days", "from 0 to 365"},
 	}

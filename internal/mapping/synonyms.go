@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"github.com/frontpayment/fpexport/internal/msg"
 	"strings"
 	"unicode"
 )
@@ -187,11 +188,11 @@ const discountPercentHint = "a discount in percent; discount is an amount in NOK
 
 // headerHints explain headers that look like a column but are not read as
 // one. Keys are made by headerKey; col is the column the header is mistaken for.
-var headerHints = func() map[string]struct{ col, text string } {
-	m := map[string]struct{ col, text string }{}
+var headerHints = func() map[string]struct{ col, text, id string } {
+	m := map[string]struct{ col, text, id string }{}
 	add := func(col, text string, names ...string) {
 		for _, n := range names {
-			m[headerKey(n)] = struct{ col, text string }{col, text}
+			m[headerKey(n)] = struct{ col, text, id string }{col, text, hintIDs[text]}
 		}
 	}
 	add(colRate, "a price without VAT; rate is the unit price including VAT: give that column, or map it in a profile only if these prices include VAT",
@@ -212,6 +213,32 @@ var headerHints = func() map[string]struct{ col, text string } {
 		"Kundenummer", "Kundenr", "Kunde-ID", "Customer number", "Customer ID")
 	return m
 }()
+
+// hintIDs are the catalogue's ids of the hints a missing column's error
+// gives (headerMsg).
+var hintIDs = map[string]string{
+	"a price without VAT; rate is the unit price including VAT: give that column, or map it in a profile only if these prices include VAT": "hint.rate_excl_vat",
+	"an amount without VAT; line_total is the line's total including VAT":                                                                  "hint.line_total_excl_vat",
+	"a VAT amount; tax is the VAT rate in percent (0, 12, 15 or 25)":                                                                       "hint.tax_amount",
+	"a VAT code of the accounts; tax is the VAT rate in percent (0, 12, 15 or 25)":                                                         "hint.tax_code",
+	discountPercentHint: "hint.discount_percent",
+}
+
+// headerHintMsg is HeaderHint as a message of the catalogue.
+func headerHintMsg(cell string) msg.Msg {
+	if strings.Contains(cell, "%") {
+		if s, ok := synonyms[headerKey(cell)]; ok && s.col != colTax {
+			if s.col == colDiscount {
+				return msg.New("hint.discount_percent")
+			}
+			return msg.New("hint.percentage", s.col)
+		}
+	}
+	if h, ok := headerHints[headerKey(cell)]; ok && h.id != "" {
+		return msg.New(h.id)
+	}
+	return msg.New(msg.Text, HeaderHint(cell))
+}
 
 // HeaderHint says in plain words why fpexport does not read a header cell
 // that looks like one of its columns ("Pris eks. mva": a price without VAT

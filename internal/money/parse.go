@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/frontpayment/fpexport/internal/msg"
 	"regexp"
 	"strings"
 	"unicode"
@@ -276,11 +277,10 @@ func ParseAmount(raw string) (Amount, error) {
 	}
 	v, err := d.Scaled(2)
 	if errors.Is(err, errDecimals) {
-		reason := "more than 2 decimals"
 		if d.ambiguous {
-			reason += fmt.Sprintf("; if %q means %s%s, write it without the separator", short(raw), short(d.whole), short(d.frac))
+			return 0, msg.Err("amount.decimals_ambiguous", short(raw), short(d.whole)+short(d.frac))
 		}
-		return 0, errors.New(reason)
+		return 0, msg.Err("amount.decimals")
 	}
 	if err != nil {
 		return 0, amountReason(err)
@@ -291,11 +291,11 @@ func ParseAmount(raw string) (Amount, error) {
 func amountReason(err error) error {
 	switch {
 	case errors.Is(err, errGrouping):
-		return errors.New("thousands separators in the wrong place (write e.g. 1 234,50 or 1234.50)")
+		return msg.Err("amount.grouping")
 	case errors.Is(err, errTooLarge):
-		return errors.New("too large")
+		return msg.Err("amount.too_large")
 	}
-	return errors.New("not an amount (write e.g. 1234,50 or kr 1 234,50)")
+	return msg.Err("amount.invalid")
 }
 
 // ParseQuantity reads a quantity as written in a spreadsheet cell (more than
@@ -305,20 +305,20 @@ func ParseQuantity(raw string) (Quantity, error) {
 	if err != nil {
 		switch {
 		case errors.Is(err, errGrouping):
-			return 0, errors.New("thousands separators in the wrong place")
+			return 0, msg.Err("quantity.grouping")
 		}
-		return 0, errors.New("not a number (write e.g. 2 or 1,5)")
+		return 0, msg.Err("quantity.invalid")
 	}
 	v, err := d.Scaled(3)
 	switch {
 	case errors.Is(err, errDecimals):
-		return 0, errors.New("more than 3 decimals")
+		return 0, msg.Err("quantity.decimals")
 	case err != nil:
-		return 0, fmt.Errorf("more than %s", MaxQuantity)
+		return 0, msg.Err("quantity.too_large", MaxQuantity)
 	case v <= 0:
-		return 0, errors.New("must be more than 0")
+		return 0, msg.Err("quantity.not_positive")
 	case v > int64(MaxQuantity):
-		return 0, fmt.Errorf("more than %s", MaxQuantity)
+		return 0, msg.Err("quantity.too_large", MaxQuantity)
 	}
 	return Quantity(v), nil
 }

@@ -15,7 +15,18 @@ type RejectedRow struct {
 	Row    int
 	Column string
 	Value  string
-	Reason string
+	Reason string // in English; MsgID and MsgArgs give it in any language
+	Header string // the file's own name for Column
+	// MsgID, MsgArgs and Note are the reason as a message of the catalogue
+	// (internal/msg); MsgID "" for a row stored before it.
+	MsgID   string
+	MsgArgs []string
+	Note    string
+	Cells   []string // the row as read, for its error file; nil: not kept
+	// Kind and Ref are the rejected order's kind and reference: a later
+	// batch with a valid order for them resolves the row.
+	Kind, Ref  string
+	ResolvedBy int64 // the batch that resolved it; 0: open
 }
 
 // Outcome says what recording an order did.
@@ -92,10 +103,15 @@ func ClearStaging(ctx context.Context, tx pgx.Tx) error {
 func FinishBatch(ctx context.Context, tx pgx.Tx, out *BatchOut, rowsTotal int, rejected []RejectedRow) error {
 	all := append(append([]RejectedRow(nil), rejected...), out.Refused...)
 	if len(all) > 0 {
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{"rejected_rows"}, []string{"batch_id", "source", "row_no", "column_name", "value", "reason"},
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"rejected_rows"}, []string{"batch_id", "source", "row_no", "column_name", "value", "reason",
+			"header", "msg_id", "msg_args", "note", "cells", "order_kind", "order_ref"},
 			pgx.CopyFromSlice(len(all), func(i int) ([]any, error) {
 				r := all[i]
-				return []any{out.BatchID, r.Source, r.Row, r.Column, r.Value, r.Reason}, nil
+				args := r.MsgArgs
+				if args == nil {
+					args = []string{}
+				}
+				return []any{out.BatchID, r.Source, r.Row, r.Column, r.Value, r.Reason, r.Header, r.MsgID, args, r.Note, r.Cells, r.Kind, r.Ref}, nil
 			}))
 		if err != nil {
 			return fmt.Errorf("recording rejected rows: %w", err)
@@ -108,6 +124,64 @@ func FinishBatch(ctx context.Context, tx pgx.Tx, out *BatchOut, rowsTotal int, r
 		return fmt.Errorf("updating batch counts: %w", err)
 	}
 	return nil
+}
+
+// SetBatchLayout records the input's header, delimiter and format ("csv",
+// "xlsx"), from which its error file is made again with the rows' cells.
+func SetBatchLayout(ctx context.Context, tx pgx.Tx, batchID int64, header []string, delimiter rune, format string) error {
+	d := ""
+	if delimiter != 0 {
+		d = string(delimiter)
+	}
+	if header == nil {
+		header = []string{}
+	}
+	_, err := tx.Exec(ctx, `UPDATE batches SET header = $2, delimiter = $3, format = $4 WHERE id = $1`, batchID, header, d, format)
+	return err
+}
+
+// BatchLayout reads what SetBatchLayout recorded (an empty header: nothing).
+func BatchLayout(ctx context.Context, db DB, batchID int64) (header []string, delimiter rune, format string, err error) {
+	var d string
+	err = db.QueryRow(ctx, `SELECT header, delimiter, format FROM batches WHERE id = $1`, batchID).Scan(&header, &d, &format)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, 0, "", ErrNotFound
+	}
+	for _, r := range d {
+		delimiter = r
+	}
+	return header, delimiter, format, err
+}
+
+// HasOpenRejections reports whether batches other than batchID left
+// rejected rows open that a later order could resolve.
+func HasOpenRejections(ctx context.Context, tx pgx.Tx, batchID int64) (bool, error) {
+	var open bool
+	err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM rejected_rows
+		WHERE resolved_by_batch IS NULL AND order_ref <> '' AND batch_id <> $1)`, batchID).Scan(&open)
+	return open, err
+}
+
+// ResolveRejected closes the open rejected rows of earlier batches whose
+// order (kind and reference) is one of keys, the valid orders batchID
+// brings: resolved_by_batch names it. It returns how many rows it closed.
+func ResolveRejected(ctx context.Context, tx pgx.Tx, batchID int64, keys []OrderKey) (int64, error) {
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	kinds := make([]string, len(keys))
+	refs := make([]string, len(keys))
+	for i, k := range keys {
+		kinds[i], refs[i] = k.Kind, k.Ref
+	}
+	tag, err := tx.Exec(ctx, `UPDATE rejected_rows r SET resolved_by_batch = $1
+		FROM unnest($2::text[], $3::text[]) AS k(kind, ref)
+		WHERE r.order_kind = k.kind AND r.order_ref = k.ref AND r.order_ref <> ''
+		  AND r.resolved_by_batch IS NULL AND r.batch_id <> $1`, batchID, kinds, refs)
+	if err != nil {
+		return 0, fmt.Errorf("resolving rejected rows: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }
 
 // BatchBySHA256 finds a batch that imported a file with exactly these bytes.

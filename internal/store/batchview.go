@@ -21,14 +21,18 @@ type BatchSummary struct {
 	OrdersChanged   int
 	OrdersUnchanged int
 	RowsRejected    int
-	Orders          int   // orders whose current version this batch brought
-	TotalOre        int64 // their grand totals
+	// RowsRejectedOpen counts those rejected rows that no later batch has
+	// resolved (open_rejected_rows).
+	RowsRejectedOpen int
+	Orders           int   // orders whose current version this batch brought
+	TotalOre         int64 // their grand totals
 	// ByStatus counts those orders per status (queued, submitted, paid …).
 	ByStatus map[string]int
 }
 
 const batchSummarySelect = `SELECT b.id, b.source, b.sha256, b.default_kind, b.imported_at, b.rows_total,
 		b.orders_new, b.orders_changed, b.orders_unchanged, b.rows_rejected,
+		(SELECT count(DISTINCT row_no) FROM open_rejected_rows r WHERE r.batch_id = b.id)::int,
 		coalesce(s.orders, 0), coalesce(s.total, 0), coalesce(s.by_status, '{}')
 	FROM batches b LEFT JOIN LATERAL (
 		SELECT sum(n)::int AS orders, sum(total)::bigint AS total, jsonb_object_agg(status, n) AS by_status
@@ -38,7 +42,7 @@ const batchSummarySelect = `SELECT b.id, b.source, b.sha256, b.default_kind, b.i
 func scanBatchSummary(row pgx.Row) (BatchSummary, error) {
 	var b BatchSummary
 	err := row.Scan(&b.ID, &b.Source, &b.SHA256, &b.DefaultKind, &b.ImportedAt, &b.RowsTotal,
-		&b.OrdersNew, &b.OrdersChanged, &b.OrdersUnchanged, &b.RowsRejected, &b.Orders, &b.TotalOre, &b.ByStatus)
+		&b.OrdersNew, &b.OrdersChanged, &b.OrdersUnchanged, &b.RowsRejected, &b.RowsRejectedOpen, &b.Orders, &b.TotalOre, &b.ByStatus)
 	return b, err
 }
 
@@ -116,8 +120,9 @@ func BatchOrders(ctx context.Context, db DB, batchID int64, limit int) ([]BatchO
 // BatchRejectedRows lists the batch's rejected rows (its own and the
 // refused changes) in row order.
 func BatchRejectedRows(ctx context.Context, db DB, batchID int64) ([]RejectedRow, error) {
-	rows, err := db.Query(ctx, `SELECT source, row_no, column_name, value, reason FROM rejected_rows
-		WHERE batch_id = $1 ORDER BY row_no, id`, batchID)
+	rows, err := db.Query(ctx, `SELECT source, row_no, column_name, value, reason, header, msg_id, msg_args, note, cells,
+			order_kind, order_ref, coalesce(resolved_by_batch, 0)
+		FROM rejected_rows WHERE batch_id = $1 ORDER BY row_no, id`, batchID)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +130,8 @@ func BatchRejectedRows(ctx context.Context, db DB, batchID int64) ([]RejectedRow
 	var out []RejectedRow
 	for rows.Next() {
 		var r RejectedRow
-		if err := rows.Scan(&r.Source, &r.Row, &r.Column, &r.Value, &r.Reason); err != nil {
+		if err := rows.Scan(&r.Source, &r.Row, &r.Column, &r.Value, &r.Reason, &r.Header, &r.MsgID, &r.MsgArgs, &r.Note, &r.Cells,
+			&r.Kind, &r.Ref, &r.ResolvedBy); err != nil {
 			return nil, err
 		}
 		out = append(out, r)

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/frontpayment/fpexport/internal/msg"
 )
 
 // The page's languages: Norwegian (bokmål) and English. Every label is in
@@ -36,6 +38,9 @@ var labels = map[string]map[string]string{
 		"upload.too_large":          "Filen er for stor: høyst %s.",
 		"upload.no_file":            "Velg en fil.",
 		"upload.bad_type":           "Bare .csv- og .xlsx-filer kan leses.",
+		"upload.strict":             "Streng: avvis også ordrer med advarsler (verdier ordretypen ikke bruker, reparerte verdier)",
+		"dry.warnings":              "Advarsler",
+		"dry.warnings_help":         "Disse ordrene sendes, men uten verdiene som er nevnt, eller med verdien som er rettet.",
 		"dry.title":                 "Prøvekjøring",
 		"dry.nothing":               "Prøvekjøring: ingenting er lagret eller sendt ennå.",
 		"dry.file":                  "Fil",
@@ -68,6 +73,8 @@ var labels = map[string]map[string]string{
 		"batch.total":               "Sum NOK",
 		"batch.status":              "Status",
 		"batch.rejected":            "Avviste rader",
+		"batch.rejected_open":       "Avviste rader ikke rettet",
+		"batch.resolved":            "rettet i import %d",
 		"batch.errors_file":         "Last ned feilfilen",
 		"batch.report":              "Avstemmingsrapport for importdagen",
 		"batch.duplicate":           "Filen var importert før, som denne importen; ingenting ble importert på nytt.",
@@ -148,6 +155,9 @@ var labels = map[string]map[string]string{
 		"upload.too_large":          "The file is too large: at most %s.",
 		"upload.no_file":            "Choose a file.",
 		"upload.bad_type":           "Only .csv and .xlsx files can be read.",
+		"upload.strict":             "Strict: also refuse orders with warnings (values the order's kind does not use, repaired values)",
+		"dry.warnings":              "Warnings",
+		"dry.warnings_help":         "These orders are sent, but without the values named, or with the value repaired.",
 		"dry.title":                 "Dry run",
 		"dry.nothing":               "Dry run: nothing has been stored or sent yet.",
 		"dry.file":                  "File",
@@ -180,6 +190,8 @@ var labels = map[string]map[string]string{
 		"batch.total":               "Total NOK",
 		"batch.status":              "Status",
 		"batch.rejected":            "Rejected rows",
+		"batch.rejected_open":       "Rejected rows not fixed",
+		"batch.resolved":            "fixed in import %d",
 		"batch.errors_file":         "Download the error file",
 		"batch.report":              "Reconciliation report for the import day",
 		"batch.duplicate":           "The file had been imported before, as this import; nothing was imported again.",
@@ -233,6 +245,14 @@ var labels = map[string]map[string]string{
 		"status.invalid_payload":    "Not sent: order invalid",
 		"status.failed":             "Failed",
 	},
+}
+
+// msgLang is the message catalogue's language for the page's language.
+func msgLang(lang string) msg.Lang {
+	if lang == "en" {
+		return msg.EN
+	}
+	return msg.NB
 }
 
 // label returns the label for key in lang; an unknown key shows as itself,

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/frontpayment/fpexport/internal/httpapi"
 	"github.com/frontpayment/fpexport/internal/importers"
+	"github.com/frontpayment/fpexport/internal/mapping"
+	"github.com/frontpayment/fpexport/internal/msg"
 	"github.com/frontpayment/fpexport/internal/report"
 	"github.com/frontpayment/fpexport/internal/store"
 )
@@ -178,6 +181,7 @@ type batchData struct {
 	Orders     []store.BatchOrder
 	MoreOrders bool
 	Rejected   []store.RejectedRow
+	lang       msg.Lang
 	ImportDay  string // YYYY-MM-DD in Location, for the report link
 	Duplicate  bool   // came here from a confirm of a file imported before
 	Imported   bool   // came here from a confirm that imported it
@@ -199,7 +203,7 @@ func (h *Handler) batchPage(w http.ResponseWriter, r *http.Request, req request)
 		h.internalError(w, r, req, "reading rejected rows", err)
 		return
 	}
-	d := batchData{Batch: b, Statuses: statusesIn(b), Orders: orders, Rejected: rejected,
+	d := batchData{Batch: b, Statuses: statusesIn(b), Orders: orders, Rejected: rejected, lang: msgLang(req.lang),
 		ImportDay: b.ImportedAt.In(h.cfg.Location).Format(time.DateOnly),
 		Duplicate: r.URL.Query().Get("duplicate") == "1", Imported: r.URL.Query().Get("imported") == "1"}
 	if len(orders) > maxOrdersShown {
@@ -215,6 +219,22 @@ func (h *Handler) batchPage(w http.ResponseWriter, r *http.Request, req request)
 		p.Refresh = refreshSeconds
 	}
 	h.render(w, r, http.StatusOK, "batch", p)
+}
+
+// Reason is a stored rejected row's reason in the page's language.
+func (d batchData) Reason(r store.RejectedRow) string { return storedReason(r, d.lang) }
+
+// storedReason renders a stored reason in lang; a row stored before the
+// message catalogue has its English text only.
+func storedReason(r store.RejectedRow, lang msg.Lang) string {
+	if r.MsgID == "" {
+		return r.Reason
+	}
+	t := msg.Msg{ID: r.MsgID, Args: r.MsgArgs}.Text(lang)
+	if r.Note != "" {
+		t += " " + msg.New(r.Note).Text(lang)
+	}
+	return t
 }
 
 // batchOfPath reads the batch the path's {id} names; false when the page
@@ -256,33 +276,92 @@ func (h *Handler) batchErrorFile(w http.ResponseWriter, r *http.Request, req req
 		h.internalError(w, r, req, "reading rejected rows", err)
 		return
 	}
-	path, err := writeStoredErrorFile(rows)
+	header, comma, format, err := store.BatchLayout(ctx, h.cfg.Pool, id)
+	if err != nil {
+		h.internalError(w, r, req, "reading batch layout", err)
+		return
+	}
+	path, err := writeStoredErrorFile(rows, header, comma, format, msgLang(req.lang))
 	if err != nil {
 		h.internalError(w, r, req, "writing error file", err)
 		return
 	}
 	defer os.RemoveAll(filepath.Dir(path))
-	serveDownload(w, r, path, fmt.Sprintf("batch-%d.errors.csv", id))
+	ext := filepath.Ext(path)
+	serveDownload(w, r, path, fmt.Sprintf("%s.errors%s", strings.TrimSuffix(b.Source, filepath.Ext(b.Source)), ext))
 }
 
-// writeStoredErrorFile writes stored rejected rows through the importers'
-// error file writer (so no cell becomes a formula): source_row, column,
-// value, errors. The caller removes the folder.
-func writeStoredErrorFile(rows []store.RejectedRow) (string, error) {
+// writeStoredErrorFile writes a batch's open rejected rows through the
+// importers' error file writer, as the import would have written them: in
+// the input's format and delimiter, with its header and the rows' cells,
+// the reasons in lang naming the file's headers. Rows stored before their
+// cells were kept (or refused changes, whose cells are not read) get the
+// columns file, column and value instead. The caller removes the folder.
+func writeStoredErrorFile(rows []store.RejectedRow, header []string, comma rune, format string, lang msg.Lang) (string, error) {
 	dir, err := os.MkdirTemp("", "fpexport-errors-")
 	if err != nil {
 		return "", err
 	}
-	out := make([]importers.ErrorRow, len(rows))
-	for i, r := range rows {
-		out[i] = importers.ErrorRow{Number: r.Row, Cells: []string{r.Source, r.Column, r.Value}, Errors: r.Reason}
+	whole := len(header) > 0
+	for _, r := range rows {
+		whole = whole && (r.Cells != nil || r.ResolvedBy != 0)
 	}
-	path := filepath.Join(dir, "errors.csv")
-	if err := importers.WriteErrorFile(path, []string{"file", "column", "value"}, ';', out); err != nil {
+	ef := importers.ErrorFile{Header: []string{"file", "column", "value"}, Comma: ';'}
+	ext := ".csv"
+	if whole {
+		ef = importers.ErrorFile{Header: header, Comma: comma}
+		if hm, _, err := mapping.MapHeader(header); err == nil {
+			ef.Text = hm.Positions(mapping.IdentifierColumns)
+		}
+		if format == "xlsx" {
+			ext = ".xlsx"
+		}
+	}
+	byRow := map[int]int{} // row → its index in out
+	var out []importers.ErrorRow
+	for _, r := range rows {
+		if r.ResolvedBy != 0 {
+			continue // fixed by a later import
+		}
+		reason := storedReason(r, lang)
+		if col := cmp.Or(r.Header, r.Column); col != "" {
+			reason = col + ": " + reason
+		}
+		if i, ok := byRow[r.Row]; ok && whole {
+			out[i].Errors += "; " + reason
+			continue
+		}
+		cells := []string{r.Source, r.Column, r.Value}
+		if whole {
+			cells = r.Cells
+		}
+		byRow[r.Row] = len(out)
+		e := importers.ErrorRow{Number: r.Row, Cells: cells, Errors: reason}
+		if whole {
+			e.Marked = markedCells(rows, r.Row, header)
+		}
+		out = append(out, e)
+	}
+	path := filepath.Join(dir, "errors"+ext)
+	if err := ef.Write(path, out); err != nil {
 		os.RemoveAll(dir)
 		return "", err
 	}
 	return path, nil
+}
+
+// markedCells are the positions of the cells a row's stored problems name.
+func markedCells(rows []store.RejectedRow, row int, header []string) []int {
+	var out []int
+	for _, r := range rows {
+		if r.Row != row || r.Header == "" {
+			continue
+		}
+		if i := slices.IndexFunc(header, func(h string) bool { return strings.TrimSpace(h) == r.Header }); i >= 0 {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // serveDownload sends a file as an attachment.

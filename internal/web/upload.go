@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -15,9 +16,9 @@ import (
 	"time"
 
 	"github.com/frontpayment/fpexport/internal/fpclient"
-	"github.com/frontpayment/fpexport/internal/importers"
 	"github.com/frontpayment/fpexport/internal/intake"
 	"github.com/frontpayment/fpexport/internal/mapping"
+	"github.com/frontpayment/fpexport/internal/msg"
 	"github.com/frontpayment/fpexport/internal/store"
 )
 
@@ -40,21 +41,23 @@ type uploadData struct {
 	Profiles  []string
 	Kind      string
 	Profile   string
+	Strict    bool
 	Problem   string
 }
 
-func (h *Handler) uploadData(kind, profile, problem string) uploadData {
+func (h *Handler) uploadData(form uploadForm, problem string) uploadData {
 	return uploadData{MaxUpload: formatBytes(h.cfg.MaxUpload), Kinds: fpclient.Kinds, Profiles: h.profiles(),
-		Kind: kind, Profile: profile, Problem: problem}
+		Kind: form.kind, Profile: form.profile, Strict: form.strict, Problem: problem}
 }
 
 func (h *Handler) uploadPage(w http.ResponseWriter, r *http.Request, req request) {
-	h.render(w, r, http.StatusOK, "upload", h.pageFor(req, "upload.title", h.uploadData("", "", "")))
+	h.render(w, r, http.StatusOK, "upload", h.pageFor(req, "upload.title", h.uploadData(uploadForm{}, "")))
 }
 
 // uploadForm is what the upload form posted.
 type uploadForm struct {
 	csrf, kind, profile string
+	strict              bool   // warnings are errors
 	name                string // the file's base name as the browser gave it
 	tmp                 string // where its bytes are, until moved
 	sha256              string
@@ -77,7 +80,7 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request, req request) {
 	switch {
 	case errors.As(err, &tooLarge) || errors.Is(err, errFileTooLarge):
 		h.render(w, r, http.StatusRequestEntityTooLarge, "upload", h.pageFor(req, "upload.title",
-			h.uploadData(form.kind, form.profile, fmt.Sprintf(label(req.lang, "upload.too_large"), formatBytes(h.cfg.MaxUpload)))))
+			h.uploadData(form, fmt.Sprintf(label(req.lang, "upload.too_large"), formatBytes(h.cfg.MaxUpload)))))
 		return
 	case err != nil:
 		h.fail(w, req, http.StatusBadRequest, fmt.Sprintf(label(req.lang, "error.bad_input"), "form"))
@@ -87,7 +90,7 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request, req request) {
 		h.fail(w, req, http.StatusForbidden, label(req.lang, "error.csrf"))
 		return
 	}
-	opt, problem := h.importOptions(req.lang, form.kind, form.profile)
+	opt, problem := h.importOptions(req.lang, form.kind, form.profile, form.strict)
 	if problem == "" && (form.tmp == "" || form.size == 0) {
 		problem = label(req.lang, "upload.no_file")
 	}
@@ -95,7 +98,7 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request, req request) {
 		problem = label(req.lang, "upload.bad_type")
 	}
 	if problem != "" {
-		h.render(w, r, http.StatusBadRequest, "upload", h.pageFor(req, "upload.title", h.uploadData(form.kind, form.profile, problem)))
+		h.render(w, r, http.StatusBadRequest, "upload", h.pageFor(req, "upload.title", h.uploadData(form, problem)))
 		return
 	}
 	h.pruneUploads()
@@ -104,12 +107,16 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request, req request) {
 		h.internalError(w, r, req, "keeping upload", err)
 		return
 	}
-	d := dryRunData{SHA256: form.sha256, Name: filepath.Base(path), Kind: form.kind, Profile: form.profile}
+	d := dryRunData{SHA256: form.sha256, Name: filepath.Base(path), Kind: form.kind, Profile: form.profile, Strict: form.strict,
+		lang: msgLang(req.lang)}
 	f, err := intake.Read(path, opt)
 	if err != nil {
 		// The whole file is unreadable (a required column missing, not a
 		// spreadsheet): say why, in the importer's words.
 		d.Failed = err.Error()
+		if he := (*mapping.HeaderError)(nil); errors.As(err, &he) {
+			d.Failed = d.Name + ": " + he.Text(msgLang(req.lang))
+		}
 		h.render(w, r, http.StatusUnprocessableEntity, "dryrun", h.pageFor(req, "dry.title", d))
 		return
 	}
@@ -152,7 +159,7 @@ func (h *Handler) readUploadForm(r *http.Request) (uploadForm, error) {
 			return form, err
 		}
 		switch part.FormName() {
-		case "csrf", "kind", "profile":
+		case "csrf", "kind", "profile", "strict":
 			v, err := io.ReadAll(io.LimitReader(part, 1024))
 			if err != nil {
 				return form, err
@@ -162,6 +169,8 @@ func (h *Handler) readUploadForm(r *http.Request) (uploadForm, error) {
 				form.csrf = value
 			case "kind":
 				form.kind = value
+			case "strict":
+				form.strict = value != ""
 			default:
 				form.profile = value
 			}
@@ -263,11 +272,7 @@ func (h *Handler) writeErrorFile(sha string, f *intake.File) (string, error) {
 	}
 	ext := filepath.Ext(f.Name)
 	path := filepath.Join(dir, strings.TrimSuffix(f.Name, ext)+".errors"+strings.ToLower(ext))
-	comma := f.Comma
-	if comma == 0 {
-		comma = ','
-	}
-	return path, importers.WriteErrorFile(path, f.Header, comma, f.ErrorRows())
+	return path, f.ErrorFile().Write(path, f.ErrorRows())
 }
 
 // pruneUploads removes uploads older than keepUploads.
@@ -302,13 +307,13 @@ func (h *Handler) uploadErrorFile(w http.ResponseWriter, r *http.Request, req re
 // before are recognised (by SHA-256) and nothing is imported twice.
 func (h *Handler) confirm(w http.ResponseWriter, r *http.Request, req request) {
 	sha := r.PostFormValue("sha256")
-	kind, profile := r.PostFormValue("kind"), r.PostFormValue("profile")
+	kind, profile, strict := r.PostFormValue("kind"), r.PostFormValue("profile"), r.PostFormValue("strict") != ""
 	path, ok := h.keptInput(sha)
 	if !ok {
 		h.fail(w, req, http.StatusNotFound, label(req.lang, "error.not_found"))
 		return
 	}
-	opt, problem := h.importOptions(req.lang, kind, profile)
+	opt, problem := h.importOptions(req.lang, kind, profile, strict)
 	if problem != "" {
 		h.fail(w, req, http.StatusBadRequest, problem)
 		return
@@ -345,8 +350,8 @@ func (h *Handler) confirm(w http.ResponseWriter, r *http.Request, req request) {
 
 // importOptions turns the form's kind and profile into intake options; a
 // problem is a message for the page.
-func (h *Handler) importOptions(lang, kind, profile string) (intake.Options, string) {
-	settings := intake.Settings{AllowTestIDs: h.cfg.AllowTestIDs, Location: h.cfg.Location}
+func (h *Handler) importOptions(lang, kind, profile string, strict bool) (intake.Options, string) {
+	settings := intake.Settings{AllowTestIDs: h.cfg.AllowTestIDs, Location: h.cfg.Location, Strict: strict, Lang: msgLang(lang)}
 	k, ok := intake.ParseKind(kind)
 	if !ok {
 		return settings.Options(h.now()), fmt.Sprintf(label(lang, "error.bad_input"), "kind")
@@ -383,12 +388,16 @@ func (h *Handler) profiles() []string {
 // dryRunData is the dry run page.
 type dryRunData struct {
 	SHA256, Name, Kind, Profile string
+	Strict                      bool
 	Failed                      string // the file could not be read at all
 	Rows, Orders, RejectedRows  int
 	Totals                      []kindTotal
 	Unknown                     []string
 	Problems                    []mapping.RowError
 	MoreProblems                int
+	Warnings                    []mapping.RowError // of the valid orders
+	MoreWarnings                int
+	lang                        msg.Lang
 	DuplicateOf                 int64
 	HasErrorFile                bool
 }
@@ -410,15 +419,25 @@ func (d *dryRunData) fill(f *intake.File) {
 	if len(d.Problems) > maxRejectedShown {
 		d.Problems, d.MoreProblems = d.Problems[:maxRejectedShown], len(d.Problems)-maxRejectedShown
 	}
+	d.Warnings = f.Stats.Warnings
+	if len(d.Warnings) > maxRejectedShown {
+		d.Warnings, d.MoreWarnings = d.Warnings[:maxRejectedShown], len(d.Warnings)-maxRejectedShown
+	}
 }
 
-// ColumnName shows a problem's column as the file names it, with the
-// canonical name when they differ: "Beløp (line_total)".
+// ColumnName shows a problem's column as the file names it ("Beløp"); a
+// column the file does not have (a profile's value) by its own name.
 func (d dryRunData) ColumnName(e mapping.RowError) string {
-	if e.Header != "" && e.Header != e.Column {
-		return e.Header + " (" + e.Column + ")"
+	return cmp.Or(e.Header, e.Column)
+}
+
+// Reason is a problem's reason in the page's language, a warning marked.
+func (d dryRunData) Reason(e mapping.RowError) string {
+	t := e.Text(d.lang)
+	if e.Warning {
+		t = msg.New("label.warning").Text(d.lang) + ": " + t
 	}
-	return e.Column
+	return t
 }
 
 func formatBytes(n int64) string {

@@ -343,7 +343,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 	}
 	for _, want := range []string{
 		`<dd id="dry-rows">18</dd>`, `<dd id="dry-orders">9</dd>`, `<dd id="dry-rejected">3</dd>`,
-		"trude.odegard.example.com", "not a valid e-mail address", // a rejected row, its value and reason
+		"trude.odegard.example.com", "ikke en gyldig e-postadresse", // a rejected row, its value and reason, in the page's language
 		"15\u00a0074,50",        // the invoices' total in NOK
 		`name="sha256" value="`, // the confirm form
 	} {
@@ -356,14 +356,14 @@ func TestDryRunWritesNothing(t *testing.T) {
 			t.Errorf("after a dry run %s has %d rows, want 0", table, n)
 		}
 	}
-	// The error file of the dry run: the input's columns, an errors column.
+	// The error file of the dry run: the reasons first, then the input's columns.
 	sha := regexp.MustCompile(`name="sha256" value="([0-9a-f]{64})"`).FindStringSubmatch(body)[1]
 	resp, ef := c.get("/web/uploads/" + sha + "/errors")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("error file: %d", resp.StatusCode)
 	}
 	recs := readCSV(t, ef)
-	if len(recs) != 4 || recs[0][0] != "source_row" || recs[0][len(recs[0])-1] != "errors" || recs[1][0] != "17" {
+	if len(recs) != 4 || recs[0][0] != "errors" || recs[0][2] != "source_row" || recs[0][3] != "order_ref" || recs[1][2] != "17" {
 		t.Errorf("error file: %q", recs)
 	}
 }
@@ -386,7 +386,7 @@ func TestProfileAndKindChoices(t *testing.T) {
 	// An XLSX: its error file is an XLSX too, and the column shows as the file names it.
 	resp, body = c.upload(csrf, "", "faktura-norsk.profile.json", "faktura-norsk.xlsx", sample(t, "faktura-norsk.xlsx"))
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `<dd id="dry-orders">4</dd>`) ||
-		!strings.Contains(body, "Organisasjonsnummer (organization_id)") {
+		!strings.Contains(body, "<td>Organisasjonsnummer</td>") || strings.Contains(body, "organization_id") {
 		t.Fatalf("XLSX with its profile: %d\n%s", resp.StatusCode, body)
 	}
 	sha := regexp.MustCompile(`name="sha256" value="([0-9a-f]{64})"`).FindStringSubmatch(body)[1]
@@ -414,7 +414,7 @@ func TestProfileAndKindChoices(t *testing.T) {
 	}
 	// A file missing a required column is refused whole, with the reason.
 	resp, body = c.upload(csrf, "", "", "bad.csv", []byte("order_ref,customer_name\nA-1,Kari\n"))
-	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "missing") {
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "bad.csv: overskriftsraden: mangler påkrevde kolonner") {
 		t.Errorf("file without required columns: got %d\n%s", resp.StatusCode, body)
 	}
 }
@@ -489,15 +489,17 @@ func TestConfirmImportsOnce(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Disposition"), "orders.errors.csv") {
 		t.Fatalf("error file: %d %q", resp.StatusCode, resp.Header.Get("Content-Disposition"))
 	}
-	if recs := readCSV(t, ef); len(recs) != 4 || recs[0][1] != "order_ref" {
+	if recs := readCSV(t, ef); len(recs) != 4 || recs[0][3] != "order_ref" {
 		t.Errorf("error file: %q", recs)
 	}
-	// Without the kept upload, it is made from the stored rejected rows.
+	// Without the kept upload, it is made from the stored rejected rows:
+	// the same whole rows, in the input's format.
 	if err := os.RemoveAll(filepath.Join(b.h.cfg.UploadDir, sha)); err != nil {
 		t.Fatal(err)
 	}
 	resp, ef = c.get("/web/batches/" + m[1] + "/errors")
-	if recs := readCSV(t, ef); resp.StatusCode != http.StatusOK || len(recs) < 4 || recs[0][1] != "file" || recs[1][0] != "17" {
+	if recs := readCSV(t, ef); resp.StatusCode != http.StatusOK || len(recs) != 4 || recs[0][3] != "order_ref" || recs[1][2] != "17" ||
+		recs[1][7] != "trude.odegard.example.com" || !strings.Contains(resp.Header.Get("Content-Disposition"), "orders.errors.csv") {
 		t.Errorf("error file from stored rows: %d %q", resp.StatusCode, recs)
 	}
 
