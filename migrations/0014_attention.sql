@@ -1,0 +1,38 @@
+-- What needs a person, and finding an order (issue 13): the indexes behind
+-- `worker attention` and `worker orders --search` at a million orders.
+--
+-- pg_trgm gives the trigram indexes that find a part of a name, an e-mail
+-- address or a reference without reading every order. It is a trusted
+-- extension (PostgreSQL 13 and later): the owner of the database may create
+-- it without being a superuser. Where the server lacks it (the contrib
+-- package is not installed), install postgresql-contrib, or have a superuser
+-- run CREATE EXTENSION pg_trgm once before `worker migrate`.
+CREATE EXTENSION IF NOT EXISTS pg_trgm;
+
+-- Orders in a status that waits for a person, or that FP may hold twice,
+-- oldest first.
+CREATE INDEX orders_attention_idx ON orders (status_at, id)
+    WHERE status IN ('needs_review', 'provider_rejected', 'invalid_payload', 'failed');
+CREATE INDEX orders_possible_duplicate_idx ON orders (status_at, id)
+    WHERE possible_duplicate IS NOT NULL;
+
+-- order_due_date is a payment link's due date as imported (YYYY-MM-DD), or
+-- NULL when there is none (computed at send time) or it is not that shape.
+-- It is built from make_date rather than a text-to-date cast, which depends
+-- on DateStyle, so that it is IMMUTABLE and can be indexed.
+CREATE FUNCTION order_due_date(order_data json) RETURNS date
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN CASE
+        WHEN (order_data ->> 'due_date') ~ '^\d{4}-\d{2}-\d{2}$'
+            THEN make_date(substr(order_data ->> 'due_date', 1, 4)::int, substr(order_data ->> 'due_date', 6, 2)::int,
+                           substr(order_data ->> 'due_date', 9, 2)::int)
+    END;
+
+-- Payment links not paid, refunded or cancelled, by due date.
+CREATE INDEX orders_payment_link_due_idx ON orders (order_due_date(order_data))
+    WHERE kind = 'payment-link' AND status NOT IN ('paid', 'partially_refunded', 'refunded', 'cancelled');
+
+-- Search: a part of the reference, the customer's name or e-mail address.
+CREATE INDEX orders_order_ref_trgm_idx ON orders USING gin (order_ref gin_trgm_ops);
+CREATE INDEX orders_customer_name_trgm_idx ON orders USING gin (customer_name gin_trgm_ops);
+CREATE INDEX orders_customer_email_trgm_idx ON orders USING gin (((order_data -> 'customer') ->> 'email') gin_trgm_ops);
