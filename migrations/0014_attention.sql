@@ -9,27 +9,43 @@
 -- run CREATE EXTENSION pg_trgm once before `worker migrate`.
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
--- Orders in a status that waits for a person, or that FP may hold twice,
--- oldest first.
-CREATE INDEX orders_attention_idx ON orders (status_at, id)
+-- Orders in a status that waits for a person, each status oldest first;
+-- orders FP may hold twice.
+CREATE INDEX orders_attention_idx ON orders (status, status_at, id)
     WHERE status IN ('needs_review', 'provider_rejected', 'invalid_payload', 'failed');
 CREATE INDEX orders_possible_duplicate_idx ON orders (status_at, id)
-    WHERE possible_duplicate IS NOT NULL;
+    WHERE possible_duplicate IS NOT NULL AND status <> 'cancelled';
+
+-- Orders at FP that FP has given no word on at all (no callback applied, no
+-- status poll answered: fp_status is NULL), oldest submission first. The
+-- statuses are those of orders_awaiting_fp_idx (migrations 0005, 0010).
+CREATE INDEX orders_no_word_idx ON orders (submitted_at, id)
+    WHERE submitted_at IS NOT NULL AND fp_status IS NULL
+        AND status NOT IN ('paid', 'partially_refunded', 'refunded', 'cancelled', 'expired', 'provider_rejected',
+                           'failed', 'queued', 'submitting', 'invalid_payload');
 
 -- order_due_date is a payment link's due date as imported (YYYY-MM-DD), or
 -- NULL when there is none (computed at send time) or it is not that shape.
--- It is built from make_date rather than a text-to-date cast, which depends
--- on DateStyle, so that it is IMMUTABLE and can be indexed.
+-- It is built with make_date rather than a text-to-date cast, which depends
+-- on DateStyle, so that it is IMMUTABLE and can be indexed. It is PL/pgSQL,
+-- which is never inlined, so that its COST stands: reading the json of
+-- every open payment link costs far more than reading the index below, and
+-- the planner must know it.
 CREATE FUNCTION order_due_date(order_data json) RETURNS date
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN CASE
-        WHEN (order_data ->> 'due_date') ~ '^\d{4}-\d{2}-\d{2}$'
-            THEN make_date(substr(order_data ->> 'due_date', 1, 4)::int, substr(order_data ->> 'due_date', 6, 2)::int,
-                           substr(order_data ->> 'due_date', 9, 2)::int)
-    END;
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE COST 1000
+AS $$
+DECLARE
+    d text := order_data ->> 'due_date';
+BEGIN
+    IF d ~ '^\d{4}-\d{2}-\d{2}$' THEN
+        RETURN make_date(substr(d, 1, 4)::int, substr(d, 6, 2)::int, substr(d, 9, 2)::int);
+    END IF;
+    RETURN NULL;
+END;
+$$;
 
 -- Payment links not paid, refunded or cancelled, by due date.
-CREATE INDEX orders_payment_link_due_idx ON orders (order_due_date(order_data))
+CREATE INDEX orders_payment_link_due_idx ON orders (order_due_date(order_data), id)
     WHERE kind = 'payment-link' AND status NOT IN ('paid', 'partially_refunded', 'refunded', 'cancelled');
 
 -- Search: a part of the reference, the customer's name or e-mail address.

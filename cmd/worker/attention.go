@@ -169,11 +169,15 @@ func writeAttentionJSON(w io.Writer, list *operator.AttentionList, staleAfter ti
 	out := struct {
 		Total      int64               `json:"total"`
 		Totals     map[string]int64    `json:"totals"`
+		Capped     []string            `json:"capped"` // reasons with more than their total`
 		StaleAfter string              `json:"stale_after"`
 		Items      []attentionItemJSON `json:"items"`
-	}{Total: list.Total(), Totals: map[string]int64{}, StaleAfter: staleAfter.String(), Items: []attentionItemJSON{}}
+	}{Total: list.Total(), Totals: map[string]int64{}, Capped: []string{}, StaleAfter: staleAfter.String(), Items: []attentionItemJSON{}}
 	for _, r := range operator.Reasons {
 		out.Totals[r] = list.Totals[r]
+		if list.Capped[r] {
+			out.Capped = append(out.Capped, r)
+		}
 	}
 	for _, it := range list.Items {
 		out.Items = append(out.Items, attentionItemJSON{Item: it, Since: it.Since.In(loc).Format(time.RFC3339), AgeSeconds: int64(it.Age.Seconds())})
@@ -205,7 +209,14 @@ func writeAttentionText(w io.Writer, list *operator.AttentionList, lang string, 
 		if reason == "no_word_from_fp" {
 			heading = fmt.Sprintf(heading, shortAge(staleAfter, lang))
 		}
-		fmt.Fprintf(w, "\n%s (%s): %d", heading, reason, list.Totals[reason])
+		count := fmt.Sprint(list.Totals[reason])
+		if list.Capped[reason] {
+			count = "over " + count
+			if lang == "en" {
+				count = "more than " + fmt.Sprint(list.Totals[reason])
+			}
+		}
+		fmt.Fprintf(w, "\n%s (%s): %s", heading, reason, count)
 		if int64(len(items)) < list.Totals[reason] {
 			fmt.Fprintf(w, " "+word(lang, "shown"), len(items))
 		}

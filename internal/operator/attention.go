@@ -79,10 +79,12 @@ type AttentionQuery struct {
 
 // AttentionList is every open item (at most Limit of each reason, the
 // oldest), in the order of Reasons and oldest first within one, and how
-// many items each reason has in all.
+// many items each reason has in all: exactly up to
+// store.AttentionCountCap, at least that many where Capped says so.
 type AttentionList struct {
 	Items  []Item
 	Totals map[string]int64
+	Capped map[string]bool
 }
 
 // Total is the number of open items of every reason.
@@ -105,7 +107,7 @@ func (d *Desk) Attention(ctx context.Context, q AttentionQuery) (*AttentionList,
 	if err != nil {
 		return nil, err
 	}
-	out := &AttentionList{Totals: list.Totals, Items: make([]Item, 0, len(list.Rows))}
+	out := &AttentionList{Totals: list.Totals, Capped: list.Capped, Items: make([]Item, 0, len(list.Rows))}
 	for _, r := range list.Rows {
 		it := Item{Reason: r.Reason, Since: r.Since, Age: max(q.Now.Sub(r.Since), 0), Detail: r.Detail, BatchID: r.BatchID,
 			Source: r.Source, Count: r.Count}

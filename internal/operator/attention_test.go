@@ -81,6 +81,7 @@ func TestAttention(t *testing.T) {
 	}
 	ago(fresh, "submitted_at", time.Hour)
 	exec(t, pool, `INSERT INTO callbacks (raw_query, order_id, fp_order_uuid, fp_status, verdict) VALUES ('q', $1, 'ODR1000000011', 'SENT', 'accepted')`, heard)
+	exec(t, pool, `UPDATE orders SET fp_status = 'SENT' WHERE id = $1`, heard)
 	// Two rejected rows of the batch, three forged callbacks from one
 	// source, one authentic callback for an order we do not have.
 	exec(t, pool, `INSERT INTO rejected_rows (batch_id, source, row_no, reason) VALUES ($1, 'mars.csv', 3, 'x'), ($1, 'mars.csv', 4, 'y')`, batch)
