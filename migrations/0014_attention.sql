@@ -52,3 +52,12 @@ CREATE INDEX orders_payment_link_due_idx ON orders (order_due_date(order_data), 
 CREATE INDEX orders_order_ref_trgm_idx ON orders USING gin (order_ref gin_trgm_ops);
 CREATE INDEX orders_customer_name_trgm_idx ON orders USING gin (customer_name gin_trgm_ops);
 CREATE INDEX orders_customer_email_trgm_idx ON orders USING gin (((order_data -> 'customer') ->> 'email') gin_trgm_ops);
+
+-- A search walks the newest orders when many match a text, and asks a
+-- trigram index when few do; which is which the planner reads from the
+-- statistics of the name and of the e-mail expression. A finer histogram
+-- (1 000 buckets, not 100) tells a name one order in a thousand has from
+-- one in a hundred.
+ALTER TABLE orders ALTER COLUMN customer_name SET STATISTICS 1000;
+ALTER TABLE orders ALTER COLUMN order_ref SET STATISTICS 1000;
+ALTER INDEX orders_customer_email_trgm_idx ALTER COLUMN 1 SET STATISTICS 1000;

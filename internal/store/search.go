@@ -35,17 +35,20 @@ func SearchOrders(ctx context.Context, db DB, text string, limit int) ([]OrderBr
 		p := "%" + likeEscaper.Replace(text) + "%"
 		part = &p
 	}
-	// Each branch is one index (trigram, fp_order_uuid, primary key,
-	// batch_id); a NULL parameter switches its branch off.
+	// Each branch is its own index (trigram, fp_order_uuid, primary key,
+	// batch_id) and keeps only its newest limit: for a text many orders
+	// share ("Hansen", "@firma.no") the planner walks the primary key
+	// backwards and stops early, for a rare one it asks the trigram
+	// index. A NULL parameter switches its branch off.
 	rows, err := db.Query(ctx, `SELECT `+briefCols+` FROM orders o WHERE o.id IN (
-			SELECT id FROM orders WHERE order_ref ILIKE $1
-			UNION SELECT id FROM orders WHERE customer_name ILIKE $1
-			UNION SELECT id FROM orders WHERE ((order_data -> 'customer') ->> 'email') ILIKE $1
-			UNION SELECT id FROM orders WHERE order_ref = $2
-			UNION SELECT id FROM orders WHERE fp_order_uuid = upper($2)
-			UNION SELECT id FROM orders WHERE id = $3
-			UNION SELECT id FROM orders WHERE batch_id = $3)
-		ORDER BY o.id DESC LIMIT $4`, part, text, number, limit)
+			(SELECT id FROM orders WHERE order_ref ILIKE @part ORDER BY id DESC LIMIT @limit)
+			UNION (SELECT id FROM orders WHERE customer_name ILIKE @part ORDER BY id DESC LIMIT @limit)
+			UNION (SELECT id FROM orders WHERE ((order_data -> 'customer') ->> 'email') ILIKE @part ORDER BY id DESC LIMIT @limit)
+			UNION (SELECT id FROM orders WHERE order_ref = @text)
+			UNION (SELECT id FROM orders WHERE fp_order_uuid = upper(@text) ORDER BY id DESC LIMIT @limit)
+			UNION (SELECT id FROM orders WHERE id = @number)
+			UNION (SELECT id FROM orders WHERE batch_id = @number ORDER BY id DESC LIMIT @limit))
+		ORDER BY o.id DESC LIMIT @limit`, pgx.NamedArgs{"part": part, "text": text, "number": number, "limit": limit})
 	if err != nil {
 		return nil, err
 	}
