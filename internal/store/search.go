@@ -18,9 +18,9 @@ import (
 const MinSearchPart = 3
 
 // SearchOrders finds the orders whose reference, customer name or e-mail
-// address contains text (case-insensitive), whose FP order id or reference
-// is text, or whose id or batch is the number text is; newest first, at
-// most limit.
+// address contains text (case-insensitive; a number only in a reference),
+// whose FP order id or reference is text, or whose id or batch is the
+// number text is; newest first, at most limit.
 func SearchOrders(ctx context.Context, db DB, text string, limit int) ([]OrderBrief, error) {
 	text = strings.TrimSpace(text)
 	if text == "" {
@@ -30,10 +30,15 @@ func SearchOrders(ctx context.Context, db DB, text string, limit int) ([]OrderBr
 	if n, err := strconv.ParseInt(text, 10, 64); err == nil && n > 0 {
 		number = &n
 	}
-	var part *string
+	var part, namePart *string
 	if len([]rune(text)) >= MinSearchPart {
 		p := "%" + likeEscaper.Replace(text) + "%"
 		part = &p
+		// A number is a reference, an id or a batch, not a name or an
+		// e-mail address: reading those for one would only cost time.
+		if number == nil {
+			namePart = &p
+		}
 	}
 	// Each branch is its own index (trigram, fp_order_uuid, primary key,
 	// batch_id) and keeps only its newest limit: for a text many orders
@@ -42,13 +47,13 @@ func SearchOrders(ctx context.Context, db DB, text string, limit int) ([]OrderBr
 	// index. A NULL parameter switches its branch off.
 	rows, err := db.Query(ctx, `SELECT `+briefCols+` FROM orders o WHERE o.id IN (
 			(SELECT id FROM orders WHERE order_ref ILIKE @part ORDER BY id DESC LIMIT @limit)
-			UNION (SELECT id FROM orders WHERE customer_name ILIKE @part ORDER BY id DESC LIMIT @limit)
-			UNION (SELECT id FROM orders WHERE ((order_data -> 'customer') ->> 'email') ILIKE @part ORDER BY id DESC LIMIT @limit)
+			UNION (SELECT id FROM orders WHERE customer_name ILIKE @name_part ORDER BY id DESC LIMIT @limit)
+			UNION (SELECT id FROM orders WHERE ((order_data -> 'customer') ->> 'email') ILIKE @name_part ORDER BY id DESC LIMIT @limit)
 			UNION (SELECT id FROM orders WHERE order_ref = @text)
 			UNION (SELECT id FROM orders WHERE fp_order_uuid = upper(@text) ORDER BY id DESC LIMIT @limit)
 			UNION (SELECT id FROM orders WHERE id = @number)
 			UNION (SELECT id FROM orders WHERE batch_id = @number ORDER BY id DESC LIMIT @limit))
-		ORDER BY o.id DESC LIMIT @limit`, pgx.NamedArgs{"part": part, "text": text, "number": number, "limit": limit})
+		ORDER BY o.id DESC LIMIT @limit`, pgx.NamedArgs{"part": part, "name_part": namePart, "text": text, "number": number, "limit": limit})
 	if err != nil {
 		return nil, err
 	}
