@@ -186,24 +186,24 @@ type Entry struct {
 // History is an order, its lines and totals, its payment link and
 // everything that happened to it in time order.
 type History struct {
-	Order             Order            `json:"order"`
-	Source            string           `json:"source"`
-	SourceRow         int              `json:"source_row"`
-	Customer          mapping.Customer `json:"-"` // personal number masked by the printer
-	Email             string           `json:"email,omitempty"`
-	Lines             []mapping.OrderLine
-	Totals            mapping.Totals
-	DueDate           string     `json:"due_date,omitempty"`
-	BankIDURL         string     `json:"bank_id_url,omitempty"`
-	FPStatus          string     `json:"fp_status,omitempty"`
-	LastError         string     `json:"last_error,omitempty"`
-	ReviewReason      string     `json:"review_reason,omitempty"`
-	PossibleDuplicate string     `json:"possible_duplicate,omitempty"`
-	Attempts          int        `json:"attempts"`
-	ImportedAt        time.Time  `json:"imported_at"`
-	StatusAt          time.Time  `json:"status_at"`
-	SubmittedAt       *time.Time `json:"submitted_at,omitempty"`
-	Entries           []Entry    `json:"history"`
+	Order             Order               `json:"order"`
+	Source            string              `json:"source"`
+	SourceRow         int                 `json:"source_row"`
+	Customer          mapping.Customer    `json:"-"` // personal number masked by the printer
+	Email             string              `json:"email,omitempty"`
+	Lines             []mapping.OrderLine `json:"lines"`
+	Totals            mapping.Totals      `json:"totals"`
+	DueDate           string              `json:"due_date,omitempty"`
+	BankIDURL         string              `json:"bank_id_url,omitempty"`
+	FPStatus          string              `json:"fp_status,omitempty"`
+	LastError         string              `json:"last_error,omitempty"`
+	ReviewReason      string              `json:"review_reason,omitempty"`
+	PossibleDuplicate string              `json:"possible_duplicate,omitempty"`
+	Attempts          int                 `json:"attempts"`
+	ImportedAt        time.Time           `json:"imported_at"`
+	StatusAt          time.Time           `json:"status_at"`
+	SubmittedAt       *time.Time          `json:"submitted_at,omitempty"`
+	Entries           []Entry             `json:"history"`
 }
 
 // HistoryOf reads the order spec names (store.ResolveOrder: id,
