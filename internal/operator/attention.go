@@ -189,7 +189,6 @@ type History struct {
 	Order             Order               `json:"order"`
 	Source            string              `json:"source"`
 	SourceRow         int                 `json:"source_row"`
-	Customer          mapping.Customer    `json:"-"` // personal number masked by the printer
 	Email             string              `json:"email,omitempty"`
 	Lines             []mapping.OrderLine `json:"lines"`
 	Totals            mapping.Totals      `json:"totals"`
@@ -233,7 +232,8 @@ func (d *Desk) History(ctx context.Context, id int64) (*History, error) {
 	if err := json.Unmarshal(o.Data, &data); err != nil {
 		return nil, fmt.Errorf("order %d: its stored data cannot be read: %w", id, err)
 	}
-	out.Customer, out.Email, out.Lines, out.DueDate = data.Customer, data.Customer.Email, data.Lines, data.DueDate
+	// The personal number stays out: nobody needs it to follow an order.
+	out.Email, out.Lines, out.DueDate = data.Customer.Email, data.Lines, data.DueDate
 	out.Totals = data.Totals()
 
 	for _, e := range h.Events {
