@@ -77,6 +77,9 @@ commands:
   status    batches of the last days with orders per status, and River's queues: [--days N] [--format text|json]
             status BATCH: the batch's orders
   retry     send the failed orders again: retry BATCH|ORDER [--note TEXT] [--by NAME]
+  attention what needs a person, with the actions that fit: [--format text|json] [--limit N] [--lang no|en]
+  orders    find orders: orders --search TEXT (reference, name, e-mail, FP order id, id or batch)
+  order     one order, its lines, payment link and whole history: order ORDER
   demo      run the whole path on this machine against the built-in FP simulator
   web-passwd NAME  print a WEB_USERS entry for NAME; the password is read from stdin
   version   the build: module version, VCS revision and time, Go version (also --version)
@@ -104,6 +107,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdStatus(ctx, args[1:], getenv, stdout, stderr)
 	case "retry":
 		return cmdRetry(ctx, args[1:], getenv, stdout, stderr)
+	case "attention":
+		return cmdAttention(ctx, args[1:], getenv, stdout, stderr)
+	case "orders":
+		return cmdOrders(ctx, args[1:], getenv, stdout, stderr)
+	case "order":
+		return cmdOrder(ctx, args[1:], getenv, stdout, stderr)
 	case "web-passwd":
 		return cmdWebPasswd(args[1:], os.Stdin, stdout, stderr)
 	case "demo":

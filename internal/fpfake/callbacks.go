@@ -68,6 +68,9 @@ func (s *Server) startPlan(o Order) {
 				return
 			case <-t.C:
 			}
+			if s.cancelRequested(o.UUID) {
+				return // FP does not go on with an order it was asked to cancel
+			}
 			if err := s.changeStatus(s.ctx, o.UUID, status); err != nil && s.ctx.Err() == nil {
 				s.log.Warn("fp callback given up", "order_uuid", o.UUID, "status", status, "error", err)
 			}
@@ -184,4 +187,11 @@ func redactURL(raw string) string {
 		return "(unparsable)"
 	}
 	return u.Scheme + "://" + u.Host + u.Path
+}
+
+func (s *Server) cancelRequested(uuid string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o := s.orders[uuid]
+	return o != nil && o.CancelRequested
 }

@@ -26,6 +26,12 @@
 //   - Updates: fpgoUuid with orderFrom PARTNER updates that order (same
 //     uuid, 201); an unknown one is 404 orderNotFound, a paid one 400
 //     orderAlreadyPaid.
+//   - Actions on an order FP has (actions.go): POST orders/resend/{uuid}
+//     {countryCode, msisdn, email} and orders/cancel/{uuid}
+//     {cancellationNote}: 202 when taken on, 400 "Conflict of Business
+//     Logic" for a paid or cancelled order, 404 orderNotFound. An accepted
+//     cancel stops the order's plan and reports CANCELLED by callback after
+//     the callback delay; resends are counted per order (Resends).
 //   - Callbacks: GET callbackUrl + orderUuid, status, createdAt, timestamp,
 //     checksum, after a delay, per a plan (SENT, then PAID), retried on
 //     failure; the status endpoint shows the last status.

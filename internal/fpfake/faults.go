@@ -9,7 +9,8 @@ import (
 // Faults are the misbehaviours and answer variants a test can switch on, at
 // any time (SetFaults, UpdateFaults); the zero value is a healthy FP.
 //
-// Faults target the four create endpoints; set IncludeStatus to aim the
+// Faults target the four create endpoints and the two actions (resend,
+// cancel; gateway-after and drop there mean the action was taken on); set IncludeStatus to aim the
 // before-answer faults (latency, gateway, 429, 500/510) at the status
 // endpoint too. Selection is deterministic: a "…First" counter is spent by
 // the next requests that reach that point, and a "…Rate" fires for that

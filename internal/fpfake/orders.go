@@ -41,6 +41,12 @@ type Order struct {
 	UpdatedAt  time.Time
 	// Updates counts accepted fpgoUuid updates.
 	Updates int
+	// Resends are the accepted resends of its link or notification.
+	Resends []Resend
+	// CancelRequested is set by an accepted cancel (CANCELLED follows);
+	// CancellationNote is that request's note.
+	CancelRequested  bool
+	CancellationNote string
 }
 
 // StatusChange is one status an order went through, at the time FP set it
@@ -54,6 +60,7 @@ func (o *Order) clone() Order {
 	c := *o
 	c.Body = bytes.Clone(o.Body)
 	c.History = slices.Clone(o.History)
+	c.Resends = slices.Clone(o.Resends)
 	return c
 }
 
@@ -75,6 +82,10 @@ type Stats struct {
 	ByStatus map[int]int
 	Created  int
 	Updated  int
+	// Resent counts accepted resends; CancelRequests the orders an accepted
+	// cancel was asked for (a repeated cancel of one order counts once).
+	Resent         int
+	CancelRequests int
 	// CallbackAttempts counts every callback request sent; Delivered those
 	// answered 2xx; Failed the callbacks given up after all retries.
 	CallbackAttempts   int
@@ -101,7 +112,7 @@ func (st Stats) MaxPerSecond() int {
 
 type counters struct {
 	byStatus                                     map[int]int
-	created, updated                             int
+	created, updated, resent, cancelled          int
 	callbackAttempts, callbacksOK, callbacksLost int
 }
 
@@ -121,6 +132,8 @@ func (s *Server) Stats() Stats {
 		ByStatus:           make(map[int]int, len(s.stats.byStatus)),
 		Created:            s.stats.created,
 		Updated:            s.stats.updated,
+		Resent:             s.stats.resent,
+		CancelRequests:     s.stats.cancelled,
 		CallbackAttempts:   s.stats.callbackAttempts,
 		CallbacksDelivered: s.stats.callbacksOK,
 		CallbacksFailed:    s.stats.callbacksLost,

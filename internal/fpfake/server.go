@@ -325,10 +325,11 @@ func (s *Server) handle(r *http.Request) reply {
 	}
 	statusUUID, isStatus := strings.CutPrefix(r.URL.Path, statusPrefix)
 	isStatus = isStatus && statusUUID != "" && !strings.Contains(statusUUID, "/")
+	action, actionUUID := actionRoute(r.URL.Path)
 	switch {
-	case kind == "" && !isStatus:
+	case kind == "" && !isStatus && action == "":
 		return errorReply(http.StatusNotFound, "Not Found", "routeNotFound", []string{})
-	case kind != "" && r.Method != http.MethodPost:
+	case (kind != "" || action != "") && r.Method != http.MethodPost:
 		rep := errorReply(http.StatusMethodNotAllowed, "Method Not Allowed", "methodNotAllowed", []string{})
 		rep.header.Set("Allow", http.MethodPost)
 		return rep
@@ -339,15 +340,18 @@ func (s *Server) handle(r *http.Request) reply {
 	}
 
 	s.mu.Lock()
-	targeted := kind != "" || s.faults.IncludeStatus
+	targeted := kind != "" || action != "" || s.faults.IncludeStatus
 	latency := s.faults.Latency
 	s.mu.Unlock()
 
 	rep, hdr := s.guard(r, kind, targeted, latency)
 	if rep == nil {
-		if isStatus {
+		switch {
+		case isStatus:
 			rep = s.orderStatus(statusUUID)
-		} else {
+		case action != "":
+			rep = s.act(r, action, actionUUID)
+		default:
 			rep = s.submit(r, kind)
 		}
 		if rep.header == nil {

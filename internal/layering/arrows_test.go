@@ -49,8 +49,8 @@ var allowed = map[string][]string{
 	// The owner of an order's status: every move of orders.status.
 	"internal/orders": {"internal/money", "internal/orderstate", "internal/store"},
 
-	// What an operator reads and decides (worker status, retry, review).
-	"internal/operator": {"internal/jobargs", "internal/jobs", "internal/orders", "internal/store"},
+	// What an operator reads and decides (worker status, retry, review, attention, orders, order).
+	"internal/operator": {"internal/jobargs", "internal/jobs", "internal/mapping", "internal/money", "internal/orders", "internal/store"},
 
 	// Jobs and the paths that feed them.
 	"internal/jobs": {"internal/callbackurl", "internal/erp", "internal/fpclient", "internal/inbox", "internal/intake", "internal/jobargs", "internal/mapping",

@@ -1,8 +1,10 @@
 // Package operator holds what an operator reads and decides from the
 // command line: the recent batches and River's queues (`worker status`), one
 // batch's orders (`worker status BATCH`), sending failed orders again
-// (`worker retry`) and deciding the orders in needs_review (`worker
-// review`). It returns data and typed errors; the command prints them.
+// (`worker retry`), deciding the orders in needs_review (`worker review`),
+// what needs a person (`worker attention`), finding an order (`worker
+// orders --search`) and one order's whole history (`worker order`). It
+// returns data and typed errors; the command prints them.
 // Every change of an order's status goes through internal/orders.
 package operator
 
