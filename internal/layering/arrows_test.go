@@ -23,7 +23,7 @@ var allowed = map[string][]string{
 	"internal/callbackurl": {},
 	"internal/fpclient":    {"internal/money"},
 	"internal/importers":   {},
-	"internal/mapping":     {"internal/fpclient", "internal/money", "internal/msg"},
+	"internal/mapping":     {"internal/fpclient", "internal/money", "internal/msg", "internal/pii"},
 	"internal/money":       {"internal/msg"},
 	"internal/msg":         {}, // the catalogue of messages: ids, arguments, texts in bokmål and English
 	"internal/orderstate":  {},

@@ -423,6 +423,17 @@ func (d *dryRunData) fill(f *intake.File) {
 	if len(d.Warnings) > maxRejectedShown {
 		d.Warnings, d.MoreWarnings = d.Warnings[:maxRejectedShown], len(d.Warnings)-maxRejectedShown
 	}
+	// A repaired personal number is not needed to fix a row (the error file
+	// holds it): the page shows it masked.
+	d.Problems, d.Warnings = masked(d.Problems), masked(d.Warnings)
+}
+
+func masked(es []mapping.RowError) []mapping.RowError {
+	out := make([]mapping.RowError, len(es))
+	for i, e := range es {
+		out[i] = e.Masked()
+	}
+	return out
 }
 
 // ColumnName shows a problem's column as the file names it ("Beløp"); a
