@@ -124,16 +124,16 @@ func MergeStaged(ctx context.Context, tx pgx.Tx, batchID int64, staged int) (sto
 	}
 
 	// Changes that cannot be taken now.
-	rows, err = tx.Query(ctx, `SELECT i.source, i.order_ref, i.source_rows, o.status
+	rows, err = tx.Query(ctx, `SELECT i.source, i.kind, i.order_ref, i.source_rows, o.status
 		FROM import_orders i JOIN orders o ON o.kind = i.kind AND o.order_ref = i.order_ref
 		WHERE o.batch_id <> $1 AND o.fingerprint <> i.fingerprint ORDER BY i.source_rows[1]`, batchID)
 	if err != nil {
 		return out, err
 	}
 	for rows.Next() {
-		var source, ref, status string
+		var source, kind, ref, status string
 		var srcRows []int32
-		if err := rows.Scan(&source, &ref, &srcRows, &status); err != nil {
+		if err := rows.Scan(&source, &kind, &ref, &srcRows, &status); err != nil {
 			rows.Close()
 			return out, err
 		}
@@ -143,7 +143,10 @@ func MergeStaged(ctx context.Context, tx pgx.Tx, batchID int64, staged int) (sto
 		}
 		out.Counts[store.OrderRefused]++
 		for _, r := range srcRows {
-			out.Refused = append(out.Refused, store.RejectedRow{Source: source, Row: int(r), Column: "order_ref", Value: ref, Reason: reason})
+			// Kind and Ref let a later import that brings the order again,
+			// taken this time, resolve the row (store.ResolveRejected).
+			out.Refused = append(out.Refused, store.RejectedRow{Source: source, Row: int(r), Column: "order_ref", Value: ref, Reason: reason,
+				Kind: kind, Ref: ref})
 		}
 	}
 	if err := rows.Err(); err != nil {
