@@ -182,12 +182,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}()
 	for _, path := range fs.Args() {
 		f, err := intake.Open(path, opt)
-		if err != nil {
-			var he *mapping.HeaderError
-			if errors.As(err, &he) { // the header's reasons in the reader's language
-				err = fmt.Errorf("%s: %s", filepath.Base(path), he.Text(lang))
-			}
-			fmt.Fprintln(stderr, "enqueue:", err)
+		if err != nil { // the header's or the file's reasons in the reader's language
+			fmt.Fprintln(stderr, "enqueue:", intake.ErrorText(filepath.Base(path), err, lang))
 			fmt.Fprintln(stderr, "enqueue: nothing was enqueued")
 			return exitFatal
 		}
@@ -197,7 +193,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if *dryRun {
 		for _, f := range files {
 			if err := f.Check(); err != nil {
-				fmt.Fprintln(stderr, "\renqueue:", err)
+				fmt.Fprintln(stderr, "\renqueue:", intake.ErrorText(f.Name, err, lang))
 				return exitFatal
 			}
 		}
@@ -213,7 +209,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer pool.Close()
 	res, err := intake.Commit(ctx, pool, inserter, files, intake.CommitOptions{Strict: *strict})
 	if err != nil {
-		fmt.Fprintln(stderr, "\renqueue:", err)
+		fmt.Fprintln(stderr, "\renqueue:", intake.ErrorText("", err, lang))
 		fmt.Fprintln(stderr, "enqueue: nothing was enqueued")
 		return exitFatal
 	}

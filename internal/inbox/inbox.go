@@ -252,7 +252,8 @@ func importFile(ctx context.Context, pool *pgxpool.Pool, inserter *river.Client[
 		// Nothing of the file can be imported; nothing of it was recorded.
 		r.Outcome, r.Err = Failed, err
 		return r, moveFailed(dir, name, r, now(), func(errPath string) error {
-			return writeNew(errPath, []byte(err.Error()+"\n"))
+			// For the accountant who dropped it: in the error file's language ("" is bokmål).
+			return writeNew(errPath, []byte(intake.ErrorText(name, err, opt.Lang)+"\n"))
 		})
 	}
 	f, err := intake.Open(path, opt)
