@@ -278,7 +278,7 @@ func report(stdout, stderr io.Writer, files []*intake.File, res *intake.Committe
 		printFile(stdout, f)
 		b, recorded := batches[f]
 		if recorded && (res == nil || !res.RolledBack) {
-			printBatch(stdout, b)
+			printBatch(stdout, b, f.Lang())
 		}
 		if f.RejectedRowCount() > 0 || len(b.Refused) > 0 {
 			code = exitRejected
@@ -326,14 +326,18 @@ func printFile(w io.Writer, f *intake.File) {
 	}
 }
 
-func printBatch(w io.Writer, o store.BatchOut) {
+func printBatch(w io.Writer, o store.BatchOut, lang msg.Lang) {
 	fmt.Fprintf(w, "  batch %d: %d new, %d changed, %d unchanged, %d refused orders; %d submit jobs queued\n",
 		o.BatchID, o.Counts[store.OrderNew], o.Counts[store.OrderChanged], o.Counts[store.OrderUnchanged], o.Counts[store.OrderRefused], o.JobsQueued)
 	seen := map[string]bool{}
 	for _, r := range o.Refused {
 		if !seen[r.Value] {
 			seen[r.Value] = true
-			fmt.Fprintf(w, "  %s row %d: %s\n", r.Source, r.Row, r.Reason)
+			reason := r.Reason
+			if r.MsgID != "" {
+				reason = msg.Msg{ID: r.MsgID, Args: r.MsgArgs}.Text(lang)
+			}
+			fmt.Fprintf(w, "  %s: %s\n", msg.New("label.where", r.Source, r.Row).Text(lang), reason)
 		}
 	}
 }

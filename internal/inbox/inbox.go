@@ -38,6 +38,7 @@ import (
 	"github.com/frontpayment/fpexport/internal/importers"
 	"github.com/frontpayment/fpexport/internal/intake"
 	"github.com/frontpayment/fpexport/internal/mapping"
+	"github.com/frontpayment/fpexport/internal/msg"
 	"github.com/frontpayment/fpexport/internal/store"
 )
 
@@ -327,6 +328,9 @@ func errorRows(f *intake.File, b store.BatchOut, opt intake.Options) ([]importer
 	for _, rj := range b.Refused {
 		if !have[rj.Row] {
 			reason := rj.Reason
+			if rj.MsgID != "" {
+				reason = msg.Msg{ID: rj.MsgID, Args: rj.MsgArgs}.Text(f.Lang())
+			}
 			if rj.Column != "" {
 				reason = rj.Column + ": " + reason
 			}

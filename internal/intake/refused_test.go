@@ -8,6 +8,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 
 	"github.com/frontpayment/fpexport/internal/intake"
+	"github.com/frontpayment/fpexport/internal/msg"
 	"github.com/frontpayment/fpexport/internal/store"
 	"github.com/frontpayment/fpexport/internal/testdb"
 )
@@ -53,6 +54,11 @@ func TestRefusedChangeResolvedByLaterImport(t *testing.T) {
 	refusedIn, n := commit("4600.00")
 	if r := rejected(refusedIn); n != 1 || r.Kind != "invoice" || r.Ref != "A-1" || r.ResolvedBy != 0 {
 		t.Fatalf("refused change: %d refused, row %+v; want its order stored, open", n, r)
+	}
+	// Its reason is a message of the catalogue, shown in the reader's language.
+	if r := rejected(refusedIn); (msg.Msg{ID: r.MsgID, Args: r.MsgArgs}).Text(msg.NB) !=
+		"ordre A-1 er endret, men den er submitting; importer endringen på nytt når den er avgjort" {
+		t.Errorf("refused change's message: %q %q", r.MsgID, r.MsgArgs)
 	}
 	again, n := commit("4700.00")
 	if r := rejected(refusedIn); n != 1 || r.ResolvedBy != 0 {

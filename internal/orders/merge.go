@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/frontpayment/fpexport/internal/msg"
 	"github.com/frontpayment/fpexport/internal/orderstate"
 	"github.com/frontpayment/fpexport/internal/store"
 )
@@ -137,16 +138,16 @@ func MergeStaged(ctx context.Context, tx pgx.Tx, batchID int64, staged int) (sto
 			rows.Close()
 			return out, err
 		}
-		reason := fmt.Sprintf("order %s changed, but FP reports it %s; a change can no longer be sent", ref, status)
+		m := msg.New("order.change_final", ref, status)
 		if status == "submitting" || status == "needs_review" {
-			reason = fmt.Sprintf("order %s changed, but it is %s; import the change again once it is settled", ref, status)
+			m = msg.New("order.change_busy", ref, status)
 		}
 		out.Counts[store.OrderRefused]++
 		for _, r := range srcRows {
 			// Kind and Ref let a later import that brings the order again,
 			// taken this time, resolve the row (store.ResolveRejected).
-			out.Refused = append(out.Refused, store.RejectedRow{Source: source, Row: int(r), Column: "order_ref", Value: ref, Reason: reason,
-				Kind: kind, Ref: ref})
+			out.Refused = append(out.Refused, store.RejectedRow{Source: source, Row: int(r), Column: "order_ref", Value: ref,
+				Reason: m.Text(msg.EN), MsgID: m.ID, MsgArgs: m.Args, Kind: kind, Ref: ref})
 		}
 	}
 	if err := rows.Err(); err != nil {
