@@ -23,6 +23,7 @@ import (
 
 	"github.com/frontpayment/fpexport/internal/callbackurl"
 	"github.com/frontpayment/fpexport/internal/fpclient"
+	"github.com/frontpayment/fpexport/internal/money"
 	"github.com/frontpayment/fpexport/internal/report"
 	"github.com/frontpayment/fpexport/internal/store"
 )
@@ -163,6 +164,7 @@ func (s *Server) judge(in *store.CallbackIn, q url.Values) {
 	in.FPOrderUUID = storable(q.Get("orderUuid"))
 	in.FPStatus = storable(q.Get("status"))
 	in.CreatedAt = storable(q.Get("createdAt"))
+	in.Amount = fpAmount(q.Get("amount"))
 	ref, refErr := strconv.ParseInt(q.Get("ref"), 10, 64)
 	switch {
 	case refErr != nil || ref <= 0 || in.FPOrderUUID == "" || in.FPStatus == "" || in.CreatedAt == "" || q.Get("checksum") == "":
@@ -184,6 +186,18 @@ func (s *Server) judge(in *store.CallbackIn, q url.Values) {
 		in.Verdict = store.VerdictAccepted
 		in.OrderID = ref
 	}
+}
+
+// fpAmount is FP's amount parameter when it is an amount as FP writes one:
+// a plain decimal in NOK with at most two decimals (how money.Amount reads
+// a JSON number), else "". FP's checksum does not cover the amount, so one
+// that is not an amount is dropped and the callback judged as without it:
+// its status is still FP's checksummed word.
+func fpAmount(s string) string {
+	if _, err := money.ParsePlain(s, 2); err != nil {
+		return ""
+	}
+	return s
 }
 
 // createdTooFarAhead reports a createdAt (unix seconds) more than

@@ -60,7 +60,7 @@ var allowed = map[string][]string{
 	"internal/erp":    {"internal/importers", "internal/intake", "internal/mapping", "internal/secretenv", "internal/store"},
 
 	// HTTP.
-	"internal/httpapi": {"internal/callbackurl", "internal/fpclient", "internal/jobargs", "internal/report", "internal/store", "internal/throttle"},
+	"internal/httpapi": {"internal/callbackurl", "internal/fpclient", "internal/jobargs", "internal/money", "internal/report", "internal/store", "internal/throttle"},
 	"internal/web":     {"internal/fpclient", "internal/httpapi", "internal/importers", "internal/intake", "internal/mapping", "internal/money", "internal/msg", "internal/report", "internal/store"},
 
 	// The daemon (`worker run`): its settings and wiring; daemontest starts it for tests.

@@ -46,7 +46,11 @@ type CallbackIn struct {
 	FPOrderUUID string
 	FPStatus    string
 	CreatedAt   string
-	Verdict     string
+	// Amount is FP's amount parameter as FP wrote it, "" when the callback
+	// carried none or one that is not an amount (FP's checksum does not
+	// cover it).
+	Amount  string
+	Verdict string
 }
 
 // SaveCallback stores a callback, trusted or not, and returns its id.
@@ -56,9 +60,9 @@ func SaveCallback(ctx context.Context, db DB, c CallbackIn) (int64, error) {
 		orderID = &c.OrderID
 	}
 	var id int64
-	err := db.QueryRow(ctx, `INSERT INTO callbacks (remote_addr, raw_query, order_id, fp_order_uuid, fp_status, created_at, verdict)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		c.RemoteAddr, c.RawQuery, orderID, c.FPOrderUUID, c.FPStatus, c.CreatedAt, c.Verdict).Scan(&id)
+	err := db.QueryRow(ctx, `INSERT INTO callbacks (remote_addr, raw_query, order_id, fp_order_uuid, fp_status, created_at, amount, verdict)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		c.RemoteAddr, c.RawQuery, orderID, c.FPOrderUUID, c.FPStatus, c.CreatedAt, c.Amount, c.Verdict).Scan(&id)
 	return id, err
 }
 
@@ -88,8 +92,8 @@ func SaveCallbacks(ctx context.Context, tx pgx.Tx, cs []CallbackIn) ([]int64, er
 		ours[id] = true
 	}
 	cols := struct {
-		remote, raw, uuid, status, created, verdict []string
-		orderID                                     []*int64
+		remote, raw, uuid, status, created, amount, verdict []string
+		orderID                                             []*int64
 	}{}
 	for i := range cs {
 		c := &cs[i]
@@ -109,11 +113,12 @@ func SaveCallbacks(ctx context.Context, tx pgx.Tx, cs []CallbackIn) ([]int64, er
 		cols.uuid = append(cols.uuid, c.FPOrderUUID)
 		cols.status = append(cols.status, c.FPStatus)
 		cols.created = append(cols.created, c.CreatedAt)
+		cols.amount = append(cols.amount, c.Amount)
 		cols.verdict = append(cols.verdict, c.Verdict)
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO callbacks (id, remote_addr, raw_query, order_id, fp_order_uuid, fp_status, created_at, verdict)
-		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[])`,
-		ids, cols.remote, cols.raw, cols.orderID, cols.uuid, cols.status, cols.created, cols.verdict)
+	_, err = tx.Exec(ctx, `INSERT INTO callbacks (id, remote_addr, raw_query, order_id, fp_order_uuid, fp_status, created_at, amount, verdict)
+		SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])`,
+		ids, cols.remote, cols.raw, cols.orderID, cols.uuid, cols.status, cols.created, cols.amount, cols.verdict)
 	return ids, err
 }
 
@@ -126,8 +131,7 @@ type Callback struct {
 	CreatedAt   string
 	Result      string
 	// Amount is the amount parameter the callback carried, as FP wrote it
-	// ("" none): read from its stored query, the only parameter besides
-	// FP's three that is taken from it (the rest holds our token).
+	// ("" none or not an amount): see CallbackIn.Amount.
 	Amount string
 }
 
@@ -138,8 +142,7 @@ func LockCallback(ctx context.Context, tx pgx.Tx, id int64) (*Callback, error) {
 	var c Callback
 	var orderID *int64
 	var result *string
-	err := tx.QueryRow(ctx, `SELECT id, order_id, fp_order_uuid, fp_status, created_at, result,
-			coalesce(substring(raw_query from '(?:^|&)amount=([0-9.-]{1,24})(?:&|$)'), '')
+	err := tx.QueryRow(ctx, `SELECT id, order_id, fp_order_uuid, fp_status, created_at, result, amount
 		FROM callbacks WHERE id = $1 FOR NO KEY UPDATE`, id).
 		Scan(&c.ID, &orderID, &c.FPOrderUUID, &c.FPStatus, &c.CreatedAt, &result, &c.Amount)
 	if errors.Is(err, pgx.ErrNoRows) {

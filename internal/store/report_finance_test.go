@@ -72,7 +72,7 @@ func TestPaidAmountAndTimeFromCallback(t *testing.T) {
 	const createdAt = 1767225600 // 2026-01-01 00:00:00 UTC
 	cbID, err := store.SaveCallback(ctx, pool, store.CallbackIn{RemoteAddr: "192.0.2.1",
 		RawQuery: "ref=1&token=SECRET&orderUuid=ODR-1&status=PAID&createdAt=1767225600&amount=4500.50&checksum=x",
-		OrderID:  id, FPOrderUUID: "ODR-1", FPStatus: "PAID", CreatedAt: "1767225600", Verdict: store.VerdictAccepted})
+		OrderID:  id, FPOrderUUID: "ODR-1", FPStatus: "PAID", CreatedAt: "1767225600", Amount: "4500.50", Verdict: store.VerdictAccepted})
 	if err != nil {
 		t.Fatal(err)
 	}
