@@ -97,7 +97,7 @@ func TestBombsBoundedInEnqueue(t *testing.T) {
 		}
 		fi, _ := os.Stat(p)
 		tmp := t.TempDir()
-		c := runChild(t, bin, e.url, tmp, "--kind", "invoice", p)
+		c := runChild(t, bin, e.url, tmp, "--lang", "nb", "--kind", "invoice", p) // the table's texts are bokmål
 		t.Logf("%s (%d KB): exit %d, peak RSS %d MB", b.File, fi.Size()>>10, c.code, c.peakRSS>>20)
 		if c.code != exitFatal || !strings.Contains(c.out, b.Want) || !strings.Contains(c.out, "nothing was enqueued") {
 			t.Errorf("%s: exit %d, output:\n%.2000s\nwant exit %d and %q", b.File, c.code, c.out, exitFatal, b.Want)
@@ -116,7 +116,7 @@ func TestBombsBoundedInEnqueue(t *testing.T) {
 
 	// The inbox: every bomb goes to failed/ with an error file saying why.
 	tmp := t.TempDir()
-	c := runChild(t, bin, e.url, tmp, "--inbox", inbox, "--min-age", "0s", "--kind", "invoice")
+	c := runChild(t, bin, e.url, tmp, "--lang", "nb", "--inbox", inbox, "--min-age", "0s", "--kind", "invoice")
 	t.Logf("--inbox with %d bombs: exit %d, peak RSS %d MB", len(bombs), c.code, c.peakRSS>>20)
 	if c.code != exitRejected {
 		t.Errorf("--inbox: exit %d, want %d\n%.3000s", c.code, exitRejected, c.out)

@@ -11,6 +11,7 @@ import (
 	"github.com/frontpayment/fpexport/internal/erp"
 	"github.com/frontpayment/fpexport/internal/inbox"
 	"github.com/frontpayment/fpexport/internal/intake"
+	"github.com/frontpayment/fpexport/internal/msg"
 )
 
 // importFlags are the command line of an --inbox or --erp run.
@@ -77,7 +78,7 @@ func runImport(ctx context.Context, fl importFlags, opt intake.Options, getenv f
 	res, err := inbox.Import(ctx, pool, inserter, fl.inbox, inbox.Options{MinAge: fl.minAge, Intake: opt})
 	code := exitOK
 	if res != nil {
-		code = printInbox(stdout, res)
+		code = printInbox(stdout, res, opt.Lang)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "\renqueue:", err)
@@ -86,18 +87,18 @@ func runImport(ctx context.Context, fl importFlags, opt intake.Options, getenv f
 	return code
 }
 
-func printInbox(w io.Writer, res *inbox.Result) int {
+func printInbox(w io.Writer, res *inbox.Result, lang msg.Lang) int {
 	code := exitOK
 	for _, f := range res.Files {
 		switch {
 		case f.Err != nil:
-			fmt.Fprintf(w, "\r%s: cannot be imported: %v\n", f.Name, f.Err)
+			fmt.Fprintf(w, "\r%s: cannot be imported: %s\n", f.Name, intake.ErrorText(f.Name, f.Err, lang))
 		case f.ImportedBefore != 0:
 			fmt.Fprintf(w, "\r%s: these exact bytes were imported before (batch %d); skipped\n", f.Name, f.ImportedBefore)
 		default:
 			printFile(w, f.File)
 			if f.Batch != nil {
-				printBatch(w, *f.Batch)
+				printBatch(w, *f.Batch, f.File.Lang())
 			}
 		}
 		if f.MovedTo != "" {
@@ -136,7 +137,7 @@ func printERP(w io.Writer, res *erp.Result, dryRun bool) int {
 		code = exitRejected
 	}
 	if res.Batch != nil {
-		printBatch(w, *res.Batch)
+		printBatch(w, *res.Batch, res.File.Lang())
 		if len(res.Batch.Refused) > 0 {
 			code = exitRejected
 		}

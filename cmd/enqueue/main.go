@@ -182,12 +182,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}()
 	for _, path := range fs.Args() {
 		f, err := intake.Open(path, opt)
-		if err != nil {
-			var he *mapping.HeaderError
-			if errors.As(err, &he) { // the header's reasons in the reader's language
-				err = fmt.Errorf("%s: %s", filepath.Base(path), he.Text(lang))
-			}
-			fmt.Fprintln(stderr, "enqueue:", err)
+		if err != nil { // the header's or the file's reasons in the reader's language
+			fmt.Fprintln(stderr, "enqueue:", intake.ErrorText(filepath.Base(path), err, lang))
 			fmt.Fprintln(stderr, "enqueue: nothing was enqueued")
 			return exitFatal
 		}
@@ -197,7 +193,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if *dryRun {
 		for _, f := range files {
 			if err := f.Check(); err != nil {
-				fmt.Fprintln(stderr, "\renqueue:", err)
+				fmt.Fprintln(stderr, "\renqueue:", intake.ErrorText(f.Name, err, lang))
 				return exitFatal
 			}
 		}
@@ -213,7 +209,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	defer pool.Close()
 	res, err := intake.Commit(ctx, pool, inserter, files, intake.CommitOptions{Strict: *strict})
 	if err != nil {
-		fmt.Fprintln(stderr, "\renqueue:", err)
+		fmt.Fprintln(stderr, "\renqueue:", intake.ErrorText("", err, lang))
 		fmt.Fprintln(stderr, "enqueue: nothing was enqueued")
 		return exitFatal
 	}
@@ -282,7 +278,7 @@ func report(stdout, stderr io.Writer, files []*intake.File, res *intake.Committe
 		printFile(stdout, f)
 		b, recorded := batches[f]
 		if recorded && (res == nil || !res.RolledBack) {
-			printBatch(stdout, b)
+			printBatch(stdout, b, f.Lang())
 		}
 		if f.RejectedRowCount() > 0 || len(b.Refused) > 0 {
 			code = exitRejected
@@ -330,14 +326,18 @@ func printFile(w io.Writer, f *intake.File) {
 	}
 }
 
-func printBatch(w io.Writer, o store.BatchOut) {
+func printBatch(w io.Writer, o store.BatchOut, lang msg.Lang) {
 	fmt.Fprintf(w, "  batch %d: %d new, %d changed, %d unchanged, %d refused orders; %d submit jobs queued\n",
 		o.BatchID, o.Counts[store.OrderNew], o.Counts[store.OrderChanged], o.Counts[store.OrderUnchanged], o.Counts[store.OrderRefused], o.JobsQueued)
 	seen := map[string]bool{}
 	for _, r := range o.Refused {
 		if !seen[r.Value] {
 			seen[r.Value] = true
-			fmt.Fprintf(w, "  %s row %d: %s\n", r.Source, r.Row, r.Reason)
+			reason := r.Reason
+			if r.MsgID != "" {
+				reason = msg.Msg{ID: r.MsgID, Args: r.MsgArgs}.Text(lang)
+			}
+			fmt.Fprintf(w, "  %s: %s\n", msg.New("label.where", r.Source, r.Row).Text(lang), reason)
 		}
 	}
 }

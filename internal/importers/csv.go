@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"unicode/utf8"
+
+	"github.com/frontpayment/fpexport/internal/msg"
 )
 
 // ReadCSV reads delimited text into memory. The delimiter is the one of ',',
@@ -50,7 +52,7 @@ func openCSV(file string, ra io.ReaderAt, size int64, closer io.Closer, opt Opti
 		return nil, fmt.Errorf("read %s: %w", file, err)
 	}
 	if !ok {
-		return nil, &FileError{File: file, Reason: "no header row: the file has no data"}
+		return nil, fileError(file, 0, "", nil, "file.no_header")
 	}
 	limits := opt.Limits.orDefaults()
 	lim := &recordLimit{r: text.reader(), max: int64(limits.RowBytes)}
@@ -90,8 +92,7 @@ func (c *csvRows) next() (int, []string, error) {
 		case err == nil:
 			row, _ = c.cr.FieldPos(0)
 		}
-		return 0, nil, limitError(c.file, row, "", "RowBytes",
-			fmt.Sprintf(`en rad som begynner her er lengre enn grensen på %s: mangler en celle sitt avsluttende "?`, size(c.lim.max)))
+		return 0, nil, limitError(c.file, row, "", "RowBytes", "limit.csv_row", size(c.lim.max))
 	}
 	if err == io.EOF {
 		return 0, nil, io.EOF
@@ -129,7 +130,7 @@ func (c *csvRows) error(err error) error {
 	}
 	var pe *csv.ParseError
 	if !errors.As(err, &pe) {
-		return &FileError{File: c.file, Reason: "cannot read the CSV text", Err: err}
+		return fileError(c.file, 0, "", err, "csv.unreadable")
 	}
 	col := pe.Column // a 1-based byte index
 	// The line is read again, from the start of the text: only the error
@@ -139,18 +140,16 @@ func (c *csvRows) error(err error) error {
 		return fmt.Errorf("read %s: %w", c.file, lerr)
 	}
 	char := utf8.RuneCount(line[:min(max(col-1, 0), len(line))]) + 1
-	fe := &FileError{File: c.file, Row: pe.StartLine, Err: err}
 	switch {
 	case errors.Is(pe.Err, csv.ErrBareQuote):
-		fe.Reason = fmt.Sprintf(`a " in a cell that does not start with " (line %d, character %d): put the whole cell in double quotes and write a quote inside it as ""`, pe.Line, char)
+		return fileError(c.file, pe.StartLine, "", err, "csv.bare_quote", pe.Line, char)
 	case errors.Is(pe.Err, csv.ErrQuote) && col >= 1 && col <= len(line) && line[col-1] == '"':
-		fe.Reason = fmt.Sprintf(`the " at line %d, character %d closes a quoted cell but more text follows it: write a quote inside a quoted cell as ""`, pe.Line, char)
+		return fileError(c.file, pe.StartLine, "", err, "csv.extra_quote", pe.Line, char)
 	case errors.Is(pe.Err, csv.ErrQuote):
-		fe.Reason = `a quoted cell that starts in this row is never closed (the file ends inside it): add the missing "`
+		return fileError(c.file, pe.StartLine, "", err, "csv.unclosed_quote")
 	default:
-		fe.Reason = pe.Err.Error()
+		return fileError(c.file, pe.StartLine, "", err, msg.Text, pe.Err.Error())
 	}
-	return fe
 }
 
 // lineOf returns the first limit bytes of line n (1-based) of text, without
@@ -251,9 +250,9 @@ func probeText(file string, ra io.ReaderAt, size int64) (*csvText, error) {
 	head = head[:n]
 	switch {
 	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
-		return nil, &FileError{File: file, Reason: "this is an XLSX (zip) file, not CSV text: give it the .xlsx extension"}
+		return nil, fileError(file, 0, "", nil, "csv.is_xlsx")
 	case bytes.HasPrefix(head, oleMagic):
-		return nil, &FileError{File: file, Reason: "this is an Excel 97-2003 (.xls) or password-protected workbook, not CSV text: save it as CSV or .xlsx"}
+		return nil, fileError(file, 0, "", nil, "csv.is_xls")
 	}
 	t := &csvText{ra: ra, size: size}
 	var p textProbe
@@ -264,7 +263,7 @@ func probeText(file string, ra io.ReaderAt, size int64) (*csvText, error) {
 	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}), bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
 		// Excel's "Unicode Text" is UTF-16 little-endian with a BOM.
 		if size%2 != 0 {
-			return nil, &FileError{File: file, Reason: "the file starts like UTF-16 text but has an odd number of bytes"}
+			return nil, fileError(file, 0, "", nil, "csv.utf16_odd")
 		}
 		t.start, t.enc = 2, encUTF16LE
 		if head[0] == 0xFE {
@@ -278,8 +277,7 @@ func probeText(file string, ra io.ReaderAt, size int64) (*csvText, error) {
 		return nil, fmt.Errorf("read %s: %w", file, err)
 	}
 	if p.nul {
-		return nil, &FileError{File: file, Row: 1 + p.linesBeforeNUL,
-			Reason: "the file contains NUL bytes: it is not CSV text (or it is UTF-16 without a byte order mark)"}
+		return nil, fileError(file, 1+p.linesBeforeNUL, "", nil, "csv.nul")
 	}
 	if t.enc == encUTF8 && p.invalid {
 		t.enc = encWindows1252
@@ -570,13 +568,11 @@ func (c crToLF) Read(p []byte) (int, error) {
 // field longer than Limits.CellBytes (RowBytes bounds the record whole).
 func (c *csvRows) checkLimits(line int, rec []string) error {
 	if len(rec) > c.limits.Columns {
-		return limitError(c.file, line, "", "Columns", fmt.Sprintf(
-			"raden har %d celler, over grensen på %d: fjern kolonnene som ikke hører til ordrene", len(rec), c.limits.Columns))
+		return limitError(c.file, line, "", "Columns", "limit.csv_columns", len(rec), c.limits.Columns)
 	}
 	for i, v := range rec {
 		if len(v) > c.limits.CellBytes {
-			return limitError(c.file, line, columnName(i+1), "CellBytes", fmt.Sprintf(
-				"cellen er over grensen på %s: en ordrefil har korte celler", size(int64(c.limits.CellBytes))))
+			return limitError(c.file, line, columnName(i+1), "CellBytes", "limit.cell", size(int64(c.limits.CellBytes)))
 		}
 	}
 	return nil

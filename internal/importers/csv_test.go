@@ -73,15 +73,6 @@ func TestFileErrorMessage(t *testing.T) {
 	}
 }
 
-func TestOrdinal(t *testing.T) {
-	t.Parallel()
-	for n, want := range map[int]string{1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 11: "11th", 12: "12th", 13: "13th", 21: "21st", 22: "22nd", 111: "111th", 123: "123rd"} {
-		if got := ordinal(n); got != want {
-			t.Errorf("ordinal(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
-
 func TestColumnName(t *testing.T) {
 	t.Parallel()
 	for n, want := range map[int]string{1: "A", 3: "C", 26: "Z", 27: "AA", 28: "AB", 702: "ZZ", 703: "AAA", 16384: "XFD"} {
@@ -257,7 +248,7 @@ func TestReadCSVExtraCells(t *testing.T) {
 	checkRows(t, s, []wantRow{{2, []string{"1", "2"}}})
 
 	fe := csvFileError(t, "a,b\n1,2\n3,4,,x\n")
-	if fe.Row != 3 || fe.Column != "D" || !strings.Contains(fe.Reason, "this column (the 4th) has no name in the header (row 1)") {
+	if fe.Row != 3 || fe.Column != "D" || !strings.Contains(fe.Reason, "this column (number 4) has no name in the header (row 1)") {
 		t.Errorf("got %+v", fe)
 	}
 }
@@ -265,7 +256,7 @@ func TestReadCSVExtraCells(t *testing.T) {
 func TestReadCSVHeaderProblems(t *testing.T) {
 	t.Parallel()
 	fe := csvFileError(t, "a,,c\n1,,3\n4,5,6\n")
-	if got, want := fe.Error(), "t.csv row 3, column B: has a value, but this column (the 2nd) has no name in the header (row 1)"; got != want {
+	if got, want := fe.Error(), "t.csv row 3, column B: has a value, but this column (number 2) has no name in the header (row 1)"; got != want {
 		t.Errorf("empty header over data:\n got %q\nwant %q", got, want)
 	}
 

@@ -98,10 +98,9 @@ type LimitError struct {
 
 func (e *LimitError) Unwrap() error { return &e.FileError }
 
-// limitError builds the refusal. The reason is Norwegian, for the
-// accountant who dropped the file; it names the limit and what to do.
-func limitError(file string, row int, column, limit, reason string) *LimitError {
-	return &LimitError{FileError: FileError{File: file, Row: row, Column: column, Reason: reason}, Limit: limit}
+// limitError builds the refusal; its message names the limit and what to do.
+func limitError(file string, row int, column, limit, id string, args ...any) *LimitError {
+	return &LimitError{FileError: *fileError(file, row, column, nil, id, args...), Limit: limit}
 }
 
 // size spells a byte count for the accountant: "64 KB", "256 MB", "2 GB".

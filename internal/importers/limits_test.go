@@ -10,6 +10,7 @@ import (
 
 	"github.com/frontpayment/fpexport/internal/importers"
 	"github.com/frontpayment/fpexport/internal/importers/bombtest"
+	"github.com/frontpayment/fpexport/internal/msg"
 )
 
 // readAll opens path and reads every row, as an import does.
@@ -40,9 +41,9 @@ func TestBombsRefused(t *testing.T) {
 		want  string // the start of the message
 	}{
 		"cell of 1.1 GB": {func(p string) error { return bombtest.CellXLSX(p, gb11) }, "cell.xlsx", "CellBytes",
-			"cell.xlsx row 2, column C: cellen er over grensen på 32 KB"},
+			"cell.xlsx rad 2, kolonne C: cellen er over grensen på 32 KB"},
 		"cell of 400 MB": {func(p string) error { return bombtest.CellXLSX(p, 400<<20) }, "cell400.xlsx", "CellBytes",
-			"cell400.xlsx row 2, column C: cellen er over grensen på 32 KB"},
+			"cell400.xlsx rad 2, kolonne C: cellen er over grensen på 32 KB"},
 		"shared strings of 1.1 GB": {func(p string) error { return bombtest.SharedStringsXLSX(p, gb11) }, "sst.xlsx", "SharedStringsBytes",
 			"sst.xlsx: tabellen over delte tekster (xl/sharedStrings.xml) er 1100 MB ukomprimert, over grensen på 256 MB"},
 		"shared string of 200 MB": {func(p string) error { return bombtest.SharedStringsXLSX(p, 200<<20) }, "sst200.xlsx", "CellBytes",
@@ -52,11 +53,11 @@ func TestBombsRefused(t *testing.T) {
 		"2 million rows": {func(p string) error { return bombtest.RowsXLSX(p, 2_000_000) }, "rows.xlsx", "Rows",
 			"rows.xlsx: arket xl/worksheets/sheet1.xml har over 1048576 rader"},
 		"100 000 columns": {func(p string) error { return bombtest.ColumnsXLSX(p, 100_000) }, "cols.xlsx", "Columns",
-			"cols.xlsx row 2: raden har over 1024 celler"},
+			"cols.xlsx rad 2: raden har over 1024 celler"},
 		"CSV line of 64 MB": {func(p string) error { return bombtest.CSVLine(p, 64<<20) }, "line.csv", "RowBytes",
-			"line.csv row 2: en rad som begynner her er lengre enn grensen på 2 MB"},
+			"line.csv rad 2: en rad som begynner her er lengre enn grensen på 2 MB"},
 		"CSV cell of 100 KB": {func(p string) error { return bombtest.CSVLine(p, 100<<10) }, "cell.csv", "CellBytes",
-			"cell.csv row 2, column C: cellen er over grensen på 32 KB"},
+			"cell.csv rad 2, kolonne C: cellen er over grensen på 32 KB"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -70,8 +71,8 @@ func TestBombsRefused(t *testing.T) {
 			if !errors.As(err, &le) || !errors.As(err, &fe) {
 				t.Fatalf("got %v, want a *LimitError that is a *FileError", err)
 			}
-			if le.Limit != tc.limit || !strings.HasPrefix(err.Error(), tc.want) {
-				t.Errorf("got %s: %q, want %s: %q…", le.Limit, err, tc.limit, tc.want)
+			if le.Limit != tc.limit || !strings.HasPrefix(fe.Text(msg.NB), tc.want) {
+				t.Errorf("got %s: %q, want %s: %q…", le.Limit, fe.Text(msg.NB), tc.limit, tc.want)
 			}
 		})
 	}
@@ -86,7 +87,7 @@ func TestCSVColumnsLimit(t *testing.T) {
 	}
 	err := readAll(p, importers.Options{Limits: importers.Limits{Columns: 10}})
 	var le *importers.LimitError
-	if !errors.As(err, &le) || le.Limit != "Columns" || !strings.HasPrefix(err.Error(), "wide.csv row 3: raden har 21 celler, over grensen på 10") {
+	if !errors.As(err, &le) || le.Limit != "Columns" || !strings.HasPrefix(le.Text(msg.NB), "wide.csv rad 3: raden har 21 celler, over grensen på 10") {
 		t.Errorf("got %v", err)
 	}
 }

@@ -3,10 +3,11 @@ package importers
 import (
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/frontpayment/fpexport/internal/msg"
 )
 
 // DefaultMaxRows is the row limit when Options.MaxRows is 0.
@@ -66,23 +67,33 @@ func (o Options) maxRows() int {
 // FileError is a problem with the file itself, reported with its position so
 // the accountant can find and fix it. Zero parts are left out of Error().
 type FileError struct {
-	File   string // base name, "orders.xlsx"
-	Row    int    // row number as the user sees it, 0 if not about one row
-	Column string // header name, or the column letter ("C") where there is none
-	Reason string
-	Err    error // underlying cause, if any
+	File   string  // base name, "orders.xlsx"
+	Row    int     // row number as the user sees it, 0 if not about one row
+	Column string  // header name, or the column letter ("C") where there is none
+	Reason string  // Msg's English text (logs, tests)
+	Msg    msg.Msg // the reason in the message catalogue, shown in the reader's language (Text)
+	Err    error   // underlying cause, if any
 }
 
-// Error reads like "orders.xlsx row 12, column rate: …".
-func (e *FileError) Error() string {
+// fileError makes a FileError whose reason is the catalogue's message id
+// with its arguments.
+func fileError(file string, row int, column string, err error, id string, args ...any) *FileError {
+	m := msg.New(id, args...)
+	return &FileError{File: file, Row: row, Column: column, Reason: m.Text(msg.EN), Msg: m, Err: err}
+}
+
+// Error reads like "orders.xlsx row 12, column rate: …" (Text in English).
+func (e *FileError) Error() string { return e.Text(msg.EN) }
+
+// Text reads like "ordrer.xlsx rad 12, kolonne Beløp: …" in lang.
+func (e *FileError) Text(lang msg.Lang) string {
 	var b strings.Builder
 	b.WriteString(e.File)
 	if e.Row > 0 {
 		if b.Len() > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString("row ")
-		b.WriteString(strconv.Itoa(e.Row))
+		b.WriteString(msg.New("file.where_row", e.Row).Text(lang))
 	}
 	if e.Column != "" {
 		switch {
@@ -91,10 +102,12 @@ func (e *FileError) Error() string {
 		case b.Len() > 0:
 			b.WriteByte(' ')
 		}
-		b.WriteString("column ")
-		b.WriteString(e.Column)
+		b.WriteString(msg.New("file.where_column", e.Column).Text(lang))
 	}
 	reason := e.Reason
+	if !e.Msg.IsZero() {
+		reason = e.Msg.Text(lang)
+	}
 	if reason == "" && e.Err != nil {
 		reason = e.Err.Error()
 	}
@@ -138,23 +151,6 @@ func columnName(n int) string {
 	}
 	slices.Reverse(b)
 	return string(b)
-}
-
-// ordinal spells 1 as "1st", 22 as "22nd", 13 as "13th".
-func ordinal(n int) string {
-	suffix := "th"
-	switch n % 10 {
-	case 1:
-		suffix = "st"
-	case 2:
-		suffix = "nd"
-	case 3:
-		suffix = "rd"
-	}
-	if n%100 >= 11 && n%100 <= 13 {
-		suffix = "th"
-	}
-	return strconv.Itoa(n) + suffix
 }
 
 // trimCell trims white space, including no-break spaces, and the invisible

@@ -76,12 +76,12 @@ func Open(path string, opt Options) (*Stream, error) {
 		}
 		return s, nil
 	case ".xls":
-		return nil, &FileError{File: name, Reason: "Excel 97-2003 (.xls) files are not supported: save it as Excel Workbook (.xlsx) or CSV"}
+		return nil, fileError(name, 0, "", nil, "file.xls")
 	default:
 		if ext == "" {
 			ext = "(none)"
 		}
-		return nil, &FileError{File: name, Reason: fmt.Sprintf("unsupported file type %s: use .csv, .txt or .xlsx", ext)}
+		return nil, fileError(name, 0, "", nil, "file.unsupported", ext)
 	}
 }
 
@@ -134,7 +134,7 @@ func (s *Stream) Next() (Row, error) {
 			continue
 		}
 		if s.count >= s.maxRows {
-			s.err = &FileError{File: s.file, Row: n, Reason: fmt.Sprintf("more than %d rows: split the file", s.maxRows)}
+			s.err = fileError(s.file, n, "", nil, "file.too_many_rows", s.maxRows)
 			return Row{}, s.err
 		}
 		s.count++
@@ -173,7 +173,7 @@ func (s *Stream) start(merges []cellRange, opt Options) error {
 	for {
 		n, cells, err := s.src.next()
 		if err == io.EOF {
-			return &FileError{File: s.file, Reason: "no header row: the file has no data"}
+			return fileError(s.file, 0, "", nil, "file.no_header")
 		}
 		if err != nil {
 			return err
@@ -193,8 +193,7 @@ func (s *Stream) start(merges []cellRange, opt Options) error {
 		}
 		key := strings.ToLower(name)
 		if i, dup := seen[key]; dup {
-			return &FileError{File: s.file, Row: s.headerRow, Column: name,
-				Reason: fmt.Sprintf("duplicate column name (columns %s and %s): every column needs its own name", columnName(i+1), columnName(j+1))}
+			return fileError(s.file, s.headerRow, name, nil, "file.duplicate_column", columnName(i+1), columnName(j+1))
 		}
 		seen[key] = j
 	}
@@ -232,8 +231,7 @@ func (s *Stream) prepareMerges(merges []cellRange) error {
 		switch {
 		case m.col1 > width || m.row2 < s.headerRow:
 		case m.row1 <= s.headerRow:
-			return &FileError{File: s.file, Row: s.headerRow, Column: s.mergeColumn(m),
-				Reason: fmt.Sprintf("merged header cells %s: unmerge them and give every column its own name", m.ref)}
+			return fileError(s.file, s.headerRow, s.mergeColumn(m), nil, "file.merged_header", m.ref)
 		default:
 			data = append(data, m)
 		}
@@ -260,8 +258,7 @@ func (s *Stream) check(n int, cells []string) error {
 		m := s.merges[s.mi]
 		s.mi++
 		if m.row2 >= n {
-			return &FileError{File: s.file, Row: m.row1, Column: s.mergeColumn(m),
-				Reason: fmt.Sprintf("merged cells %s: unmerge them and fill in every cell (a merged range keeps its value only in its first cell)", m.ref)}
+			return fileError(s.file, m.row1, s.mergeColumn(m), nil, "file.merged_cells", m.ref)
 		}
 	}
 	if s.keep == nil && len(cells) <= len(s.raw) {
@@ -269,8 +266,7 @@ func (s *Stream) check(n int, cells []string) error {
 	}
 	for i, v := range cells {
 		if v != "" && (i >= len(s.raw) || s.raw[i] == "") {
-			return &FileError{File: s.file, Row: n, Column: columnName(i + 1),
-				Reason: fmt.Sprintf("has a value, but this column (the %s) has no name in the header (row %d)", ordinal(i+1), s.headerRow)}
+			return fileError(s.file, n, columnName(i+1), nil, "file.unnamed_column", i+1, s.headerRow)
 		}
 	}
 	return nil

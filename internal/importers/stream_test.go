@@ -129,9 +129,9 @@ func TestStreamErrorsAtTheirRow(t *testing.T) {
 		err        string
 	}{
 		{"value under an unnamed column", "a,,c\n1,,3\n4,,6\n7,8,9\n10,,12\n", Options{}, 2,
-			"t.csv row 4, column B: has a value, but this column (the 2nd) has no name in the header (row 1)"},
+			"t.csv row 4, column B: has a value, but this column (number 2) has no name in the header (row 1)"},
 		{"value beyond the header", "a,b\n1,2\n3,4,,x\n", Options{}, 1,
-			"t.csv row 3, column D: has a value, but this column (the 4th) has no name in the header (row 1)"},
+			"t.csv row 3, column D: has a value, but this column (number 4) has no name in the header (row 1)"},
 		{"broken quote", "a,b\n1,2\n3,4 \"tommer\"\n", Options{}, 1,
 			`t.csv row 3: a " in a cell that does not start with " (line 3, character 5)`},
 		{"too many rows", "a\n1\n2\n\n3\n", Options{MaxRows: 2}, 2,
@@ -247,7 +247,7 @@ func TestStreamXLSX(t *testing.T) {
 	s = openStream(t, writeFile(t, "t.xlsx", b), Options{})
 	rows, err := nextRows(s)
 	checkStreamRows(t, rows, []wantRow{{2, []string{"1", "3"}}, {5, []string{"4", "6"}}})
-	if err == nil || err.Error() != "t.xlsx row 6, column B: has a value, but this column (the 2nd) has no name in the header (row 1)" {
+	if err == nil || err.Error() != "t.xlsx row 6, column B: has a value, but this column (number 2) has no name in the header (row 1)" {
 		t.Errorf("got %v", err)
 	}
 }
@@ -426,7 +426,7 @@ func TestStreamCSVRecordLimit(t *testing.T) {
 		b.WriteString("4,5\n")
 	}
 	rows, err := nextRows(openStream(t, writeFile(t, "t.csv", b.Bytes()), Options{}))
-	if len(rows) != 1 || err == nil || !strings.HasPrefix(err.Error(), "t.csv row 3: en rad som begynner her er lengre enn grensen på 2 MB") {
+	if len(rows) != 1 || err == nil || !strings.HasPrefix(err.Error(), "t.csv row 3: a row that starts here is longer than the limit of 2 MB") {
 		t.Errorf("got %d rows, %v", len(rows), err)
 	}
 }

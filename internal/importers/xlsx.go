@@ -66,7 +66,7 @@ func (src xlsxSource) open(o excelize.Options) (*excelize.File, error) {
 // bytes, and a panic there must come back as an error about this file, not
 // take the process down.
 func damaged(file string, p any) *FileError {
-	return &FileError{File: file, Reason: "not a readable XLSX file (the workbook is damaged)", Err: fmt.Errorf("excelize panic: %v", p)}
+	return fileError(file, 0, "", fmt.Errorf("excelize panic: %v", p), "xlsx.damaged")
 }
 
 // openXLSX opens the workbook, picks the sheet, gathers its merged ranges
@@ -111,7 +111,7 @@ func openXLSX(file string, src xlsxSource, opt Options) (s *Stream, err error) {
 	xf := x.xf
 	sheets := xf.GetSheetList()
 	if len(sheets) == 0 {
-		return nil, &FileError{File: file, Reason: "the workbook has no sheets: is it really an XLSX file?"}
+		return nil, fileError(file, 0, "", nil, "xlsx.no_sheets")
 	}
 	sheet := firstVisible(xf, sheets)
 	if opt.Sheet != "" {
@@ -127,7 +127,7 @@ func openXLSX(file string, src xlsxSource, opt Options) (s *Stream, err error) {
 			for i, name := range sheets {
 				quoted[i] = fmt.Sprintf("%q", name)
 			}
-			return nil, &FileError{File: file, Reason: fmt.Sprintf("no sheet named %q; the workbook has %s", opt.Sheet, strings.Join(quoted, ", "))}
+			return nil, fileError(file, 0, "", nil, "xlsx.no_sheet", opt.Sheet, strings.Join(quoted, ", "))
 		}
 	}
 	var date1904 bool
@@ -138,7 +138,7 @@ func openXLSX(file string, src xlsxSource, opt Options) (s *Stream, err error) {
 	// read by excelize, and only loses the merged-cell check.
 	merges, _ := sheetMerges(zr, xf, x.tmpDir, sheet)
 	if x.rows, err = xf.Rows(sheet); err != nil {
-		return nil, &FileError{File: file, Reason: fmt.Sprintf("cannot read sheet %q", sheet), Err: err}
+		return nil, fileError(file, 0, "", err, "xlsx.sheet_unreadable", sheet)
 	}
 	s = &Stream{file: file, format: "xlsx", date1904: date1904, src: x}
 	if err := s.start(merges, opt); err != nil {
@@ -179,17 +179,17 @@ func (x *xlsxRows) next() (n int, cells []string, err error) {
 	}()
 	if !x.rows.Next() {
 		if err := x.rows.Error(); err != nil {
-			return 0, nil, &FileError{File: x.file, Row: x.n + 1, Reason: fmt.Sprintf("cannot read this row (%v)", err), Err: err}
+			return 0, nil, fileError(x.file, x.n+1, "", err, "xlsx.row_unreadable", err)
 		}
 		if err := x.rows.Close(); err != nil {
-			return 0, nil, &FileError{File: x.file, Reason: fmt.Sprintf("cannot read the sheet (%v)", err), Err: err}
+			return 0, nil, fileError(x.file, 0, "", err, "xlsx.sheet_error", err)
 		}
 		return 0, nil, io.EOF
 	}
 	x.n++
 	cells, err = x.rows.Columns(x.raw)
 	if err != nil {
-		return 0, nil, &FileError{File: x.file, Row: x.n, Reason: fmt.Sprintf("cannot read this row (%v)", err), Err: err}
+		return 0, nil, fileError(x.file, x.n, "", err, "xlsx.row_unreadable", err)
 	}
 	for i, v := range cells {
 		cells[i] = trimCell(v)
@@ -220,15 +220,15 @@ func checkZipMagic(file string, src xlsxSource) *FileError {
 	head = head[:n]
 	switch {
 	case n == 0:
-		return &FileError{File: file, Reason: "the file is empty"}
+		return fileError(file, 0, "", nil, "file.empty")
 	case bytes.HasPrefix(head, []byte("PK")):
 		return nil
 	case bytes.HasPrefix(head, oleMagic):
-		return &FileError{File: file, Reason: "this is an Excel 97-2003 (.xls) or a password-protected workbook: save it as Excel Workbook (.xlsx) without a password"}
+		return fileError(file, 0, "", nil, "xlsx.is_xls")
 	case looksLikeText(head):
-		return &FileError{File: file, Reason: "this is text, not an XLSX workbook: was a CSV file renamed to .xlsx? Give it the .csv extension or save it as Excel Workbook (.xlsx)"}
+		return fileError(file, 0, "", nil, "xlsx.is_text")
 	default:
-		return &FileError{File: file, Reason: "not an XLSX workbook (an XLSX file is a zip archive)"}
+		return fileError(file, 0, "", nil, "xlsx.not_zip")
 	}
 }
 
@@ -252,27 +252,25 @@ func checkZipSizes(file string, zr *zip.Reader) *FileError {
 		total += u
 		switch {
 		case total > maxUnzipped:
-			return &FileError{File: file, Reason: fmt.Sprintf("the workbook unpacks to more than %d GB: split the file", maxUnzipped>>30)}
+			return fileError(file, 0, "", nil, "xlsx.too_large", maxUnzipped>>30)
 		case f.Method == zip.Store && u != c, u > c*maxRatio+1<<16:
-			return &FileError{File: file, Reason: "not a valid XLSX workbook (the zip archive is damaged)"}
+			return fileError(file, 0, "", nil, "xlsx.zip_damaged")
 		}
 	}
 	return nil
 }
 
 func openError(file string, err error) *FileError {
-	fe := &FileError{File: file, Err: err}
 	switch {
 	case errors.Is(err, excelize.ErrWorkbookPassword), errors.Is(err, excelize.ErrWorkbookFileFormat):
-		fe.Reason = "the workbook is password-protected or not an XLSX workbook: save it as Excel Workbook (.xlsx) without a password"
+		return fileError(file, 0, "", err, "xlsx.password")
 	case errors.Is(err, zip.ErrFormat), errors.Is(err, zip.ErrAlgorithm), errors.Is(err, zip.ErrChecksum):
-		fe.Reason = "not a valid XLSX workbook (the zip archive is damaged)"
+		return fileError(file, 0, "", err, "xlsx.zip_damaged")
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		fe.Reason = "not a valid XLSX workbook (parts of it are missing)"
+		return fileError(file, 0, "", err, "xlsx.parts_missing")
 	default:
-		fe.Reason = fmt.Sprintf("not a valid XLSX workbook (%v)", err)
+		return fileError(file, 0, "", err, "xlsx.invalid", err)
 	}
-	return fe
 }
 
 // maxMerges bounds what a hostile sheet can make us hold.

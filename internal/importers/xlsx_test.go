@@ -272,7 +272,7 @@ func TestReadXLSXEmptyHeaderOverData(t *testing.T) {
 		f.row(3, "1", "2", "3")
 	})
 	fe := xlsxFileError(t, b, Options{})
-	if got, want := fe.Error(), "t.xlsx row 3, column B: has a value, but this column (the 2nd) has no name in the header (row 1)"; got != want {
+	if got, want := fe.Error(), "t.xlsx row 3, column B: has a value, but this column (number 2) has no name in the header (row 1)"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}
 
@@ -391,7 +391,7 @@ func TestReadXLSXDistrustsDeclaredSizes(t *testing.T) {
 		"stored with two sizes": {[]zip.FileHeader{{Name: "xl/workbook.xml", Method: zip.Store, CompressedSize64: 10, UncompressedSize64: 1 << 20}},
 			"the zip archive is damaged"},
 		"huge picture": {[]zip.FileHeader{{Name: "xl/media/image1.png", Method: zip.Deflate, CompressedSize64: 300 << 10, UncompressedSize64: 300 << 20}},
-			"delen xl/media/image1.png av arbeidsboken er 300 MB ukomprimert, over grensen på 32 MB"},
+			"part xl/media/image1.png of the workbook is 300 MB uncompressed, over the limit of 32 MB"},
 		"huge workbook": {[]zip.FileHeader{
 			{Name: "xl/worksheets/sheet1.xml", Method: zip.Deflate, CompressedSize64: 2 << 20, UncompressedSize64: 2 << 30},
 			{Name: "xl/worksheets/sheet2.xml", Method: zip.Deflate, CompressedSize64: 2 << 20, UncompressedSize64: 2 << 30},

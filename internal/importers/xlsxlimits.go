@@ -4,7 +4,6 @@ import (
 	"archive/zip"
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -48,21 +47,17 @@ func checkDeclaredLimits(file string, zr *zip.Reader, lim Limits) error {
 		kind := kindOf(f.Name)
 		switch {
 		case kind == sheetPart && u > uint64(lim.SheetBytes):
-			return limitError(file, 0, "", "SheetBytes", fmt.Sprintf(
-				"arket %s er %s ukomprimert, over grensen på %s: del ordrene på flere filer", f.Name, size(int64(u)), size(lim.SheetBytes)))
+			return limitError(file, 0, "", "SheetBytes", "limit.sheet_bytes", f.Name, size(int64(u)), size(lim.SheetBytes))
 		case kind == sharedStringsPart && u > uint64(lim.SharedStringsBytes):
-			return limitError(file, 0, "", "SharedStringsBytes", fmt.Sprintf(
-				"tabellen over delte tekster (%s) er %s ukomprimert, over grensen på %s: del ordrene på flere filer", f.Name, size(int64(u)), size(lim.SharedStringsBytes)))
+			return limitError(file, 0, "", "SharedStringsBytes", "limit.shared_bytes", f.Name, size(int64(u)), size(lim.SharedStringsBytes))
 		case kind == otherPart && u > uint64(lim.PartBytes):
-			return limitError(file, 0, "", "PartBytes", fmt.Sprintf(
-				"delen %s av arbeidsboken er %s ukomprimert, over grensen på %s: fjern bilder og andre objekter, eller lagre ordrene i en ny arbeidsbok", f.Name, size(int64(u)), size(lim.PartBytes)))
+			return limitError(file, 0, "", "PartBytes", "limit.part_bytes", f.Name, size(int64(u)), size(lim.PartBytes))
 		}
 		if kind == otherPart || u <= spillBytes {
 			inMemory += u
 		}
 		if inMemory > uint64(lim.InMemoryBytes) {
-			return limitError(file, 0, "", "InMemoryBytes", fmt.Sprintf(
-				"arbeidsbokens deler er til sammen over grensen på %s (utenom store ark): fjern bilder og andre objekter, eller lagre ordrene i en ny arbeidsbok", size(lim.InMemoryBytes)))
+			return limitError(file, 0, "", "InMemoryBytes", "limit.in_memory", size(lim.InMemoryBytes))
 		}
 	}
 	return nil
@@ -135,11 +130,9 @@ func scanPart(file string, f *zip.File, kind partKind, lim Limits) error {
 			return nil
 		case errors.Is(rerr, errPartTooLarge):
 			if kind == sharedStringsPart {
-				return limitError(file, 0, "", "SharedStringsBytes", fmt.Sprintf(
-					"tabellen over delte tekster (%s) er over grensen på %s ukomprimert: del ordrene på flere filer", f.Name, size(max)))
+				return limitError(file, 0, "", "SharedStringsBytes", "limit.shared_over", f.Name, size(max))
 			}
-			return limitError(file, 0, "", "SheetBytes", fmt.Sprintf(
-				"arket %s er over grensen på %s ukomprimert: del ordrene på flere filer", f.Name, size(max)))
+			return limitError(file, 0, "", "SheetBytes", "limit.sheet_over", f.Name, size(max))
 		case rerr != nil:
 			return openError(file, rerr)
 		}
@@ -244,8 +237,7 @@ func (s *xmlScan) add(n int) error {
 	if s.inRow {
 		s.rowLen += n
 		if s.rowLen > s.lim.RowBytes {
-			return limitError(s.file, s.rowRef, "", "RowBytes", fmt.Sprintf(
-				"raden er over grensen på %s (i arket %s): en rad med ordrelinjer er mye mindre; er filen laget for å skade?", size(int64(s.lim.RowBytes)), s.part))
+			return limitError(s.file, s.rowRef, "", "RowBytes", "limit.xlsx_row", size(int64(s.lim.RowBytes)), s.part)
 		}
 	}
 	return nil
@@ -279,8 +271,7 @@ func (s *xmlScan) tag() error {
 				}
 			}
 			if s.rows > s.lim.Rows || s.rowRef > s.lim.Rows {
-				return limitError(s.file, 0, "", "Rows", fmt.Sprintf(
-					"arket %s har over %d rader, grensen: del ordrene på flere filer", s.part, s.lim.Rows))
+				return limitError(s.file, 0, "", "Rows", "limit.rows", s.part, s.lim.Rows)
 			}
 			s.cols, s.rowLen, s.inRow = 0, s.tagLen+2, !selfClosing
 		case string(name) == "row" && closing:
@@ -301,8 +292,7 @@ func (s *xmlScan) tag() error {
 				s.colRef = append(s.colRef, r...)
 			}
 			if s.cols > s.lim.Columns {
-				return limitError(s.file, s.rowRef, "", "Columns", fmt.Sprintf(
-					"raden har over %d celler, grensen (i arket %s): fjern kolonnene som ikke hører til ordrene", s.lim.Columns, s.part))
+				return limitError(s.file, s.rowRef, "", "Columns", "limit.xlsx_columns", s.lim.Columns, s.part)
 			}
 			s.inCell, s.cellLen = !selfClosing, s.tagLen+2
 		case string(name) == "c" && closing:
@@ -313,8 +303,7 @@ func (s *xmlScan) tag() error {
 		case string(name) == "si" && !closing:
 			s.strings++
 			if s.strings > s.lim.SharedStrings {
-				return limitError(s.file, 0, "", "SharedStrings", fmt.Sprintf(
-					"tabellen over delte tekster har over %d tekster, grensen: del ordrene på flere filer", s.lim.SharedStrings))
+				return limitError(s.file, 0, "", "SharedStrings", "limit.shared_strings", s.lim.SharedStrings)
 			}
 			s.inString, s.stringBytes = !selfClosing, s.tagLen+2
 		case string(name) == "si" && closing:
@@ -327,21 +316,20 @@ func (s *xmlScan) tag() error {
 // tooLarge is the refusal of a cell (or a tag or text, which only a cell
 // could legitimately make long) past CellBytes.
 func (s *xmlScan) tooLarge() error {
-	reason := fmt.Sprintf("en celle er over grensen på %s: en ordrefil har korte celler; er filen laget for å skade?", size(int64(s.lim.CellBytes)))
+	limit := size(int64(s.lim.CellBytes))
 	switch {
 	case s.kind == sharedStringsPart:
-		return limitError(s.file, 0, "", "CellBytes", fmt.Sprintf(
-			"tekst nr. %d i tabellen over delte tekster er over grensen på %s for en celle: en ordrefil har korte celler; er filen laget for å skade?", s.strings, size(int64(s.lim.CellBytes))))
+		return limitError(s.file, 0, "", "CellBytes", "limit.shared_string", s.strings, limit)
 	case s.inCell:
 		col := string(s.colRef)
 		if col == "" {
 			col = columnName(s.cols)
 		}
-		return limitError(s.file, s.rowRef, col, "CellBytes", fmt.Sprintf("cellen er over grensen på %s: en ordrefil har korte celler; er filen laget for å skade?", size(int64(s.lim.CellBytes))))
+		return limitError(s.file, s.rowRef, col, "CellBytes", "limit.cell_hostile", limit)
 	case s.inRow:
-		return limitError(s.file, s.rowRef, "", "CellBytes", reason)
+		return limitError(s.file, s.rowRef, "", "CellBytes", "limit.a_cell", limit)
 	default:
-		return limitError(s.file, 0, "", "CellBytes", reason+" (i "+s.part+")")
+		return limitError(s.file, 0, "", "CellBytes", "limit.a_cell_in", limit, s.part)
 	}
 }
 

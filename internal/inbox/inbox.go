@@ -38,6 +38,7 @@ import (
 	"github.com/frontpayment/fpexport/internal/importers"
 	"github.com/frontpayment/fpexport/internal/intake"
 	"github.com/frontpayment/fpexport/internal/mapping"
+	"github.com/frontpayment/fpexport/internal/msg"
 	"github.com/frontpayment/fpexport/internal/store"
 )
 
@@ -252,7 +253,8 @@ func importFile(ctx context.Context, pool *pgxpool.Pool, inserter *river.Client[
 		// Nothing of the file can be imported; nothing of it was recorded.
 		r.Outcome, r.Err = Failed, err
 		return r, moveFailed(dir, name, r, now(), func(errPath string) error {
-			return writeNew(errPath, []byte(err.Error()+"\n"))
+			// For the accountant who dropped it: in the error file's language ("" is bokmål).
+			return writeNew(errPath, []byte(intake.ErrorText(name, err, opt.Lang)+"\n"))
 		})
 	}
 	f, err := intake.Open(path, opt)
@@ -326,6 +328,9 @@ func errorRows(f *intake.File, b store.BatchOut, opt intake.Options) ([]importer
 	for _, rj := range b.Refused {
 		if !have[rj.Row] {
 			reason := rj.Reason
+			if rj.MsgID != "" {
+				reason = msg.Msg{ID: rj.MsgID, Args: rj.MsgArgs}.Text(f.Lang())
+			}
 			if rj.Column != "" {
 				reason = rj.Column + ": " + reason
 			}

@@ -186,10 +186,10 @@ func TestUnreadableFileGoesToFailedWithReason(t *testing.T) {
 	if got := e.ls(t, "failed"); !eq(got, []string{"columns.csv", "columns.error.txt", "fake.error.txt", "fake.xlsx"}) {
 		t.Errorf("failed/: %v", got)
 	}
-	if txt := e.read(t, "failed/columns.error.txt"); !strings.Contains(txt, "missing required columns") {
+	if txt := e.read(t, "failed/columns.error.txt"); !strings.Contains(txt, "mangler påkrevde kolonner") {
 		t.Errorf("columns.error.txt: %q", txt)
 	}
-	if txt := e.read(t, "failed/fake.error.txt"); !strings.Contains(txt, "fake.xlsx") {
+	if txt := e.read(t, "failed/fake.error.txt"); !strings.Contains(txt, "fake.xlsx: dette er tekst, ikke en XLSX-arbeidsbok") {
 		t.Errorf("fake.error.txt: %q", txt)
 	}
 	if n := e.count(t, `SELECT count(*) FROM batches`); n != 0 {

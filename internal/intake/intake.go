@@ -521,12 +521,6 @@ func writeChunk(ctx context.Context, tx pgx.Tx, inserter *river.Client[pgx.Tx], 
 			fresh = append(fresh, r)
 		}
 	}
-	// This chunk's valid orders close what earlier batches rejected of them.
-	if resolve {
-		if _, err := store.ResolveRejected(ctx, tx, out.BatchID, keys); err != nil {
-			return err
-		}
-	}
 	var jobRefs []store.JobRef
 	if len(fresh) > 0 {
 		refs, err := store.InsertNewOrders(ctx, tx, out.BatchID, fresh)
@@ -555,6 +549,20 @@ func writeChunk(ctx context.Context, tx pgx.Tx, inserter *river.Client[pgx.Tx], 
 		}
 		out.Refused = append(out.Refused, part.Refused...)
 		jobRefs = append(jobRefs, part.Jobs...)
+		if resolve && len(part.Refused) > 0 {
+			// A change refused again resolves nothing: its rows stay open.
+			refused := map[store.OrderKey]bool{}
+			for _, r := range part.Refused {
+				refused[store.OrderKey{Kind: r.Kind, Ref: r.Ref}] = true
+			}
+			keys = slices.DeleteFunc(keys, func(k store.OrderKey) bool { return refused[k] })
+		}
+	}
+	// This chunk's orders, taken, close what earlier batches rejected of them.
+	if resolve {
+		if _, err := store.ResolveRejected(ctx, tx, out.BatchID, keys); err != nil {
+			return err
+		}
 	}
 	if len(jobRefs) == 0 {
 		return nil

@@ -22,8 +22,8 @@ var allowed = map[string][]string{
 	// The pure core.
 	"internal/callbackurl": {},
 	"internal/fpclient":    {"internal/money"},
-	"internal/importers":   {},
-	"internal/mapping":     {"internal/fpclient", "internal/money", "internal/msg"},
+	"internal/importers":   {"internal/msg"},
+	"internal/mapping":     {"internal/fpclient", "internal/money", "internal/msg", "internal/pii"},
 	"internal/money":       {"internal/msg"},
 	"internal/msg":         {}, // the catalogue of messages: ids, arguments, texts in bokmål and English
 	"internal/orderstate":  {},
@@ -47,7 +47,7 @@ var allowed = map[string][]string{
 	"internal/metrics":  {"internal/buildinfo", "internal/orderstate", "internal/store"},
 
 	// The owner of an order's status: every move of orders.status.
-	"internal/orders": {"internal/money", "internal/orderstate", "internal/store"},
+	"internal/orders": {"internal/money", "internal/msg", "internal/orderstate", "internal/store"},
 
 	// What an operator reads and decides (worker status, retry, review, attention, orders, order).
 	"internal/operator": {"internal/jobargs", "internal/jobs", "internal/mapping", "internal/money", "internal/orders", "internal/store"},
@@ -56,7 +56,7 @@ var allowed = map[string][]string{
 	"internal/jobs": {"internal/callbackurl", "internal/erp", "internal/fpclient", "internal/inbox", "internal/intake", "internal/jobargs", "internal/mapping",
 		"internal/orders", "internal/orderstate", "internal/report", "internal/store", "internal/throttle"},
 	"internal/intake": {"internal/fpclient", "internal/importers", "internal/jobargs", "internal/mapping", "internal/msg", "internal/orders", "internal/store"},
-	"internal/inbox":  {"internal/importers", "internal/intake", "internal/mapping", "internal/secretenv", "internal/store"},
+	"internal/inbox":  {"internal/importers", "internal/intake", "internal/mapping", "internal/msg", "internal/secretenv", "internal/store"},
 	"internal/erp":    {"internal/importers", "internal/intake", "internal/mapping", "internal/secretenv", "internal/store"},
 
 	// HTTP.

@@ -3,13 +3,14 @@ package mapping
 import (
 	"cmp"
 	"fmt"
-	"github.com/frontpayment/fpexport/internal/msg"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/money"
+	"github.com/frontpayment/fpexport/internal/msg"
+	"github.com/frontpayment/fpexport/internal/pii"
 )
 
 // DefaultDueDays is how long a payment link (payment-link and
@@ -95,6 +96,7 @@ func (e RowError) Text(lang msg.Lang) string {
 // "ordrer.csv rad 7, kolonne E-post («kari@»): ikke en gyldig e-postadresse";
 // a warning says so first.
 func (e RowError) Describe(lang msg.Lang) string {
+	e = e.Masked()
 	var b strings.Builder
 	if e.Warning {
 		b.WriteString(msg.New("label.warning").Text(lang) + ": ")
@@ -115,6 +117,7 @@ func (e RowError) Describe(lang msg.Lang) string {
 // e-mail address; or, with the file's own header, ordrer.csv row 17,
 // column Beløp (line_total) ("3 705,00"): the sheet says ….
 func (e RowError) Error() string {
+	e = e.Masked()
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s row %d", e.Source, e.Row)
 	switch {
@@ -129,6 +132,21 @@ func (e RowError) Error() string {
 	b.WriteString(": ")
 	b.WriteString(e.Reason)
 	return b.String()
+}
+
+// Masked is the message with a repaired personal number masked
+// (pii.MaskPersonalNumber): the number read and the number sent are not
+// needed to fix the row, so the terminal, logs and pages do not show them.
+// Describe and Error mask; the error file, which holds the row to be fixed,
+// and the stored rejected row keep the full value.
+func (e RowError) Masked() RowError {
+	if e.Column != colPersonalNumber || e.Msg.ID != "repair.leading_zero" || len(e.Msg.Args) != 2 {
+		return e
+	}
+	e.Value = pii.MaskShortPersonalNumber(e.Value)
+	e.Msg.Args = []string{pii.MaskShortPersonalNumber(e.Msg.Args[0]), pii.MaskPersonalNumber(e.Msg.Args[1])}
+	e.Reason = e.Text(msg.EN)
+	return e
 }
 
 // Customer is the order's customer, normalised.

@@ -164,3 +164,30 @@ func TestMessagesInCatalogue(t *testing.T) {
 		t.Errorf("found %d message ids; the pattern no longer finds them", seen)
 	}
 }
+
+// A repaired personal number is not needed to fix a row: Describe and Error
+// (the terminal, logs) mask it as pii does; Text, which the error file
+// shows beside the row to fix, keeps it whole.
+func TestRepairedPersonalNumberMasked(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.opt.AllowSyntheticPersonalNumbers = true // 02908823470 is a test number (month + 80)
+	res := buildOrders([]Line{line(2, validFields(fpclient.KindInvoice, "private"), "personal_number", "2908823470")}, b.opt)
+	if len(res.Warnings) != 1 {
+		t.Fatalf("got warnings %v, want the repair", res.Warnings)
+	}
+	w := res.Warnings[0]
+	for _, shown := range []string{w.Describe(msg.NB), w.Describe(msg.EN), w.Error()} {
+		if strings.Contains(shown, "2908823470") || !strings.Contains(shown, "29088*****") || !strings.Contains(shown, "029088*****") {
+			t.Errorf("shown unmasked or without the masked numbers: %s", shown)
+		}
+	}
+	if nb := w.Text(msg.NB); !strings.Contains(nb, "«2908823470»") || !strings.Contains(nb, "«02908823470»") {
+		t.Errorf("the error file's text lost the numbers: %s", nb)
+	}
+	// A postcode repair is no personal data: shown as it is.
+	res = buildOrders([]Line{line(2, validFields(fpclient.KindInvoice, "private"), "zip", "358")}, b.opt)
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0].Error(), `read "358", sending "0358"`) {
+		t.Errorf("postcode repair: %v", res.Warnings)
+	}
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/frontpayment/fpexport/internal/msg"
 	"github.com/frontpayment/fpexport/internal/orderstate"
 	"github.com/frontpayment/fpexport/internal/store"
 )
@@ -124,26 +125,29 @@ func MergeStaged(ctx context.Context, tx pgx.Tx, batchID int64, staged int) (sto
 	}
 
 	// Changes that cannot be taken now.
-	rows, err = tx.Query(ctx, `SELECT i.source, i.order_ref, i.source_rows, o.status
+	rows, err = tx.Query(ctx, `SELECT i.source, i.kind, i.order_ref, i.source_rows, o.status
 		FROM import_orders i JOIN orders o ON o.kind = i.kind AND o.order_ref = i.order_ref
 		WHERE o.batch_id <> $1 AND o.fingerprint <> i.fingerprint ORDER BY i.source_rows[1]`, batchID)
 	if err != nil {
 		return out, err
 	}
 	for rows.Next() {
-		var source, ref, status string
+		var source, kind, ref, status string
 		var srcRows []int32
-		if err := rows.Scan(&source, &ref, &srcRows, &status); err != nil {
+		if err := rows.Scan(&source, &kind, &ref, &srcRows, &status); err != nil {
 			rows.Close()
 			return out, err
 		}
-		reason := fmt.Sprintf("order %s changed, but FP reports it %s; a change can no longer be sent", ref, status)
+		m := msg.New("order.change_final", ref, status)
 		if status == "submitting" || status == "needs_review" {
-			reason = fmt.Sprintf("order %s changed, but it is %s; import the change again once it is settled", ref, status)
+			m = msg.New("order.change_busy", ref, status)
 		}
 		out.Counts[store.OrderRefused]++
 		for _, r := range srcRows {
-			out.Refused = append(out.Refused, store.RejectedRow{Source: source, Row: int(r), Column: "order_ref", Value: ref, Reason: reason})
+			// Kind and Ref let a later import that brings the order again,
+			// taken this time, resolve the row (store.ResolveRejected).
+			out.Refused = append(out.Refused, store.RejectedRow{Source: source, Row: int(r), Column: "order_ref", Value: ref,
+				Reason: m.Text(msg.EN), MsgID: m.ID, MsgArgs: m.Args, Kind: kind, Ref: ref})
 		}
 	}
 	if err := rows.Err(); err != nil {

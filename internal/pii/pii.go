@@ -16,3 +16,15 @@ func MaskPersonalNumber(s string) string {
 		return "***********"
 	}
 }
+
+// MaskShortPersonalNumber masks a personal number read without its leading
+// zero (Excel shows 02908823470 as 2908823470) as MaskPersonalNumber masks
+// the whole number: what is left of the birth date is kept, the five
+// personal digits hidden: "2908823470" → "29088*****". Anything else is
+// masked by MaskPersonalNumber.
+func MaskShortPersonalNumber(s string) string {
+	if len(s) == 10 {
+		return s[:5] + "*****"
+	}
+	return MaskPersonalNumber(s)
+}

@@ -15,3 +15,16 @@ func TestMaskPersonalNumber(t *testing.T) {
 		}
 	}
 }
+
+func TestMaskShortPersonalNumber(t *testing.T) {
+	for in, want := range map[string]string{
+		"":            "",
+		"2908823470":  "29088*****",
+		"02908823470": "029088*****",
+		"290882347":   "***********",
+	} {
+		if got := MaskShortPersonalNumber(in); got != want {
+			t.Errorf("MaskShortPersonalNumber(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

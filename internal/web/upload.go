@@ -113,10 +113,7 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request, req request) {
 	if err != nil {
 		// The whole file is unreadable (a required column missing, not a
 		// spreadsheet): say why, in the importer's words.
-		d.Failed = err.Error()
-		if he := (*mapping.HeaderError)(nil); errors.As(err, &he) {
-			d.Failed = d.Name + ": " + he.Text(msgLang(req.lang))
-		}
+		d.Failed = intake.ErrorText(d.Name, err, msgLang(req.lang))
 		h.render(w, r, http.StatusUnprocessableEntity, "dryrun", h.pageFor(req, "dry.title", d))
 		return
 	}
@@ -322,7 +319,7 @@ func (h *Handler) confirm(w http.ResponseWriter, r *http.Request, req request) {
 	defer h.confirmMu.Unlock()
 	f, err := intake.Open(path, opt)
 	if err != nil {
-		h.fail(w, req, http.StatusUnprocessableEntity, label(req.lang, "dry.failed")+": "+err.Error())
+		h.fail(w, req, http.StatusUnprocessableEntity, label(req.lang, "dry.failed")+": "+intake.ErrorText(filepath.Base(path), err, msgLang(req.lang)))
 		return
 	}
 	res, err := intake.Commit(r.Context(), h.cfg.Pool, h.cfg.River, []*intake.File{f}, intake.CommitOptions{})
@@ -423,6 +420,17 @@ func (d *dryRunData) fill(f *intake.File) {
 	if len(d.Warnings) > maxRejectedShown {
 		d.Warnings, d.MoreWarnings = d.Warnings[:maxRejectedShown], len(d.Warnings)-maxRejectedShown
 	}
+	// A repaired personal number is not needed to fix a row (the error file
+	// holds it): the page shows it masked.
+	d.Problems, d.Warnings = masked(d.Problems), masked(d.Warnings)
+}
+
+func masked(es []mapping.RowError) []mapping.RowError {
+	out := make([]mapping.RowError, len(es))
+	for i, e := range es {
+		out[i] = e.Masked()
+	}
+	return out
 }
 
 // ColumnName shows a problem's column as the file names it ("Beløp"); a

@@ -295,14 +295,14 @@ type Bomb struct {
 func Bombs(csvLine int64) []Bomb {
 	const gb11 = 1100 << 20
 	return []Bomb{
-		{"celle.xlsx", func(p string) error { return CellXLSX(p, gb11) }, "celle.xlsx row 2, column C: cellen er over grensen på 32 KB"},
-		{"celle400.xlsx", func(p string) error { return CellXLSX(p, 400<<20) }, "celle400.xlsx row 2, column C: cellen er over grensen på 32 KB"},
+		{"celle.xlsx", func(p string) error { return CellXLSX(p, gb11) }, "celle.xlsx rad 2, kolonne C: cellen er over grensen på 32 KB"},
+		{"celle400.xlsx", func(p string) error { return CellXLSX(p, 400<<20) }, "celle400.xlsx rad 2, kolonne C: cellen er over grensen på 32 KB"},
 		{"delte.xlsx", func(p string) error { return SharedStringsXLSX(p, gb11) }, "delte.xlsx: tabellen over delte tekster (xl/sharedStrings.xml) er 1100 MB ukomprimert, over grensen på 256 MB"},
 		{"delte200.xlsx", func(p string) error { return SharedStringsXLSX(p, 200<<20) }, "delte200.xlsx: tekst nr. 1 i tabellen over delte tekster er over grensen på 32 KB"},
 		{"tekster.xlsx", func(p string) error { return ManyStringsXLSX(p, 2_100_000) }, "tekster.xlsx: tabellen over delte tekster har over 2000000 tekster"},
 		{"rader.xlsx", func(p string) error { return RowsXLSX(p, 3_000_000) }, "rader.xlsx: arket xl/worksheets/sheet1.xml har over 1048576 rader"},
-		{"kolonner.xlsx", func(p string) error { return ColumnsXLSX(p, 1_000_000) }, "kolonner.xlsx row 2: raden har over 1024 celler"},
-		{"linje.csv", func(p string) error { return CSVLine(p, csvLine) }, "linje.csv row 2: en rad som begynner her er lengre enn grensen på 2 MB"},
+		{"kolonner.xlsx", func(p string) error { return ColumnsXLSX(p, 1_000_000) }, "kolonner.xlsx rad 2: raden har over 1024 celler"},
+		{"linje.csv", func(p string) error { return CSVLine(p, csvLine) }, "linje.csv rad 2: en rad som begynner her er lengre enn grensen på 2 MB"},
 	}
 }
 

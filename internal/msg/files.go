@@ -1,0 +1,96 @@
+package msg
+
+// files are the messages about a file as a whole, or a place in it, that
+// cannot be read (internal/importers): what it is not, what is damaged,
+// which limit it goes past. The place (file, row, column) is put before
+// them by the importer.
+var files = map[string]entry{
+	"file.where_row":    {"rad {1}", "row {1}"},
+	"file.where_column": {"kolonne {1}", "column {1}"},
+
+	"file.empty":         {"filen er tom", "the file is empty"},
+	"file.no_header":     {"ingen overskriftsrad: filen har ingen data", "no header row: the file has no data"},
+	"file.xls":           {"Excel 97-2003-filer (.xls) støttes ikke: lagre den som Excel-arbeidsbok (.xlsx) eller CSV", "Excel 97-2003 (.xls) files are not supported: save it as Excel Workbook (.xlsx) or CSV"},
+	"file.unsupported":   {"filtypen {1} støttes ikke: bruk .csv, .txt eller .xlsx", "unsupported file type {1}: use .csv, .txt or .xlsx"},
+	"file.too_many_rows": {"over {1} rader: del filen", "more than {1} rows: split the file"},
+	"file.duplicate_column": {"kolonnenavnet er brukt to ganger (kolonne {1} og {2}): hver kolonne trenger sitt eget navn",
+		"duplicate column name (columns {1} and {2}): every column needs its own name"},
+	"file.merged_header": {"sammenslåtte overskriftsceller {1}: del dem opp og gi hver kolonne sitt eget navn",
+		"merged header cells {1}: unmerge them and give every column its own name"},
+	"file.merged_cells": {"sammenslåtte celler {1}: del dem opp og fyll ut hver celle (et sammenslått område har verdien bare i første celle)",
+		"merged cells {1}: unmerge them and fill in every cell (a merged range keeps its value only in its first cell)"},
+	"file.unnamed_column": {"har en verdi, men denne kolonnen (nr. {1}) har ikke noe navn i overskriftsraden (rad {2})",
+		"has a value, but this column (number {1}) has no name in the header (row {2})"},
+
+	"csv.unreadable": {"CSV-teksten kan ikke leses", "cannot read the CSV text"},
+	"csv.bare_quote": {`en " i en celle som ikke begynner med " (linje {1}, tegn {2}): sett hele cellen i anførselstegn og skriv et anførselstegn inni den som ""`,
+		`a " in a cell that does not start with " (line {1}, character {2}): put the whole cell in double quotes and write a quote inside it as ""`},
+	"csv.extra_quote": {`" på linje {1}, tegn {2} avslutter en celle i anførselstegn, men mer tekst følger: skriv et anførselstegn inni en slik celle som ""`,
+		`the " at line {1}, character {2} closes a quoted cell but more text follows it: write a quote inside a quoted cell as ""`},
+	"csv.unclosed_quote": {`en celle i anførselstegn som begynner i denne raden, avsluttes aldri (filen slutter inni den): legg til " som mangler`,
+		`a quoted cell that starts in this row is never closed (the file ends inside it): add the missing "`},
+	"csv.is_xlsx": {"dette er en XLSX-fil (zip), ikke CSV-tekst: gi den filendelsen .xlsx", "this is an XLSX (zip) file, not CSV text: give it the .xlsx extension"},
+	"csv.is_xls": {"dette er en Excel 97-2003-arbeidsbok (.xls) eller en passordbeskyttet arbeidsbok, ikke CSV-tekst: lagre den som CSV eller .xlsx",
+		"this is an Excel 97-2003 (.xls) or password-protected workbook, not CSV text: save it as CSV or .xlsx"},
+	"csv.utf16_odd": {"filen begynner som UTF-16-tekst, men har et odde antall byte", "the file starts like UTF-16 text but has an odd number of bytes"},
+	"csv.nul": {"filen inneholder NUL-byte: den er ikke CSV-tekst (eller den er UTF-16 uten byte order mark)",
+		"the file contains NUL bytes: it is not CSV text (or it is UTF-16 without a byte order mark)"},
+
+	"xlsx.damaged":          {"ikke en lesbar XLSX-fil (arbeidsboken er skadet)", "not a readable XLSX file (the workbook is damaged)"},
+	"xlsx.no_sheets":        {"arbeidsboken har ingen ark: er det virkelig en XLSX-fil?", "the workbook has no sheets: is it really an XLSX file?"},
+	"xlsx.no_sheet":         {"ikke noe ark med navnet «{1}»; arbeidsboken har {2}", "no sheet named \"{1}\"; the workbook has {2}"},
+	"xlsx.sheet_unreadable": {"arket «{1}» kan ikke leses", "cannot read sheet \"{1}\""},
+	"xlsx.row_unreadable":   {"denne raden kan ikke leses ({1})", "cannot read this row ({1})"},
+	"xlsx.sheet_error":      {"arket kan ikke leses ({1})", "cannot read the sheet ({1})"},
+	"xlsx.is_xls": {"dette er en Excel 97-2003-arbeidsbok (.xls) eller en passordbeskyttet arbeidsbok: lagre den som Excel-arbeidsbok (.xlsx) uten passord",
+		"this is an Excel 97-2003 (.xls) or a password-protected workbook: save it as Excel Workbook (.xlsx) without a password"},
+	"xlsx.is_text": {"dette er tekst, ikke en XLSX-arbeidsbok: ble en CSV-fil omdøpt til .xlsx? Gi den filendelsen .csv eller lagre den som Excel-arbeidsbok (.xlsx)",
+		"this is text, not an XLSX workbook: was a CSV file renamed to .xlsx? Give it the .csv extension or save it as Excel Workbook (.xlsx)"},
+	"xlsx.not_zip":     {"ikke en XLSX-arbeidsbok (en XLSX-fil er et zip-arkiv)", "not an XLSX workbook (an XLSX file is a zip archive)"},
+	"xlsx.too_large":   {"arbeidsboken blir over {1} GB utpakket: del filen", "the workbook unpacks to more than {1} GB: split the file"},
+	"xlsx.zip_damaged": {"ikke en gyldig XLSX-arbeidsbok (zip-arkivet er skadet)", "not a valid XLSX workbook (the zip archive is damaged)"},
+	"xlsx.password": {"arbeidsboken er passordbeskyttet eller ikke en XLSX-arbeidsbok: lagre den som Excel-arbeidsbok (.xlsx) uten passord",
+		"the workbook is password-protected or not an XLSX workbook: save it as Excel Workbook (.xlsx) without a password"},
+	"xlsx.parts_missing": {"ikke en gyldig XLSX-arbeidsbok (deler av den mangler)", "not a valid XLSX workbook (parts of it are missing)"},
+	"xlsx.invalid":       {"ikke en gyldig XLSX-arbeidsbok ({1})", "not a valid XLSX workbook ({1})"},
+
+	// Limits: a file past one is refused; the text names the limit and what to do.
+	"limit.csv_row": {`en rad som begynner her er lengre enn grensen på {1}: mangler en celle sitt avsluttende "?`,
+		`a row that starts here is longer than the limit of {1}: is a cell missing its closing "?`},
+	"limit.csv_columns": {"raden har {1} celler, over grensen på {2}: fjern kolonnene som ikke hører til ordrene",
+		"the row has {1} cells, over the limit of {2}: remove the columns that do not belong to the orders"},
+	"limit.cell": {"cellen er over grensen på {1}: en ordrefil har korte celler", "the cell is over the limit of {1}: an order file has short cells"},
+	"limit.cell_hostile": {"cellen er over grensen på {1}: en ordrefil har korte celler; er filen laget for å skade?",
+		"the cell is over the limit of {1}: an order file has short cells; was the file made to do harm?"},
+	"limit.a_cell": {"en celle er over grensen på {1}: en ordrefil har korte celler; er filen laget for å skade?",
+		"a cell is over the limit of {1}: an order file has short cells; was the file made to do harm?"},
+	"limit.a_cell_in": {"en celle er over grensen på {1}: en ordrefil har korte celler; er filen laget for å skade? (i {2})",
+		"a cell is over the limit of {1}: an order file has short cells; was the file made to do harm? (in {2})"},
+	"limit.shared_string": {"tekst nr. {1} i tabellen over delte tekster er over grensen på {2} for en celle: en ordrefil har korte celler; er filen laget for å skade?",
+		"text number {1} of the shared strings table is over the limit of {2} for a cell: an order file has short cells; was the file made to do harm?"},
+	"limit.sheet_bytes": {"arket {1} er {2} ukomprimert, over grensen på {3}: del ordrene på flere filer",
+		"sheet {1} is {2} uncompressed, over the limit of {3}: split the orders over several files"},
+	"limit.sheet_over": {"arket {1} er over grensen på {2} ukomprimert: del ordrene på flere filer",
+		"sheet {1} is over the limit of {2} uncompressed: split the orders over several files"},
+	"limit.shared_bytes": {"tabellen over delte tekster ({1}) er {2} ukomprimert, over grensen på {3}: del ordrene på flere filer",
+		"the shared strings table ({1}) is {2} uncompressed, over the limit of {3}: split the orders over several files"},
+	"limit.shared_over": {"tabellen over delte tekster ({1}) er over grensen på {2} ukomprimert: del ordrene på flere filer",
+		"the shared strings table ({1}) is over the limit of {2} uncompressed: split the orders over several files"},
+	"limit.part_bytes": {"delen {1} av arbeidsboken er {2} ukomprimert, over grensen på {3}: fjern bilder og andre objekter, eller lagre ordrene i en ny arbeidsbok",
+		"part {1} of the workbook is {2} uncompressed, over the limit of {3}: remove pictures and other objects, or save the orders in a new workbook"},
+	"limit.in_memory": {"arbeidsbokens deler er til sammen over grensen på {1} (utenom store ark): fjern bilder og andre objekter, eller lagre ordrene i en ny arbeidsbok",
+		"the workbook's parts add up to more than the limit of {1} (besides large sheets): remove pictures and other objects, or save the orders in a new workbook"},
+	"limit.xlsx_row": {"raden er over grensen på {1} (i arket {2}): en rad med ordrelinjer er mye mindre; er filen laget for å skade?",
+		"the row is over the limit of {1} (in sheet {2}): a row of order lines is much smaller; was the file made to do harm?"},
+	"limit.rows": {"arket {1} har over {2} rader, grensen: del ordrene på flere filer", "sheet {1} has more than {2} rows, the limit: split the orders over several files"},
+	"limit.xlsx_columns": {"raden har over {1} celler, grensen (i arket {2}): fjern kolonnene som ikke hører til ordrene",
+		"the row has more than {1} cells, the limit (in sheet {2}): remove the columns that do not belong to the orders"},
+	"limit.shared_strings": {"tabellen over delte tekster har over {1} tekster, grensen: del ordrene på flere filer",
+		"the shared strings table has more than {1} texts, the limit: split the orders over several files"},
+}
+
+func init() {
+	for id, e := range files {
+		catalogue[id] = e
+	}
+}
