@@ -59,19 +59,19 @@ func SearchOrders(ctx context.Context, db DB, text string, limit int) ([]OrderBr
 	// from orders, at most SearchTailRows of them. A NULL parameter
 	// switches its branch off.
 	// A whole reference is looked up under each kind (the unique index is
-	// by kind, then reference); the few kinds there are come from that
-	// index too, one probe each, rather than from a walk of all of it.
-	rows, err := db.Query(ctx, `WITH RECURSIVE kinds AS (
-			SELECT min(kind) AS kind FROM orders
-			UNION ALL SELECT (SELECT min(kind) FROM orders WHERE kind > kinds.kind) FROM kinds WHERE kinds.kind IS NOT NULL
-		)
-		SELECT `+briefCols+` FROM orders o WHERE o.id IN (
+	// by kind, then reference): the few kinds there are come from that
+	// index too, one probe each (a skip scan), rather than from a walk of
+	// all of it. As an array, so that the planner knows they are few.
+	rows, err := db.Query(ctx, `SELECT `+briefCols+` FROM orders o WHERE o.id IN (
 			(SELECT o.id FROM order_search s JOIN orders o ON o.id = s.order_id
 				WHERE s.text ILIKE @part AND `+match+` ORDER BY s.order_id DESC LIMIT @limit)
 			UNION (SELECT o.id FROM (SELECT id, order_ref, customer_name, order_data FROM orders WHERE @part::text IS NOT NULL AND batch_id IN (`+pendingBatches+`)
 					ORDER BY id DESC LIMIT @tail) o
 				WHERE `+match+` ORDER BY o.id DESC LIMIT @limit)
-			UNION (SELECT id FROM orders WHERE kind IN (SELECT kind FROM kinds) AND order_ref = @text)
+			UNION (SELECT id FROM orders WHERE order_ref = @text AND kind = ANY(ARRAY(WITH RECURSIVE kinds AS (
+					SELECT min(kind) AS kind FROM orders
+					UNION ALL SELECT (SELECT min(kind) FROM orders WHERE kind > kinds.kind) FROM kinds WHERE kinds.kind IS NOT NULL
+				) SELECT kind FROM kinds WHERE kind IS NOT NULL)))
 			UNION (SELECT id FROM orders WHERE fp_order_uuid = upper(@text) ORDER BY id DESC LIMIT @limit)
 			UNION (SELECT id FROM orders WHERE id = @number)
 			UNION (SELECT id FROM orders WHERE batch_id = @number ORDER BY id DESC LIMIT @limit))
