@@ -61,7 +61,7 @@ var allowed = map[string][]string{
 
 	// HTTP.
 	"internal/httpapi": {"internal/callbackurl", "internal/fpclient", "internal/jobargs", "internal/money", "internal/report", "internal/store", "internal/throttle"},
-	"internal/web":     {"internal/fpclient", "internal/httpapi", "internal/importers", "internal/intake", "internal/mapping", "internal/money", "internal/msg", "internal/report", "internal/store"},
+	"internal/web":     {"internal/fpclient", "internal/httpapi", "internal/importers", "internal/intake", "internal/mapping", "internal/money", "internal/msg", "internal/operator", "internal/report", "internal/store"},
 
 	// The daemon (`worker run`): its settings and wiring; daemontest starts it for tests.
 	"internal/daemon": {"internal/erp", "internal/fpclient", "internal/httpapi", "internal/importers", "internal/inbox", "internal/intake", "internal/jobargs", "internal/jobs",
