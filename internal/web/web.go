@@ -179,6 +179,7 @@ func (h *Handler) routes() {
 	mux.HandleFunc("GET /web/attention", h.authed(h.attentionPage))
 	mux.HandleFunc("GET /web/orders", h.authed(h.ordersPage))
 	mux.HandleFunc("GET /web/orders/{id}", h.authed(h.orderPage))
+	mux.HandleFunc("POST /web/actions", h.authed(h.acting(h.action)))
 	mux.HandleFunc("GET /web/reports", h.authed(h.reportsPage))
 	mux.HandleFunc("GET /web/reports/reconciliation", h.authed(h.reportDownload))
 	h.mux = mux
