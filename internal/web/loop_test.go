@@ -190,6 +190,11 @@ func TestViewerCannotAct(t *testing.T) {
 	if !strings.Contains(logs.String(), "action refused") || !strings.Contains(logs.String(), "user=vera") {
 		t.Errorf("the refusal is not logged:\n%s", logs.String())
 	}
+	failed := testdb.AddOrder(t, b.pool, testdb.Order{Kind: "invoice", Ref: "F-1", Status: "failed"})
+	resp, _ = viewer.postForm("/web/actions", url.Values{"csrf": {csrf}, "action": {"retry"}, "id": {strconv.FormatInt(failed, 10)}, "confirmed": {"1"}})
+	if resp.StatusCode != http.StatusForbidden || orderStatus(t, b.pool, failed) != "failed" {
+		t.Errorf("viewer's retry: %d, status %s; want 403 and failed", resp.StatusCode, orderStatus(t, b.pool, failed))
+	}
 	// Viewers still see the pages.
 	for _, p := range []string{"/web/attention", "/web/orders?q=x", "/web/"} {
 		if resp, _ := viewer.get(p); resp.StatusCode != http.StatusOK {
@@ -207,5 +212,82 @@ func TestViewerCannotAct(t *testing.T) {
 	}
 	if n := count(t, b.pool, `SELECT count(*) FROM batches`); n != 1 {
 		t.Errorf("accountant's confirm: %d batches, want 1", n)
+	}
+}
+
+func orderStatus(t *testing.T, pool *pgxpool.Pool, id int64) string {
+	t.Helper()
+	var s string
+	if err := pool.QueryRow(context.Background(), `SELECT status FROM orders WHERE id = $1`, id).Scan(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestActionsFromThePages(t *testing.T) {
+	t.Parallel()
+	b := setup(t, nil)
+	c := b.client(t)
+	csrf := c.mustLogin()
+	batch := testdb.AddBatch(t, b.pool, "mars.csv", 3)
+	f1 := testdb.AddOrder(t, b.pool, testdb.Order{Kind: "invoice", Ref: "F-1", Status: "failed", BatchID: batch, LastError: "FP answered 503"})
+	f2 := testdb.AddOrder(t, b.pool, testdb.Order{Kind: "invoice", Ref: "F-2", Status: "failed", BatchID: batch, LastError: "FP answered 503"})
+	rv := testdb.AddOrder(t, b.pool, testdb.Order{Kind: "invoice", Ref: "R-1", Status: "needs_review", BatchID: batch})
+
+	_, page := c.get("/web/attention?lang=no")
+	if !strings.Contains(page, `id="bulk-failed"`) || !strings.Contains(page, `name="id" value="`+strconv.FormatInt(f2, 10)+`"`) {
+		t.Fatalf("attention page offers no bulk retry:\n%s", page)
+	}
+	retry := url.Values{"csrf": {csrf}, "action": {"retry"}, "id": {strconv.FormatInt(f1, 10), strconv.FormatInt(f2, 10)}}
+
+	// The first POST only asks for a confirmation.
+	resp, page := c.postForm("/web/actions", retry)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `id="confirm-action"`) || !strings.Contains(page, "F-2") {
+		t.Fatalf("confirmation page: %d\n%s", resp.StatusCode, page)
+	}
+	if orderStatus(t, b.pool, f1) != "failed" || count(t, b.pool, `SELECT count(*) FROM river_job`) != 0 {
+		t.Fatalf("the confirmation page changed something")
+	}
+	// Without the token: refused.
+	noToken := url.Values{"action": {"retry"}, "id": {strconv.FormatInt(f1, 10)}, "confirmed": {"1"}}
+	if resp, _ := c.postForm("/web/actions", noToken); resp.StatusCode != http.StatusForbidden || orderStatus(t, b.pool, f1) != "failed" {
+		t.Errorf("action without CSRF token: %d", resp.StatusCode)
+	}
+
+	retry.Set("confirmed", "1")
+	retry.Set("note", "FP var nede <i>")
+	resp, page = c.postForm("/web/actions", retry)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, label("no", "act.done.retry")) {
+		t.Fatalf("retry: %d\n%s", resp.StatusCode, page)
+	}
+	for _, id := range []int64{f1, f2} {
+		if s := orderStatus(t, b.pool, id); s != "queued" {
+			t.Errorf("order %d after retry: %s, want queued", id, s)
+		}
+	}
+	if n := count(t, b.pool, `SELECT count(*) FROM river_job WHERE kind = 'submit_order'`); n != 2 {
+		t.Errorf("submit jobs after retry: %d, want 2", n)
+	}
+	if n := count(t, b.pool, `SELECT count(*) FROM order_events WHERE detail->>'by' = 'anna' AND detail->>'note' = 'FP var nede <i>'`); n != 2 {
+		t.Errorf("events naming who retried and why: %d, want 2", n)
+	}
+	// Again: the orders are no longer failed; refused, nothing queued twice.
+	resp, page = c.postForm("/web/actions", retry)
+	if !strings.Contains(page, "Ikke utført") || count(t, b.pool, `SELECT count(*) FROM river_job`) != 2 {
+		t.Errorf("a second retry was not refused: %d\n%s", resp.StatusCode, page)
+	}
+
+	// A review decision: FP has it, as this order id.
+	_, page = c.get("/web/orders/" + strconv.FormatInt(rv, 10))
+	if !strings.Contains(page, `id="act-review_confirm"`) || !strings.Contains(page, `id="act-review_new"`) {
+		t.Errorf("the order page offers no review decision")
+	}
+	resp, page = c.postForm("/web/actions", url.Values{"csrf": {csrf}, "action": {"review_confirm"}, "id": {strconv.FormatInt(rv, 10)},
+		"confirmed": {"1"}, "fp_order_uuid": {"odr7770000001"}, "note": {"sjekket i FP"}})
+	if resp.StatusCode != http.StatusOK || orderStatus(t, b.pool, rv) != "submitted" {
+		t.Errorf("review confirm: %d, status %s\n%s", resp.StatusCode, orderStatus(t, b.pool, rv), page)
+	}
+	if n := count(t, b.pool, `SELECT count(*) FROM orders WHERE fp_order_uuid = 'ODR7770000001'`); n != 1 {
+		t.Errorf("FP's order id not recorded")
 	}
 }
