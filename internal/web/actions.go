@@ -24,6 +24,10 @@ const (
 	actReviewUpdate  = "review_update"  // send it again as an update of the FP order it names
 )
 
+// actionFrom is the status each action applies to.
+var actionFrom = map[string]string{actRetry: "failed", actReviewConfirm: "needs_review", actReviewNew: "needs_review",
+	actReviewUpdate: "needs_review"}
+
 // maxActionOrders bounds one bulk action (the attention list shows at most
 // this many of a reason).
 const maxActionOrders = operator.DefaultAttentionLimit
@@ -102,6 +106,9 @@ func (h *Handler) action(w http.ResponseWriter, r *http.Request, req request) {
 				o.Status = now.Status
 			}
 			o.Result = h.lf(req, "act.refused", statusLabel(req.lang, o.Status))
+			if o.Status == actionFrom[act] { // still where the action fits: say what stood in the way
+				o.Result = h.lf(req, "act.not_done", err.Error())
+			}
 		}
 		h.logger.InfoContext(r.Context(), "web: action", "action", act, "order", o.ID, "user", req.session.User, "done", o.Done)
 	}

@@ -282,6 +282,13 @@ func TestActionsFromThePages(t *testing.T) {
 	if !strings.Contains(page, `id="act-review_confirm"`) || !strings.Contains(page, `id="act-review_new"`) {
 		t.Errorf("the order page offers no review decision")
 	}
+	// An FP order id another order holds is refused, saying why.
+	testdb.AddOrder(t, b.pool, testdb.Order{Kind: "invoice", Ref: "O-1", Status: "sent", FPOrderUUID: "ODR7770000002"})
+	_, page = c.postForm("/web/actions", url.Values{"csrf": {csrf}, "action": {"review_confirm"}, "id": {strconv.FormatInt(rv, 10)},
+		"confirmed": {"1"}, "fp_order_uuid": {"ODR7770000002"}})
+	if !strings.Contains(page, "Ikke utført: FP order ODR7770000002 belongs to") || orderStatus(t, b.pool, rv) != "needs_review" {
+		t.Errorf("a taken FP order id: status %s\n%s", orderStatus(t, b.pool, rv), page)
+	}
 	resp, page = c.postForm("/web/actions", url.Values{"csrf": {csrf}, "action": {"review_confirm"}, "id": {strconv.FormatInt(rv, 10)},
 		"confirmed": {"1"}, "fp_order_uuid": {"odr7770000001"}, "note": {"sjekket i FP"}})
 	if resp.StatusCode != http.StatusOK || orderStatus(t, b.pool, rv) != "submitted" {
