@@ -50,7 +50,7 @@ var allowed = map[string][]string{
 	"internal/orders": {"internal/money", "internal/msg", "internal/orderstate", "internal/store"},
 
 	// What an operator reads and decides (worker status, retry, review, attention, orders, order).
-	"internal/operator": {"internal/jobargs", "internal/jobs", "internal/mapping", "internal/money", "internal/orders", "internal/store"},
+	"internal/operator": {"internal/fpclient", "internal/jobargs", "internal/jobs", "internal/mapping", "internal/money", "internal/orders", "internal/orderstate", "internal/store"},
 
 	// Jobs and the paths that feed them.
 	"internal/jobs": {"internal/callbackurl", "internal/erp", "internal/fpclient", "internal/inbox", "internal/intake", "internal/jobargs", "internal/mapping",
