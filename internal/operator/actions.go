@@ -79,6 +79,17 @@ func (e *NoFPOrderError) Error() string {
 	return fmt.Sprintf("order %s is %s and has no FP order id: FP may have it, decide with `worker review` first; nothing changed", e.Order, e.Status)
 }
 
+// NotCancellableError: the order is settled (or being sent): no cancel is
+// asked of FP.
+type NotCancellableError struct {
+	Order  store.OrderRef
+	Status orderstate.Status
+}
+
+func (e *NotCancellableError) Error() string {
+	return fmt.Sprintf("order %s is %s: it cannot be cancelled; nothing was sent to FP", e.Order, e.Status)
+}
+
 // ErrNoFP: the desk was not given FP's client.
 var ErrNoFP = errors.New("FP is not configured (FP_BASE_URL, FP_TOKEN)")
 
@@ -137,7 +148,7 @@ func (d *Desk) Cancel(ctx context.Context, spec, note, by string) (*ActionResult
 		return nil, &NoFPOrderError{Order: t.ref, Status: t.status}
 	}
 	if !orderstate.Allowed(t.status, orderstate.CancelRequested, orderstate.Person) {
-		return nil, fmt.Errorf("order %s is %s: it cannot be cancelled; nothing was sent to FP", t.ref, t.status)
+		return nil, &NotCancellableError{Order: t.ref, Status: t.status}
 	}
 	if d.fp == nil {
 		return nil, ErrNoFP
@@ -228,7 +239,11 @@ func mergeContact(own fpclient.Contact, nc NewContact) (fpclient.Contact, map[st
 		if strings.TrimSpace(num) == "" {
 			num = own.MSISDN // a new country code for the order's own number
 		}
-		cc, n, ccErr, numErr := mapping.ParsePhone(nc.CountryCode, num)
+		ccRaw := nc.CountryCode
+		if strings.TrimSpace(ccRaw) == "" {
+			ccRaw = own.CountryCode // a new number in the order's own country
+		}
+		cc, n, ccErr, numErr := mapping.ParsePhone(ccRaw, num)
 		if ccErr != nil {
 			return to, nil, &ContactError{Field: "country-code", Value: nc.CountryCode, Err: ccErr}
 		}
