@@ -73,7 +73,7 @@ func cmdAction(ctx context.Context, name string, args []string, getenv func(stri
 	if len(pos) != 1 {
 		return fs.usageErr("want one ORDER, got %d", len(pos))
 	}
-	lang, err := msg.FromEnv(*langFlag, getenv("LANG"))
+	lang, err := msg.FromEnv(*langFlag, "") // bokmål unless --lang en, as `worker attention`
 	if err != nil {
 		return fs.usageErr("%v", err)
 	}

@@ -116,8 +116,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdOrders(ctx, args[1:], getenv, stdout, stderr)
 	case "order":
 		return cmdOrder(ctx, args[1:], getenv, stdout, stderr)
-	case "cancel", "resend", "withdraw":
-		return cmdAction(ctx, args[0], args[1:], getenv, stdout, stderr)
+	case "cancel":
+		return cmdAction(ctx, "cancel", args[1:], getenv, stdout, stderr)
+	case "resend":
+		return cmdAction(ctx, "resend", args[1:], getenv, stdout, stderr)
+	case "withdraw":
+		return cmdAction(ctx, "withdraw", args[1:], getenv, stdout, stderr)
 	case "web-passwd":
 		return cmdWebPasswd(args[1:], os.Stdin, stdout, stderr)
 	case "demo":
