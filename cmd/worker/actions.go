@@ -10,7 +10,6 @@ import (
 	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/msg"
 	"github.com/frontpayment/fpexport/internal/operator"
-	"github.com/frontpayment/fpexport/internal/orders"
 )
 
 const actionsUsage = `usage:
@@ -144,11 +143,11 @@ func actionError(err error, lang msg.Lang) string {
 	if ae, ok := errors.AsType[*operator.ActionError](err); ok {
 		r := ae.Result
 		switch r.Outcome {
-		case orders.OutcomeNotFound:
+		case operator.OutcomeNotFound:
 			return actionSay(lang, "not_found", r.Order)
-		case orders.OutcomeAuth:
+		case operator.OutcomeAuth:
 			return actionSay(lang, "auth", r.Order, r.HTTPStatus)
-		case orders.OutcomeRefused, orders.OutcomeAmbiguous, orders.OutcomeRetryLater:
+		case operator.OutcomeRefused, operator.OutcomeAmbiguous, operator.OutcomeRetryLater:
 			return actionSay(lang, r.Outcome, r.Order, r.Message)
 		}
 		return actionSay(lang, "invalid", r.Order, r.Message)
@@ -162,7 +161,7 @@ func actionError(err error, lang msg.Lang) string {
 	if errors.Is(err, operator.ErrNoFP) {
 		return actionSay(lang, "no_fp")
 	}
-	if e, ok := errors.AsType[*orders.NotWithdrawableError](err); ok {
+	if e, ok := errors.AsType[*operator.NotWithdrawableError](err); ok {
 		return actionSay(lang, "not_withdraw", e.Order, e.Status)
 	}
 	if e, ok := errors.AsType[*operator.ContactError](err); ok {

@@ -72,7 +72,7 @@ var allowed = map[string][]string{
 	"cmd/enqueue": {"internal/buildinfo", "internal/erp", "internal/importers", "internal/inbox", "internal/intake", "internal/logging", "internal/mapping", "internal/msg", "internal/secretenv", "internal/store"},
 	"cmd/fpsim":   {"internal/fpfake"},
 	"cmd/worker": {"internal/buildinfo", "internal/daemon", "internal/fpclient", "internal/fpfake", "internal/httpapi", "internal/intake", "internal/logging", "internal/money",
-		"internal/operator", "internal/orderstate", "internal/report", "internal/secretenv", "internal/store", "internal/web"},
+		"internal/msg", "internal/operator", "internal/orderstate", "internal/report", "internal/secretenv", "internal/store", "internal/web"},
 }
 
 // core packages may not import these (or anything under them), directly.

@@ -27,6 +27,22 @@ func (d *Desk) WithFP(fp FP) *Desk {
 	return d
 }
 
+// The outcomes of an action FP was asked for (ActionResult.Outcome), as
+// its event records them.
+const (
+	OutcomeAccepted   = orders.OutcomeAccepted
+	OutcomeRefused    = orders.OutcomeRefused
+	OutcomeNotFound   = orders.OutcomeNotFound
+	OutcomeRetryLater = orders.OutcomeRetryLater
+	OutcomeAuth       = orders.OutcomeAuth
+	OutcomeAmbiguous  = orders.OutcomeAmbiguous
+	OutcomeInvalid    = orders.OutcomeInvalid
+)
+
+// NotWithdrawableError: Withdraw (or Cancel) on an order FP may have or
+// that is settled.
+type NotWithdrawableError = orders.NotWithdrawableError
+
 // ActionResult is what became of a cancel, a resend or a withdrawal.
 type ActionResult struct {
 	Order store.OrderRef
