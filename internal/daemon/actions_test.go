@@ -171,6 +171,30 @@ func TestActionsAgainstFP(t *testing.T) {
 		if n := s.actionRequests(fpclient.ResendPath(uuid)); n != 1 {
 			t.Errorf("%d resend requests for a lost answer, want 1 (never repeated by itself)", n)
 		}
+		// Listed for a person until one repeats it.
+		unanswered := func() []operator.Item {
+			l, err := desk.Attention(ctx, operator.AttentionQuery{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []operator.Item
+			for _, it := range l.Items {
+				if it.Reason == "action_unanswered" {
+					out = append(out, it)
+				}
+			}
+			return out
+		}
+		if items := unanswered(); len(items) != 1 || items[0].Order.Ref != "C-3" || items[0].Detail != "resend" ||
+			len(items[0].Actions) != 1 || items[0].Actions[0] != operator.ActionResend {
+			t.Errorf("attention's unanswered actions: %+v", items)
+		}
+		if _, err := desk.Resend(ctx, "C-3", operator.NewContact{}, "", "kari"); err != nil {
+			t.Fatal(err)
+		}
+		if items := unanswered(); len(items) != 0 {
+			t.Errorf("a repeated resend is still listed: %+v", items)
+		}
 	})
 
 	t.Run("resend to a new e-mail", func(t *testing.T) {
