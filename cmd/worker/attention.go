@@ -38,6 +38,7 @@ var words = map[string][2]string{
 	"failed":               {"Feilet", "Failed"},
 	"provider_rejected":    {"Avvist av FP", "Refused by FP"},
 	"invalid_payload":      {"Kunne ikke sendes (ugyldige data)", "Could not be sent (invalid data)"},
+	"action_unanswered":    {"Kansellering eller ny utsending uten svar fra FP", "Cancel or resend unanswered by FP"},
 	"payment_link_overdue": {"Betalingslenke forfalt", "Payment link past due"},
 	"no_word_from_fp":      {"Ikke hørt fra FP på %s", "No word from FP for %s"},
 	"rejected_rows":        {"Avviste rader", "Rejected rows"},

@@ -77,6 +77,9 @@ commands:
   status    batches of the last days with orders per status, and River's queues: [--days N] [--format text|json]
             status BATCH: the batch's orders
   retry     send the failed orders again: retry BATCH|ORDER [--note TEXT] [--by NAME]
+  cancel    cancel an order at FP (or withdraw one FP has not got): cancel ORDER [--note TEXT] [--by NAME]
+  resend    send the payment link or notification again: resend ORDER [--email E] [--msisdn M] [--country-code C]
+  withdraw  stop an order FP has not got from being sent: withdraw ORDER [--note TEXT] [--by NAME]
   attention what needs a person, with the actions that fit: [--format text|json] [--limit N] [--lang no|en]
   orders    find orders: orders --search TEXT (reference, name, e-mail, FP order id, id or batch)
   order     one order, its lines, payment link and whole history: order ORDER
@@ -113,6 +116,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return cmdOrders(ctx, args[1:], getenv, stdout, stderr)
 	case "order":
 		return cmdOrder(ctx, args[1:], getenv, stdout, stderr)
+	case "cancel":
+		return cmdAction(ctx, "cancel", args[1:], getenv, stdout, stderr)
+	case "resend":
+		return cmdAction(ctx, "resend", args[1:], getenv, stdout, stderr)
+	case "withdraw":
+		return cmdAction(ctx, "withdraw", args[1:], getenv, stdout, stderr)
 	case "web-passwd":
 		return cmdWebPasswd(args[1:], os.Stdin, stdout, stderr)
 	case "demo":

@@ -182,6 +182,19 @@ func TestWebPageInBrowser(t *testing.T) {
 	shot("07-batches")
 	do("reports page", chromedp.Navigate(base+"/web/reports"), chromedp.WaitVisible(chromedp.ID("from")))
 	shot("08-reports")
+	// What needs attention: the import's rejected rows, counted in the
+	// navigation; then one order found and its history.
+	do("attention page", chromedp.Navigate(base+"/web/attention?lang=en"), chromedp.WaitVisible(chromedp.ID("r-rejected_rows")))
+	if n := text("#nav-attention .count"); n == "" || n == "0" {
+		t.Errorf("navigation counts %q open items, want the rejected rows' item", n)
+	}
+	shot("08a-attention")
+	do("find an order", chromedp.Navigate(base+"/web/orders?q=SO-1001"), chromedp.WaitVisible(chromedp.CSS("table.orders")),
+		chromedp.Click(chromedp.CSS(`table.orders a[href^="/web/orders/"]`)), chromedp.WaitVisible(chromedp.ID("history")))
+	if h1, hist := text("main h1"), text("#history"); !strings.Contains(h1, "SO-1001") || !strings.Contains(hist, "Sent to FP") {
+		t.Errorf("order page: %q, history %q; want SO-1001 with its request to FP", h1, hist)
+	}
+	shot("08b-order")
 	do("batch page in Norwegian", chromedp.Navigate(base+"/web/batches/"+m[1]+"?lang=no"), chromedp.WaitVisible(chromedp.ID("status-counts")))
 	if h1 := text("main h1"); !strings.HasPrefix(h1, "Import "+m[1]) || !strings.Contains(text("main"), "Avviste rader") {
 		t.Errorf("?lang=no did not give the Norwegian page: %q", h1)

@@ -50,7 +50,7 @@ var allowed = map[string][]string{
 	"internal/orders": {"internal/money", "internal/msg", "internal/orderstate", "internal/store"},
 
 	// What an operator reads and decides (worker status, retry, review, attention, orders, order).
-	"internal/operator": {"internal/jobargs", "internal/jobs", "internal/mapping", "internal/money", "internal/orders", "internal/store"},
+	"internal/operator": {"internal/fpclient", "internal/jobargs", "internal/jobs", "internal/mapping", "internal/money", "internal/orders", "internal/orderstate", "internal/store"},
 
 	// Jobs and the paths that feed them.
 	"internal/jobs": {"internal/callbackurl", "internal/erp", "internal/fpclient", "internal/inbox", "internal/intake", "internal/jobargs", "internal/mapping",
@@ -61,7 +61,7 @@ var allowed = map[string][]string{
 
 	// HTTP.
 	"internal/httpapi": {"internal/callbackurl", "internal/fpclient", "internal/jobargs", "internal/money", "internal/report", "internal/store", "internal/throttle"},
-	"internal/web":     {"internal/fpclient", "internal/httpapi", "internal/importers", "internal/intake", "internal/mapping", "internal/money", "internal/msg", "internal/report", "internal/store"},
+	"internal/web":     {"internal/fpclient", "internal/httpapi", "internal/importers", "internal/intake", "internal/mapping", "internal/money", "internal/msg", "internal/operator", "internal/report", "internal/store"},
 
 	// The daemon (`worker run`): its settings and wiring; daemontest starts it for tests.
 	"internal/daemon": {"internal/erp", "internal/fpclient", "internal/httpapi", "internal/importers", "internal/inbox", "internal/intake", "internal/jobargs", "internal/jobs",
@@ -72,7 +72,7 @@ var allowed = map[string][]string{
 	"cmd/enqueue": {"internal/buildinfo", "internal/erp", "internal/importers", "internal/inbox", "internal/intake", "internal/logging", "internal/mapping", "internal/msg", "internal/secretenv", "internal/store"},
 	"cmd/fpsim":   {"internal/fpfake"},
 	"cmd/worker": {"internal/buildinfo", "internal/daemon", "internal/fpclient", "internal/fpfake", "internal/httpapi", "internal/intake", "internal/logging", "internal/money",
-		"internal/operator", "internal/orderstate", "internal/report", "internal/secretenv", "internal/store", "internal/web"},
+		"internal/msg", "internal/operator", "internal/orderstate", "internal/report", "internal/secretenv", "internal/store", "internal/web"},
 }
 
 // core packages may not import these (or anything under them), directly.

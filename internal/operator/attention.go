@@ -28,7 +28,8 @@ const (
 // Reasons, in the order the list shows them (most urgent first).
 var Reasons = []string{
 	store.AttentionNeedsReview, store.AttentionPossibleDuplicate, store.AttentionFailed, store.AttentionProviderRejected,
-	store.AttentionInvalidPayload, store.AttentionPaymentLinkDue, store.AttentionNoWordFromFP, store.AttentionRejectedRows,
+	store.AttentionInvalidPayload, store.AttentionActionUnanswered, store.AttentionPaymentLinkDue, store.AttentionNoWordFromFP,
+	store.AttentionRejectedRows,
 	store.AttentionOrphan, store.AttentionUntrusted,
 }
 
@@ -141,6 +142,11 @@ func actionsFor(it Item) []string {
 	case store.AttentionProviderRejected, store.AttentionInvalidPayload:
 		return []string{ActionWithdraw}
 	case store.AttentionPossibleDuplicate:
+		return []string{ActionCancel}
+	case store.AttentionActionUnanswered: // repeat it, or not
+		if it.Detail == ActionResend {
+			return []string{ActionResend}
+		}
 		return []string{ActionCancel}
 	case store.AttentionPaymentLinkDue, store.AttentionNoWordFromFP:
 		if atFP {

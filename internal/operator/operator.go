@@ -33,6 +33,7 @@ import (
 type Desk struct {
 	pool  *pgxpool.Pool
 	queue orders.Queue
+	fp    FP // for Cancel and Resend; nil when FP is not configured
 }
 
 // New returns the desk of pool.

@@ -18,7 +18,8 @@ const (
 	// SubmitJob: the submit job starting an attempt and recording what
 	// became of it.
 	SubmitJob Actor = "submit_job"
-	// Person: an operator's decision, `worker review` or `worker retry`.
+	// Person: an operator's decision: `worker review`, `worker retry`,
+	// `worker cancel`, `worker withdraw`.
 	Person Actor = "person"
 	// Import: a re-import that changed an order queues it to be sent again
 	// (a new order is inserted queued: the column's default, not a move).
@@ -28,8 +29,10 @@ const (
 // Actors lists every actor (the table test walks them all).
 var Actors = []Actor{FP, FPLate, SubmitJob, Person, Import}
 
-// beforeFP are the states FP has not spoken about yet.
-var beforeFP = []Status{Queued, Submitting, Submitted, ProviderRejected, InvalidPayload, NeedsReview, Failed}
+// beforeFP are the states FP has not spoken about yet. A withdrawn order
+// is among them: FP's word on it proves FP has it after all, as for a
+// failed one.
+var beforeFP = []Status{Queued, Submitting, Submitted, ProviderRejected, InvalidPayload, NeedsReview, Failed, Withdrawn}
 
 // move is one row of the table: by may move an order from any of from to
 // any of to.
@@ -52,6 +55,9 @@ var table = []move{
 	{FP, []Status{Reserved}, []Status{PaymentFailed, Paid, PartlyRefunded, Refunded, Cancelled, Expired}},
 	{FP, []Status{PaymentFailed}, []Status{Reserved, Paid, Cancelled, Expired}},
 	{FP, []Status{Paid}, []Status{PartlyRefunded, Refunded}},
+	// After a cancel FP accepted: its CANCELLED settles it, or the payment
+	// (or expiry) won the race with the cancel and FP's word stands.
+	{FP, []Status{CancelRequested}, []Status{Cancelled, PaymentFailed, Paid, PartlyRefunded, Refunded, Expired}},
 	{FP, []Status{PartlyRefunded}, []Status{PartlyRefunded, Refunded}},
 
 	// The submit job, on an order still being submitted: an attempt starts
@@ -70,12 +76,19 @@ var table = []move{
 	// ended before FP created anything, so it may be sent once more.
 	{Person, []Status{NeedsReview}, []Status{Queued, Submitted}},
 	{Person, []Status{Failed}, []Status{Queued}},
+	// `worker cancel` once FP accepted the cancel (202): FP has the order
+	// and has not settled it. Not from submitting (a request may be in
+	// flight) nor needs_review (`worker review` decides first).
+	{Person, []Status{Submitted, Sent, Reserved, PaymentFailed}, []Status{CancelRequested}},
+	// `worker withdraw` (or cancel) on an order FP has not got: nothing is
+	// sent; the submit job finds it withdrawn and ends.
+	{Person, []Status{Queued, Failed, ProviderRejected, InvalidPayload}, []Status{Withdrawn}},
 
 	// A re-import with changed data, while a change is still safe: before
-	// it was sent, after FP refused it, it could not be built or it failed,
-	// or once FP has it (the
+	// it was sent, after FP refused it, it could not be built, it failed or
+	// was withdrawn, or once FP has it (the
 	// next request carries fpgoUuid and updates FP's order).
-	{Import, []Status{Queued, ProviderRejected, InvalidPayload, Failed, Submitted, Sent}, []Status{Queued}},
+	{Import, []Status{Queued, ProviderRejected, InvalidPayload, Failed, Withdrawn, Submitted, Sent}, []Status{Queued}},
 }
 
 // Allowed reports whether by may move an order from one state to another.

@@ -19,12 +19,13 @@ func TestAllowedEveryPair(t *testing.T) {
 			}
 		}
 	}
-	pre := []Status{Queued, Submitting, Submitted, ProviderRejected, InvalidPayload, NeedsReview, Failed}
+	pre := []Status{Queued, Submitting, Submitted, ProviderRejected, InvalidPayload, NeedsReview, Failed, Withdrawn}
 	allow(FP, pre, Sent, Reserved, PaymentFailed, Paid, PartlyRefunded, Refunded, Cancelled, Expired)
 	allow(FP, []Status{Sent}, Reserved, PaymentFailed, Paid, PartlyRefunded, Refunded, Cancelled, Expired)
 	allow(FP, []Status{Reserved}, PaymentFailed, Paid, PartlyRefunded, Refunded, Cancelled, Expired)
 	allow(FP, []Status{PaymentFailed}, Reserved, Paid, Cancelled, Expired)
 	allow(FP, []Status{Paid}, PartlyRefunded, Refunded)
+	allow(FP, []Status{CancelRequested}, Cancelled, PaymentFailed, Paid, PartlyRefunded, Refunded, Expired)
 	allow(FP, []Status{PartlyRefunded}, PartlyRefunded, Refunded)
 	// FP's late word: FP's moves without those that go both ways
 	// (reserved ↔ payment_failed, partially_refunded → itself).
@@ -33,11 +34,14 @@ func TestAllowedEveryPair(t *testing.T) {
 	allow(FPLate, []Status{Reserved}, Paid, PartlyRefunded, Refunded, Cancelled, Expired)
 	allow(FPLate, []Status{PaymentFailed}, Paid, Cancelled, Expired)
 	allow(FPLate, []Status{Paid}, PartlyRefunded, Refunded)
+	allow(FPLate, []Status{CancelRequested}, Cancelled, PaymentFailed, Paid, PartlyRefunded, Refunded, Expired)
 	allow(FPLate, []Status{PartlyRefunded}, Refunded)
 	allow(SubmitJob, []Status{Queued, Submitting}, Queued, Submitting, Submitted, ProviderRejected, InvalidPayload, NeedsReview, Failed)
 	allow(Person, []Status{NeedsReview}, Queued, Submitted)
 	allow(Person, []Status{Failed}, Queued)
-	allow(Import, []Status{Queued, ProviderRejected, InvalidPayload, Failed, Submitted, Sent}, Queued)
+	allow(Person, []Status{Submitted, Sent, Reserved, PaymentFailed}, CancelRequested)
+	allow(Person, []Status{Queued, Failed, ProviderRejected, InvalidPayload}, Withdrawn)
+	allow(Import, []Status{Queued, ProviderRejected, InvalidPayload, Failed, Withdrawn, Submitted, Sent}, Queued)
 
 	// Every actor the table knows is walked, and no other.
 	if len(Actors) != 5 {

@@ -28,12 +28,18 @@ const (
 	PaymentFailed  Status = "payment_failed" // FP's FAILED: the payer's payment failed
 	Cancelled      Status = "cancelled"
 	Expired        Status = "expired"
+	// CancelRequested: FP accepted a person's cancel (202); the order is
+	// cancelled only when FP says CANCELLED (callback or status poll).
+	CancelRequested Status = "cancel_requested"
+	// Withdrawn: a person stopped an order FP has not got; nothing is sent
+	// for this version (a changed version re-imported queues it again).
+	Withdrawn Status = "withdrawn"
 )
 
 // All lists every status in lifecycle order (reports use this order).
 var All = []Status{
 	Queued, Submitting, Submitted, ProviderRejected, InvalidPayload, NeedsReview, Failed,
-	Sent, Reserved, PaymentFailed, Paid, PartlyRefunded, Refunded, Cancelled, Expired,
+	Sent, Reserved, PaymentFailed, CancelRequested, Paid, PartlyRefunded, Refunded, Cancelled, Expired, Withdrawn,
 }
 
 // FromFP maps FP's status (upper case, some with spaces) onto ours. ok is
@@ -79,7 +85,7 @@ func CanDecide(from, to Status) bool {
 // Final reports whether nothing more is expected for the order.
 func Final(s Status) bool {
 	switch s {
-	case Paid, Refunded, Cancelled, Expired, ProviderRejected, InvalidPayload, Failed:
+	case Paid, Refunded, Cancelled, Expired, ProviderRejected, InvalidPayload, Failed, Withdrawn:
 		return true
 	}
 	return false

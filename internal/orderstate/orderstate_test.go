@@ -24,12 +24,14 @@ func TestFromFP(t *testing.T) {
 func TestCanMoveEveryPair(t *testing.T) {
 	t.Parallel()
 	allowed := map[[2]Status]bool{}
-	for _, from := range []Status{Queued, Submitting, Submitted, ProviderRejected, InvalidPayload, NeedsReview, Failed} {
+	for _, from := range []Status{Queued, Submitting, Submitted, ProviderRejected, InvalidPayload, NeedsReview, Failed, Withdrawn} {
 		for _, to := range fpStates {
 			allowed[[2]Status{from, to}] = true
 		}
 	}
 	for _, p := range [][2]Status{
+		{CancelRequested, Cancelled}, {CancelRequested, PaymentFailed}, {CancelRequested, Paid},
+		{CancelRequested, PartlyRefunded}, {CancelRequested, Refunded}, {CancelRequested, Expired},
 		{Sent, Reserved}, {Sent, PaymentFailed}, {Sent, Paid}, {Sent, PartlyRefunded}, {Sent, Refunded}, {Sent, Cancelled}, {Sent, Expired},
 		{Reserved, PaymentFailed}, {Reserved, Paid}, {Reserved, PartlyRefunded}, {Reserved, Refunded}, {Reserved, Cancelled}, {Reserved, Expired},
 		{PaymentFailed, Reserved}, {PaymentFailed, Paid}, {PaymentFailed, Cancelled}, {PaymentFailed, Expired},

@@ -54,6 +54,8 @@ var names = map[string][2]string{
 	"partially_refunded": {"delvis refundert", "partially refunded"},
 	"refunded":           {"refundert", "refunded"},
 	"cancelled":          {"kansellert", "cancelled"},
+	"cancel_requested":   {"kansellering bedt om", "cancellation requested"},
+	"withdrawn":          {"trukket tilbake", "withdrawn"},
 	"expired":            {"utløpt", "expired"},
 	"failed":             {"feilet", "failed"},
 	"payment_failed":     {"betaling feilet", "payment failed"},

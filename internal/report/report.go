@@ -189,8 +189,8 @@ var kindOrder = []string{"invoice", "payment-link", "hosted-checkout", "checkout
 // statusOrder is our order lifecycle: waiting, in flight, at FP, settled,
 // then the ones that need a human. An unknown status sorts after these.
 var statusOrder = []string{
-	"queued", "submitting", "submitted", "sent", "reserved", "paid", "partially_refunded",
-	"cancelled", "expired", "refunded",
+	"queued", "submitting", "submitted", "sent", "reserved", "cancel_requested", "paid", "partially_refunded",
+	"cancelled", "expired", "refunded", "withdrawn",
 	"failed", "payment_failed", "provider_rejected", "invalid_payload", "needs_review",
 }
 
@@ -213,11 +213,11 @@ func StatusGroup(status string) string {
 	switch status {
 	case "queued", "submitting", "submitted":
 		return GroupOpen
-	case "sent", "reserved":
+	case "sent", "reserved", "cancel_requested": // with the customer until FP cancels it
 		return GroupSent
 	case "paid", "partially_refunded":
 		return GroupPaid
-	case "cancelled", "expired", "refunded":
+	case "cancelled", "expired", "refunded", "withdrawn":
 		return GroupClosed
 	}
 	return GroupAttention

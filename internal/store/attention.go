@@ -21,6 +21,10 @@ const (
 	AttentionRejectedRows      = "rejected_rows"
 	AttentionUntrusted         = "untrusted_callbacks"
 	AttentionOrphan            = "orphan_callback"
+	// AttentionActionUnanswered: a cancel or resend reached FP and its
+	// answer was lost (Detail: "cancel" or "resend"); never repeated by
+	// itself.
+	AttentionActionUnanswered = "action_unanswered"
 )
 
 // OrderBrief is what a list shows of one order.
@@ -98,7 +102,7 @@ var attentionQueries = append(statusQueries(AttentionNeedsReview, AttentionPossi
 		cols: `'` + AttentionPaymentLinkDue + `', order_due_date(o.order_data)::timestamp AT TIME ZONE 'Europe/Oslo', '', ` + briefCols +
 			`, 0::bigint, '', 1::bigint`,
 		from: `FROM orders o
-		WHERE o.kind = 'payment-link' AND o.status NOT IN ('paid', 'partially_refunded', 'refunded', 'cancelled')
+		WHERE o.kind = 'payment-link' AND o.status NOT IN ('paid', 'partially_refunded', 'refunded', 'cancelled', 'withdrawn')
 			AND order_due_date(o.order_data) < (@now::timestamptz AT TIME ZONE 'Europe/Oslo')::date`,
 		order: `order_due_date(o.order_data), o.id`,
 	},
@@ -112,6 +116,16 @@ var attentionQueries = append(statusQueries(AttentionNeedsReview, AttentionPossi
 			AND o.status NOT IN (` + awaitingFPExcluded + `)
 			AND o.submitted_at < @now::timestamptz - @stale_seconds * interval '1 second'`,
 		order: `o.submitted_at, o.id`,
+	},
+	// A cancel or resend whose answer was lost, until a person repeats it
+	// (a later event of its type) or FP's word settles the order.
+	attentionQuery{
+		cols: `'` + AttentionActionUnanswered + `', e.at, e.type, ` + briefCols + `, 0::bigint, '', 1::bigint`,
+		from: `FROM order_events e JOIN orders o ON o.id = e.order_id
+		WHERE e.type IN ('cancel', 'resend') AND e.detail ->> 'outcome' = 'ambiguous'
+			AND NOT EXISTS (SELECT 1 FROM order_events l WHERE l.order_id = e.order_id AND l.type = e.type AND l.id > e.id)
+			AND o.status NOT IN ('cancel_requested', 'paid', 'partially_refunded', 'refunded', 'cancelled', 'expired', 'withdrawn')`,
+		order: `e.at, e.id`,
 	},
 	// A batch's rejected rows (rows, not errors) count until a later import
 	// brings their order (open_rejected_rows, migration 0013); one item per

@@ -140,7 +140,7 @@ type batchesData struct {
 
 // statusOrder is the lifecycle order the counts are shown in.
 var statusOrder = []string{"queued", "submitting", "submitted", "sent", "reserved", "paid", "partially_refunded", "refunded",
-	"payment_failed", "cancelled", "expired", "needs_review", "provider_rejected", "invalid_payload", "failed"}
+	"payment_failed", "cancel_requested", "cancelled", "expired", "needs_review", "provider_rejected", "invalid_payload", "failed", "withdrawn"}
 
 func (h *Handler) batchesPage(w http.ResponseWriter, r *http.Request, req request) {
 	batches, err := store.RecentBatches(r.Context(), h.cfg.Pool, maxBatchesShown)

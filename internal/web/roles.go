@@ -1,7 +1,11 @@
 package web
 
 import (
+	"cmp"
+	"net/http"
 	"strings"
+
+	"github.com/frontpayment/fpexport/internal/store"
 )
 
 // Role is what a WEB_USERS user may do: an entry is name:hash or
@@ -56,3 +60,29 @@ func (h *Handler) role(user string) Role {
 }
 
 func validRole(s string) bool { _, ok := parseRole(s); return ok }
+
+// acting lets through only users who may change things: a viewer's POST
+// is refused with 403 and logged. Every POST route that acts goes through
+// it (see routes).
+func (h *Handler) acting(next func(http.ResponseWriter, *http.Request, request)) func(http.ResponseWriter, *http.Request, request) {
+	return func(w http.ResponseWriter, r *http.Request, req request) {
+		if role := h.role(req.session.User); role == RoleViewer {
+			h.logger.WarnContext(r.Context(), "web: action refused: viewer", "user", req.session.User, "role", string(role),
+				"method", r.Method, "path", r.URL.Path)
+			h.fail(w, req, http.StatusForbidden, label(req.lang, "error.forbidden"))
+			return
+		}
+		next(w, r, req)
+	}
+}
+
+// attentionCount is the open items' count for the navigation; -1 when it
+// cannot be read (the page is shown without it, and the error logged).
+func (h *Handler) attentionCount(r *http.Request) int64 {
+	n, err := store.AttentionCount(r.Context(), h.cfg.Pool, h.now(), cmp.Or(h.cfg.StaleAfter, store.DefaultStaleAfter))
+	if err != nil {
+		h.logger.ErrorContext(r.Context(), "web: counting open items", "error", err)
+		return -1
+	}
+	return n
+}

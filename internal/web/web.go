@@ -34,6 +34,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/frontpayment/fpexport/internal/money"
+	"github.com/frontpayment/fpexport/internal/operator"
 )
 
 // Prefix is where the page is mounted.
@@ -103,7 +104,8 @@ type Handler struct {
 	// (auth.go, revokeChangedPasswords); syncMu lets one request do it.
 	passwordsSynced atomic.Bool
 	syncMu          sync.Mutex
-	riverUI         http.Handler // River's own UI, for admins (riverui.go)
+	riverUI         http.Handler   // River's own UI, for admins (riverui.go)
+	desk            *operator.Desk // the attention, search and order pages (orders.go)
 }
 
 // New checks the configuration and builds the handler. It refuses to make
@@ -143,6 +145,9 @@ func New(cfg Config) (*Handler, error) {
 	if h.bcryptWait <= 0 {
 		h.bcryptWait = defaultBcryptWait
 	}
+	if h.desk, err = operator.New(cfg.Pool); err != nil {
+		return nil, err
+	}
 	h.routes()
 	if err := h.buildRiverUI(); err != nil {
 		return nil, err
@@ -170,7 +175,11 @@ func (h *Handler) routes() {
 	mux.HandleFunc("GET /web/upload", h.authed(h.uploadPage))
 	mux.HandleFunc("POST /web/upload", h.authedUpload(h.upload))
 	mux.HandleFunc("GET /web/uploads/{sha}/errors", h.authed(h.uploadErrorFile))
-	mux.HandleFunc("POST /web/confirm", h.authed(h.confirm))
+	mux.HandleFunc("POST /web/confirm", h.authed(h.acting(h.confirm)))
+	mux.HandleFunc("GET /web/attention", h.authed(h.attentionPage))
+	mux.HandleFunc("GET /web/orders", h.authed(h.ordersPage))
+	mux.HandleFunc("GET /web/orders/{id}", h.authed(h.orderPage))
+	mux.HandleFunc("POST /web/actions", h.authed(h.acting(h.action)))
 	mux.HandleFunc("GET /web/reports", h.authed(h.reportsPage))
 	mux.HandleFunc("GET /web/reports/reconciliation", h.authed(h.reportDownload))
 	h.mux = mux
@@ -245,6 +254,10 @@ type page struct {
 	Self       string // this page's path with its query, for the language links
 	Data       any
 	loc        *time.Location
+	// CanAct: the user may change things (not a viewer); Attention is the
+	// open items' count for the navigation (-1: unknown).
+	CanAct    bool
+	Attention int64
 }
 
 // L is a label in the page's language (templates: {{$.L "key"}}).
@@ -332,6 +345,10 @@ func parsePages() (map[string]*template.Template, error) {
 // error becomes a clean 500 and not half a page.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
 	p.Self = r.URL.RequestURI()
+	p.Attention = -1
+	if p.User != "" {
+		p.Attention = h.attentionCount(r)
+	}
 	var buf bytes.Buffer
 	if err := h.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
 		h.logger.Error("web: rendering page failed", "page", name, "error", err)
@@ -346,12 +363,12 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 // pageFor starts a page for a logged-in user.
 func (h *Handler) pageFor(req request, titleKey string, data any) page {
 	return page{Lang: req.lang, User: req.session.User, CSRF: h.csrfToken(req.session), Title: label(req.lang, titleKey), Data: data,
-		loc: h.cfg.Location}
+		loc: h.cfg.Location, CanAct: h.role(req.session.User) != RoleViewer}
 }
 
 // fail shows an error page with a message for the accountant.
 func (h *Handler) fail(w http.ResponseWriter, req request, status int, msg string) {
-	p := page{Lang: req.lang, User: req.session.User, Title: label(req.lang, "error.title"), Data: msg}
+	p := page{Lang: req.lang, User: req.session.User, Title: label(req.lang, "error.title"), Data: msg, Attention: -1}
 	if req.session.User != "" {
 		p.CSRF = h.csrfToken(req.session)
 	}
