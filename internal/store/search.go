@@ -19,7 +19,7 @@ const MinSearchPart = 3
 
 // SearchTailRows bounds the orders a search reads one by one: those of the
 // batches IndexSearch has not reached yet, newest first. Reading one costs
-// some 8 µs (its e-mail address is in json), so 10 000 keep a search well
+// some 3-8 µs (its e-mail address is in json), so 10 000 keep a search well
 // inside its 200 ms. The periodic job keeps the tail to the last seconds'
 // imports; an order beyond the bound (a large import just committed, or
 // the backlog of the first runs after migration 0017) is found by a part
@@ -41,6 +41,7 @@ func SearchOrders(ctx context.Context, db DB, text string, limit int) ([]OrderBr
 		number = &n
 	}
 	var part *string
+	// The index holds one field a line: a text across lines matches none.
 	if len([]rune(text)) >= MinSearchPart && !strings.ContainsAny(text, "\n\r") {
 		p := "%" + likeEscaper.Replace(text) + "%"
 		part = &p
@@ -58,6 +59,7 @@ func SearchOrders(ctx context.Context, db DB, text string, limit int) ([]OrderBr
 	// it asks the trigram index. Orders of batches not indexed yet are read
 	// from orders, at most SearchTailRows of them. A NULL parameter
 	// switches its branch off.
+	//
 	// A whole reference is looked up under each kind (the unique index is
 	// by kind, then reference): the few kinds there are come from that
 	// index too, one probe each (a skip scan), rather than from a walk of
@@ -65,8 +67,8 @@ func SearchOrders(ctx context.Context, db DB, text string, limit int) ([]OrderBr
 	rows, err := db.Query(ctx, `SELECT `+briefCols+` FROM orders o WHERE o.id IN (
 			(SELECT o.id FROM order_search s JOIN orders o ON o.id = s.order_id
 				WHERE s.text ILIKE @part AND `+match+` ORDER BY s.order_id DESC LIMIT @limit)
-			UNION (SELECT o.id FROM (SELECT id, order_ref, customer_name, order_data FROM orders WHERE @part::text IS NOT NULL AND batch_id IN (`+pendingBatches+`)
-					ORDER BY id DESC LIMIT @tail) o
+			UNION (SELECT o.id FROM (SELECT id, order_ref, customer_name, order_data FROM orders
+					WHERE @part::text IS NOT NULL AND batch_id IN (`+pendingBatches+`) ORDER BY id DESC LIMIT @tail) o
 				WHERE `+match+` ORDER BY o.id DESC LIMIT @limit)
 			UNION (SELECT id FROM orders WHERE order_ref = @text AND kind = ANY(ARRAY(WITH RECURSIVE kinds AS (
 					SELECT min(kind) AS kind FROM orders
