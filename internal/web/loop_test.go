@@ -87,8 +87,11 @@ func TestOrderSearchAndPage(t *testing.T) {
 	b := setup(t, nil)
 	c := b.client(t)
 	c.mustLogin()
-	id := testdb.AddOrder(t, b.pool, testdb.Order{Kind: "invoice", Ref: "INV-9", Status: "sent", FPOrderUUID: "ODR5550000001"})
-	testdb.AddOrder(t, b.pool, testdb.Order{Kind: "invoice", Ref: "INV-10", Status: "queued"})
+	// Imported orders always have their batch: the search reads the orders
+	// of batches its index has not taken yet.
+	batch := testdb.AddBatch(t, b.pool, "mars.csv", 2)
+	id := testdb.AddOrder(t, b.pool, testdb.Order{Kind: "invoice", Ref: "INV-9", Status: "sent", FPOrderUUID: "ODR5550000001", BatchID: batch})
+	testdb.AddOrder(t, b.pool, testdb.Order{Kind: "invoice", Ref: "INV-10", Status: "queued", BatchID: batch})
 	execSQL(t, b.pool, `UPDATE orders SET customer_name = 'Ola <Nordmann>', payment_url = 'https://pay.example/x', order_data = $2::json WHERE id = $1`, id,
 		`{"ref":"INV-9","kind":"invoice","customer":{"type":"private","name":"Ola <Nordmann>","email":"ola@example.no","personal_number":"01019012345"},
 		 "lines":[{"product_id":"P1","name":"Sykkel","quantity":"2","rate":"4500.00","discount":"0.00","tax_percent":25},
