@@ -92,6 +92,11 @@ func TestFPActionsFromThePages(t *testing.T) {
 	if !strings.Contains(page, `id="act-withdraw"`) || strings.Contains(page, `id="act-cancel"`) {
 		t.Errorf("the page of a queued order offers the wrong actions:\n%s", page)
 	}
+	settled := testdb.AddOrder(t, b.pool, testdb.Order{Kind: "invoice", Ref: "P-1", Status: "paid", FPOrderUUID: "ODR1"})
+	_, page = c.get("/web/orders/" + id(settled))
+	if strings.Contains(page, `id="act-cancel"`) || strings.Contains(page, `id="act-resend"`) || strings.Contains(page, `id="act-withdraw"`) {
+		t.Errorf("the page of a paid order offers an action:\n%s", page)
+	}
 
 	// Cancel: the first POST only asks.
 	sent := requests()
