@@ -63,6 +63,9 @@ func TestHistoryStartsAtTheImport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if len(h.Entries) == 0 {
+			t.Fatalf("%s: no history", c.spec)
+		}
 		e := h.Entries[0]
 		if e.Kind != "import" || e.Detail["file"] != c.file || e.Detail["batch_id"] != c.batch || e.Detail["row"] != c.row ||
 			!e.At.Equal(h.ImportedAt) {
