@@ -252,7 +252,7 @@ func (p page) BulkAction(reason string) string {
 		return actReviewNew
 	case store.AttentionProviderRejected, store.AttentionInvalidPayload:
 		return actWithdraw
-	case store.AttentionPossibleDuplicate:
+	case store.AttentionPaymentLinkDue: // cancelled at FP, or withdrawn when FP has not got it
 		return actCancel
 	}
 	return ""
