@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/frontpayment/fpexport/internal/msg"
 	"github.com/frontpayment/fpexport/internal/operator"
 	"github.com/frontpayment/fpexport/internal/store"
 )
@@ -211,7 +212,12 @@ func (h *Handler) refusal(req request, act, status string, err error) string {
 		}
 		return label(req.lang, "act.fp.later")
 	case errors.As(err, &ce):
-		return h.lf(req, "act.bad_contact", ce.Value, ce.Err.Error())
+		why := ce.Err.Error()
+		var me *msg.Error
+		if errors.As(ce.Err, &me) { // the import's own reason, in the page's language
+			why = me.Msg.Text(msgLang(req.lang))
+		}
+		return h.lf(req, "act.bad_contact", ce.Value, why)
 	case errors.Is(err, operator.ErrNoFP):
 		return label(req.lang, "act.no_fp")
 	}
