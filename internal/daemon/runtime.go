@@ -171,6 +171,7 @@ func New(ctx context.Context, cfg *Config, pool *pgxpool.Pool, logger *slog.Logg
 	}
 	periodic = append(periodic, scheduleReport(cfg, pool, logger, workers)...)
 	periodic = append(periodic, schedulePrune(cfg, pool, logger, workers)...)
+	periodic = append(periodic, scheduleSearchIndex(pool, logger, workers)...)
 
 	jobTimeout := cfg.FPTimeout + 15*time.Second
 	rc, err := river.NewClient(riverpgxv5.New(pool), &river.Config{

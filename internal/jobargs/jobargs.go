@@ -2,8 +2,8 @@
 // River jobs: the submit job (queued by every import), applying and
 // confirming a callback (queued by the HTTP receiver), the scheduled import,
 // and the periodic ones (status poll, catch-up poll, nightly report, pruning
-// of untrusted callbacks). It imports none of the module's packages, so a package that
-// inserts a job needs only this one, and the jobs package may import the
+// of untrusted callbacks, search index). It imports none of the module's
+// packages, so a package that inserts a job needs only this one, and the jobs package may import the
 // packages whose work its jobs run (the import job runs inbox and erp,
 // which queue submit jobs through intake).
 //
@@ -166,5 +166,18 @@ type PruneUntrustedArgs struct {
 func (PruneUntrustedArgs) Kind() string { return "prune_untrusted_callbacks" }
 
 func (PruneUntrustedArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: river.QueueDefault, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+// SearchIndexArgs is one run of the search index job (store.IndexSearch):
+// it indexes the orders of the batches imported since the last run. Unique
+// by its slot, as RepollArgs.
+type SearchIndexArgs struct {
+	Slot time.Time `json:"slot" river:"unique"`
+}
+
+func (SearchIndexArgs) Kind() string { return "index_search" }
+
+func (SearchIndexArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: river.QueueDefault, MaxAttempts: 3, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }

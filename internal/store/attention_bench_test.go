@@ -51,6 +51,7 @@ func TestAttentionBench(t *testing.T) {
 	start := time.Now()
 	fillAttentionBench(t, pool, n)
 	t.Logf("filled %d orders in %v", n, time.Since(start).Round(time.Second))
+	indexSearchBench(t, pool)
 	var someUUID, someEmail string
 	var someBatch int64
 	if err := pool.QueryRow(ctx, `SELECT fp_order_uuid, batch_id, order_data -> 'customer' ->> 'email' FROM orders
@@ -117,6 +118,36 @@ func TestAttentionBench(t *testing.T) {
 		for _, q := range queries[:len(queries)/3] {
 			t.Logf("EXPLAIN (ANALYZE, BUFFERS)\n%s\n%s", oneLine(q.sql), explain(t, pool, q))
 		}
+	}
+}
+
+// benchTailBatches is how many of the newest batches the bench leaves out
+// of the search index: the imports of the last minutes, which a search
+// reads from orders.
+const benchTailBatches = 10
+
+// indexSearchBench runs the search index job over the whole fill, as the
+// first runs after migration 0017 would, and times it; then takes the
+// newest benchTailBatches batches out again, so that the searches read a
+// tail as well.
+func indexSearchBench(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+	ctx := context.Background()
+	start := time.Now()
+	written, err := store.IndexSearch(ctx, pool, 5000, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("search index: %d orders in %v (chunks of 5 000)", written, time.Since(start).Round(time.Second))
+	if _, err := pool.Exec(ctx, `WITH tail AS (
+			DELETE FROM order_search_batches WHERE batch_id > (SELECT max(id) FROM batches) - $1 RETURNING batch_id
+		)
+		DELETE FROM order_search s USING orders o WHERE o.id = s.order_id AND o.batch_id IN (SELECT batch_id FROM tail)`,
+		benchTailBatches); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `VACUUM ANALYZE order_search`); err != nil {
+		t.Fatal(err)
 	}
 }
 

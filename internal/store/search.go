@@ -12,10 +12,20 @@ import (
 )
 
 // MinSearchPart is the shortest text searched for as a part of a
-// reference, name or e-mail address: the trigram indexes (migration 0014)
-// need three characters; a shorter text matches whole references and ids
-// only.
+// reference, name or e-mail address: the trigram index (order_search,
+// migration 0017) needs three characters; a shorter text matches whole
+// references and ids only.
 const MinSearchPart = 3
+
+// SearchTailRows bounds the orders a search reads one by one: those of the
+// batches IndexSearch has not reached yet, newest first. Reading one costs
+// some 3-8 µs (its e-mail address is in json), so 10 000 keep a search well
+// inside its 200 ms. The periodic job keeps the tail to the last seconds'
+// imports; an order beyond the bound (a large import just committed, or
+// the backlog of the first runs after migration 0017) is found by a part
+// once it is indexed, and by its whole reference, id, FP order id or batch
+// at once.
+const SearchTailRows = 10_000
 
 // SearchOrders finds the orders whose reference, customer name or e-mail
 // address contains text (case-insensitive; a number only in a reference),
@@ -30,30 +40,45 @@ func SearchOrders(ctx context.Context, db DB, text string, limit int) ([]OrderBr
 	if n, err := strconv.ParseInt(text, 10, 64); err == nil && n > 0 {
 		number = &n
 	}
-	var part, namePart *string
-	if len([]rune(text)) >= MinSearchPart {
+	var part *string
+	// The index holds one field a line: a text across lines matches none.
+	if len([]rune(text)) >= MinSearchPart && !strings.ContainsAny(text, "\n\r") {
 		p := "%" + likeEscaper.Replace(text) + "%"
 		part = &p
-		// A number is a reference, an id or a batch, not a name or an
-		// e-mail address: reading those for one would only cost time.
-		if number == nil {
-			namePart = &p
-		}
 	}
-	// Each branch is its own index (trigram, fp_order_uuid, primary key,
-	// batch_id) and keeps only its newest limit: for a text many orders
-	// share ("Hansen", "@firma.no") the planner walks the primary key
-	// backwards and stops early, for a rare one it asks the trigram
-	// index. A NULL parameter switches its branch off.
+	// A number is a reference, an id or a batch, not a name or an e-mail
+	// address (which may hold digits): a match is checked against the
+	// order's current values, so a stale index row or another field's
+	// digits never show.
+	const match = `(o.order_ref ILIKE @part OR (@number::bigint IS NULL
+		AND (o.customer_name ILIKE @part OR ((o.order_data -> 'customer') ->> 'email') ILIKE @part)))`
+	// Each branch is its own index (trigram on order_search, fp_order_uuid,
+	// primary key, batch_id) and keeps only its newest limit: for a text
+	// many orders share ("hansen", "@firma.no") the planner walks
+	// order_search's primary key backwards and stops early, for a rare one
+	// it asks the trigram index. Orders of batches not indexed yet are read
+	// from orders, at most SearchTailRows of them. A NULL parameter
+	// switches its branch off.
+	//
+	// A whole reference is looked up under each kind (the unique index is
+	// by kind, then reference): the few kinds there are come from that
+	// index too, one probe each (a skip scan), rather than from a walk of
+	// all of it. As an array, so that the planner knows they are few.
 	rows, err := db.Query(ctx, `SELECT `+briefCols+` FROM orders o WHERE o.id IN (
-			(SELECT id FROM orders WHERE order_ref ILIKE @part ORDER BY id DESC LIMIT @limit)
-			UNION (SELECT id FROM orders WHERE customer_name ILIKE @name_part ORDER BY id DESC LIMIT @limit)
-			UNION (SELECT id FROM orders WHERE ((order_data -> 'customer') ->> 'email') ILIKE @name_part ORDER BY id DESC LIMIT @limit)
-			UNION (SELECT id FROM orders WHERE order_ref = @text)
+			(SELECT o.id FROM order_search s JOIN orders o ON o.id = s.order_id
+				WHERE s.text ILIKE @part AND `+match+` ORDER BY s.order_id DESC LIMIT @limit)
+			UNION (SELECT o.id FROM (SELECT id, order_ref, customer_name, order_data FROM orders
+					WHERE @part::text IS NOT NULL AND batch_id IN (`+pendingBatches+`) ORDER BY id DESC LIMIT @tail) o
+				WHERE `+match+` ORDER BY o.id DESC LIMIT @limit)
+			UNION (SELECT id FROM orders WHERE order_ref = @text AND kind = ANY(ARRAY(WITH RECURSIVE kinds AS (
+					SELECT min(kind) AS kind FROM orders
+					UNION ALL SELECT (SELECT min(kind) FROM orders WHERE kind > kinds.kind) FROM kinds WHERE kinds.kind IS NOT NULL
+				) SELECT kind FROM kinds WHERE kind IS NOT NULL)))
 			UNION (SELECT id FROM orders WHERE fp_order_uuid = upper(@text) ORDER BY id DESC LIMIT @limit)
 			UNION (SELECT id FROM orders WHERE id = @number)
 			UNION (SELECT id FROM orders WHERE batch_id = @number ORDER BY id DESC LIMIT @limit))
-		ORDER BY o.id DESC LIMIT @limit`, pgx.NamedArgs{"part": part, "name_part": namePart, "text": text, "number": number, "limit": limit})
+		ORDER BY o.id DESC LIMIT @limit`, pgx.NamedArgs{"part": part, "text": text, "number": number, "limit": limit,
+		"tail": SearchTailRows})
 	if err != nil {
 		return nil, err
 	}
