@@ -74,6 +74,7 @@ var words = map[string][2]string{
 	"line_hdr":             {"VARE\tNAVN\tANTALL\tPRIS\tRABATT\tMVA %\tBELØP", "PRODUCT\tNAME\tQTY\tRATE\tDISCOUNT\tVAT %\tAMOUNT"},
 	"sums":                 {"Sum eks. mva %s, mva %s, rabatt %s, totalt %s", "Net %s, VAT %s, discount %s, total %s"},
 	"history":              {"Historikk", "History"},
+	"import":               {"importert", "imported"},
 	"event":                {"hendelse", "event"},
 	"attempt":              {"forsøk", "attempt"},
 	"callback":             {"varsel fra FP", "FP callback"},

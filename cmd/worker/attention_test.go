@@ -155,7 +155,7 @@ func TestOrdersAndOrderCommands(t *testing.T) {
 			Kind string `json:"kind"`
 		} `json:"history"`
 	}
-	if err != nil || json.Unmarshal([]byte(out), &h) != nil || h.Order.Ref != "P-1" || len(h.History) != 2 || strings.Contains(out, "01019012345") {
+	if err != nil || json.Unmarshal([]byte(out), &h) != nil || h.Order.Ref != "P-1" || len(h.History) != 3 || h.History[0].Kind != "import" || strings.Contains(out, "01019012345") {
 		t.Errorf("order json: %v\n%s", err, out)
 	}
 

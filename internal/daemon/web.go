@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
+	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/web"
 )
 
@@ -100,15 +101,16 @@ func parseSize(s string) (int64, error) {
 // own endpoints. Without WEB_USERS the page is off (never served without a
 // login) and that is logged.
 func withWebPage(cfg *Config, pool *pgxpool.Pool, rc *river.Client[pgx.Tx], logger *slog.Logger, api http.Handler) (http.Handler, error) {
-	page, err := newWebPage(cfg, pool, rc, logger)
+	page, err := newWebPage(cfg, pool, rc, nil, logger)
 	if err != nil || page == nil {
 		return api, err
 	}
 	return mountWebPage(page, api), nil
 }
 
-// newWebPage builds the page; nil when it is off (no WEB_USERS).
-func newWebPage(cfg *Config, pool *pgxpool.Pool, rc *river.Client[pgx.Tx], logger *slog.Logger) (*web.Handler, error) {
+// newWebPage builds the page; nil when it is off (no WEB_USERS). fp is the
+// worker's FP client, for the page's cancel and resend actions.
+func newWebPage(cfg *Config, pool *pgxpool.Pool, rc *river.Client[pgx.Tx], fp *fpclient.Client, logger *slog.Logger) (*web.Handler, error) {
 	if len(cfg.Web.Users) == 0 {
 		logger.Info("web page off: WEB_USERS is empty")
 		return nil, nil
@@ -116,12 +118,16 @@ func newWebPage(cfg *Config, pool *pgxpool.Pool, rc *river.Client[pgx.Tx], logge
 	if cfg.Web.SessionKey == "" {
 		logger.Warn("WEB_SESSION_KEY is not set: a random key is used, so logins end when the worker restarts and hold only on this process")
 	}
-	page, err := web.New(web.Config{
+	wc := web.Config{
 		Pool: pool, River: rc, Users: cfg.Web.Users, Roles: cfg.Web.Roles, SessionKey: []byte(cfg.Web.SessionKey),
 		SecureCookie: cfg.Web.SecureCookie, MaxUpload: cfg.Web.MaxUpload, UploadDir: cfg.Web.UploadDir,
 		ProfileDir: cfg.Web.ProfileDir, AllowTestIDs: cfg.AllowTestIDs, Location: cfg.Location,
 		StaleAfter: cfg.StaleAfter, Logger: logger, TrustedProxies: cfg.Web.TrustedProxies,
-	})
+	}
+	if fp != nil { // a nil client would be a non-nil interface
+		wc.FP = fp
+	}
+	page, err := web.New(wc)
 	if err != nil {
 		return nil, err
 	}

@@ -176,7 +176,8 @@ func (d *Desk) Search(ctx context.Context, text string, limit int) ([]Order, err
 }
 
 // Entry is one thing that happened to an order. Kind says which record it
-// comes from: "event" (imports, status moves, a person's decisions),
+// comes from: "import" (the import that brought the order in), "event"
+// (changes by a later import, status moves, a person's decisions),
 // "attempt" (a request to FP and its answer) or "callback" (FP's word,
 // trusted or not).
 type Entry struct {
@@ -242,6 +243,20 @@ func (d *Desk) History(ctx context.Context, id int64) (*History, error) {
 	out.Email, out.Lines, out.DueDate = data.Customer.Email, data.Lines, data.DueDate
 	out.Totals = data.Totals()
 
+	// The import writes no event per order; its entry comes from the
+	// order row and its first batch.
+	first, err := store.LoadFirstImport(ctx, d.pool, id)
+	if err != nil {
+		return nil, err
+	}
+	imp := Entry{At: first.At, Kind: "import", Type: "imported", Detail: map[string]any{}}
+	if first.BatchID != 0 {
+		imp.Detail["batch_id"], imp.Detail["file"] = first.BatchID, first.File
+	}
+	if first.Row != 0 {
+		imp.Detail["row"] = first.Row
+	}
+	out.Entries = append(out.Entries, imp)
 	for _, e := range h.Events {
 		en := Entry{At: e.At, Kind: "event", Type: e.Type, Status: e.Status, Detail: e.Detail}
 		en.By, _ = e.Detail["by"].(string)

@@ -286,8 +286,8 @@ func TestHistory(t *testing.T) {
 		          {"product_id":"P2","name":"Lykt","quantity":"1","rate":"100.00","discount":"10.00","tax_percent":25}],
 		 "order_date":"2026-03-01","due_date":"2026-03-15"}`)
 	t0 := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+	exec(t, pool, `UPDATE orders SET imported_at = $2 WHERE id = $1`, id, t0)
 	exec(t, pool, `INSERT INTO order_events (order_id, at, type, status, detail) VALUES
-		($1, $2, 'imported', 'queued', '{"batch": 1}'),
 		($1, $2::timestamptz + interval '3 minutes', 'status', 'sent', '{}'),
 		($1, $2::timestamptz + interval '1 hour', 'review_confirmed', 'submitted', '{"by": "kari", "note": "FP har den"}')`, id, t0)
 	exec(t, pool, `INSERT INTO submit_attempts (order_id, attempt, version, job_id, job_attempt, started_at, finished_at, outcome, http_status, message) VALUES
@@ -305,7 +305,7 @@ func TestHistory(t *testing.T) {
 	for _, e := range h.Entries {
 		got = append(got, e.Kind+":"+e.Type+":"+e.Status)
 	}
-	want := []string{"event:imported:queued", "attempt:retryable:", "attempt:created:", "event:status:sent",
+	want := []string{"import:imported:", "attempt:retryable:", "attempt:created:", "event:status:sent",
 		"callback:accepted:SENT", "callback:bad_checksum:PAID", "event:review_confirmed:submitted"}
 	if !slices.Equal(got, want) {
 		t.Errorf("history\n got %q\nwant %q", got, want)

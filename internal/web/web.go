@@ -79,6 +79,9 @@ type Config struct {
 	// TrustedProxies (WEB_TRUSTED_PROXIES): peers whose X-Forwarded-For
 	// names the client a failed login is counted against (see throttle.go).
 	TrustedProxies []netip.Prefix
+	// FP is FP's client for the cancel and resend actions; nil: they are
+	// refused with a reason (withdrawing needs no FP).
+	FP operator.FP
 	// BcryptWait is how long a login waits for this process's one password
 	// check; 0: 5 s. Tests shorten it.
 	BcryptWait time.Duration
@@ -147,6 +150,9 @@ func New(cfg Config) (*Handler, error) {
 	}
 	if h.desk, err = operator.New(cfg.Pool); err != nil {
 		return nil, err
+	}
+	if cfg.FP != nil {
+		h.desk.WithFP(cfg.FP)
 	}
 	h.routes()
 	if err := h.buildRiverUI(); err != nil {

@@ -1,0 +1,87 @@
+package daemon_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/frontpayment/fpexport/internal/daemon"
+	"github.com/frontpayment/fpexport/internal/fpfake"
+)
+
+var csrfInPage = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// The worker gives its web page its own FP client: a cancel from the page
+// reaches FP (the simulator), and FP's CANCELLED settles the order.
+func TestCancelFromThePageReachesFP(t *testing.T) {
+	t.Parallel()
+	hash, err := bcrypt.GenerateFromPassword([]byte("riktig hest batteri"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startStackWith(t, fpfake.Config{Plan: func(fpfake.Order) []string { return []string{"SENT"} }}, func(c *daemon.Config) {
+		c.Web = daemon.WebConfig{Users: map[string][]byte{"kari": hash}, SessionKey: "page-actions-test-session-key-0123456789",
+			MaxUpload: 1 << 20, UploadDir: t.TempDir()}
+	})
+	start := time.Now()
+	s.ImportCSV(t, "orders.csv", invoices("W-1"))
+	s.WaitSettled(t, start, true)
+	s.waitStatus(t, "W-1", "sent")
+
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	base := "http://" + s.Cfg.ListenAddr
+	get := func(path string) string {
+		t.Helper()
+		resp, err := hc.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	post := func(path string, form url.Values) (int, string) {
+		t.Helper()
+		resp, err := hc.PostForm(base+path, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	csrf := func(page string) string {
+		t.Helper()
+		m := csrfInPage.FindStringSubmatch(page)
+		if m == nil {
+			t.Fatalf("no CSRF token:\n%s", page)
+		}
+		return m[1]
+	}
+	if code, body := post("/web/login", url.Values{"csrf": {csrf(get("/web/login"))}, "user": {"kari"},
+		"password": {"riktig hest batteri"}, "next": {"/web/"}}); code != http.StatusSeeOther {
+		t.Fatalf("login: %d %s", code, body)
+	}
+	var id string
+	if err := s.Pool.QueryRow(t.Context(), `SELECT id::text FROM orders WHERE order_ref = 'W-1'`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	token := csrf(get("/web/orders/" + id))
+	code, body := post("/web/actions", url.Values{"csrf": {token}, "action": {"cancel"}, "id": {id}, "confirmed": {"1"}, "note": {"feil kunde"}})
+	if code != http.StatusOK || !strings.Contains(body, `class="good"`) {
+		t.Fatalf("cancel from the page: %d\n%s", code, body)
+	}
+	_, uuid := s.order(t, "W-1")
+	if o, _ := s.Sim.Order(uuid); !o.CancelRequested || o.CancellationNote != "feil kunde" {
+		t.Errorf("FP was not asked to cancel: %+v", o)
+	}
+	s.waitStatus(t, "W-1", "cancelled")
+}
