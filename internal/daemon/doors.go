@@ -21,7 +21,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
-	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/httpapi"
 )
 
@@ -61,7 +60,7 @@ type doors struct {
 // openDoors builds the handlers and listens. ln, when not nil, is the
 // public listener (tests pass one on a free port); the admin listener is
 // opened on cfg.AdminListenAddr when that is set.
-func openDoors(cfg *Config, pool *pgxpool.Pool, rc *river.Client[pgx.Tx], fp *fpclient.Client, logger *slog.Logger, api *httpapi.Server, ln net.Listener) (*doors, error) {
+func openDoors(cfg *Config, pool *pgxpool.Pool, rc *river.Client[pgx.Tx], fp *pacedFP, logger *slog.Logger, api *httpapi.Server, ln net.Listener) (*doors, error) {
 	api.ReportTokens = cfg.ReportTokens
 	page, err := newWebPage(cfg, pool, rc, fp, logger)
 	if err != nil {

@@ -195,7 +195,7 @@ func New(ctx context.Context, cfg *Config, pool *pgxpool.Pool, logger *slog.Logg
 		Location: cfg.Location, Logger: logger, Metrics: obs, MetricsHandler: metricsHandler, Refused: &httpapi.Refusals{}}
 	api.UntrustedLimits = cfg.UntrustedLimits
 	logCallbackMode(logger, cfg)
-	ds, err := openDoors(cfg, pool, rc, fp, logger, api, ln)
+	ds, err := openDoors(cfg, pool, rc, &pacedFP{fp: fp, throttle: thr}, logger, api, ln)
 	if err != nil {
 		return nil, err
 	}

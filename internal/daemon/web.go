@@ -13,7 +13,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 
-	"github.com/frontpayment/fpexport/internal/fpclient"
 	"github.com/frontpayment/fpexport/internal/web"
 )
 
@@ -109,8 +108,9 @@ func withWebPage(cfg *Config, pool *pgxpool.Pool, rc *river.Client[pgx.Tx], logg
 }
 
 // newWebPage builds the page; nil when it is off (no WEB_USERS). fp is the
-// worker's FP client, for the page's cancel and resend actions.
-func newWebPage(cfg *Config, pool *pgxpool.Pool, rc *river.Client[pgx.Tx], fp *fpclient.Client, logger *slog.Logger) (*web.Handler, error) {
+// worker's FP client behind its throttle, for the page's cancel and resend
+// actions.
+func newWebPage(cfg *Config, pool *pgxpool.Pool, rc *river.Client[pgx.Tx], fp *pacedFP, logger *slog.Logger) (*web.Handler, error) {
 	if len(cfg.Web.Users) == 0 {
 		logger.Info("web page off: WEB_USERS is empty")
 		return nil, nil

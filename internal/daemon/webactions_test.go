@@ -31,9 +31,10 @@ func TestCancelFromThePageReachesFP(t *testing.T) {
 			MaxUpload: 1 << 20, UploadDir: t.TempDir()}
 	})
 	start := time.Now()
-	s.ImportCSV(t, "orders.csv", invoices("W-1"))
+	s.ImportCSV(t, "orders.csv", invoices("W-1", "W-2"))
 	s.WaitSettled(t, start, true)
 	s.waitStatus(t, "W-1", "sent")
+	s.waitStatus(t, "W-2", "sent")
 
 	jar, _ := cookiejar.New(nil)
 	hc := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -84,4 +85,28 @@ func TestCancelFromThePageReachesFP(t *testing.T) {
 		t.Errorf("FP was not asked to cancel: %+v", o)
 	}
 	s.waitStatus(t, "W-1", "cancelled")
+
+	// The page's requests go through the worker's throttle: while sending
+	// is paused (as after FP refused the token) a resend is not sent, and
+	// is recorded as "try later", not as a lost answer.
+	if _, err := s.Pool.Exec(t.Context(), `UPDATE fp_throttle SET paused_since = now(), paused_until = now() + interval '1 hour',
+		pause_reason = 'test'`); err != nil {
+		t.Fatal(err)
+	}
+	var id2 string
+	if err := s.Pool.QueryRow(t.Context(), `SELECT id::text FROM orders WHERE order_ref = 'W-2'`).Scan(&id2); err != nil {
+		t.Fatal(err)
+	}
+	token = csrf(get("/web/orders/" + id2))
+	if code, body := post("/web/actions", url.Values{"csrf": {token}, "action": {"resend"}, "id": {id2}, "confirmed": {"1"}}); code != http.StatusOK {
+		t.Fatalf("resend from the page: %d\n%s", code, body)
+	}
+	_, uuid2 := s.order(t, "W-2")
+	if got := s.Sim.Resends(uuid2); len(got) != 0 {
+		t.Errorf("resent while the throttle pauses sending: %+v", got)
+	}
+	var outcome string
+	if err := s.Pool.QueryRow(t.Context(), `SELECT detail->>'outcome' FROM order_events WHERE order_id = $1::bigint AND type = 'resend'`, id2).Scan(&outcome); err != nil || outcome != "retry_later" {
+		t.Errorf("resend event outcome %q, %v; want retry_later", outcome, err)
+	}
 }
