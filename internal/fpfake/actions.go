@@ -1,7 +1,6 @@
 package fpfake
 
 import (
-	"errors"
 	"net/http"
 	"regexp"
 	"strings"
@@ -101,19 +100,9 @@ func validateCancel(doc map[string]any) []FieldError {
 
 // act is FP's controller for resend and cancel.
 func (s *Server) act(r *http.Request, action, uuid string) *reply {
-	body, err := readBody(r)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			rep := gatewayReply(http.StatusRequestEntityTooLarge)
-			return &rep
-		}
-		rep := errorReply(http.StatusBadRequest, "Bad Request", "badRequest", []string{})
-		return &rep
-	}
-	doc := map[string]any{}
-	if isJSON(r.Header.Get("Content-Type")) {
-		doc = decodeBody(body)
+	_, doc, refused := readDoc(r)
+	if refused != nil {
+		return refused
 	}
 	var errs []FieldError
 	if action == "resend" {

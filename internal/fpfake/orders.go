@@ -210,20 +210,9 @@ func referencePath(k fpclient.Kind) string {
 // submit is FP's controller for the four create endpoints: validate, then
 // create a new order or update the one named by fpgoUuid.
 func (s *Server) submit(r *http.Request, kind fpclient.Kind) *reply {
-	body, err := readBody(r)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			rep := gatewayReply(http.StatusRequestEntityTooLarge)
-			return &rep
-		}
-		// The client went away mid-body; nobody reads this answer.
-		rep := errorReply(http.StatusBadRequest, "Bad Request", "badRequest", []string{})
-		return &rep
-	}
-	doc := map[string]any{}
-	if isJSON(r.Header.Get("Content-Type")) {
-		doc = decodeBody(body)
+	body, doc, refused := readDoc(r)
+	if refused != nil {
+		return refused
 	}
 	now := s.now()
 	if errs := validateKind(kind, doc, env{now: now, loc: s.loc}); len(errs) > 0 {
@@ -408,4 +397,27 @@ func (s *Server) newID(prefix string) string {
 			return id
 		}
 	}
+}
+
+// readDoc reads a request's body (returned as read) as FP's controllers do: a JSON object when
+// the request says JSON (anything else reads as an empty object, which the
+// validation then refuses field by field), or the answer to give instead
+// (413 for a body over the limit, 400 when the client went away mid-body).
+func readDoc(r *http.Request) ([]byte, map[string]any, *reply) {
+	body, err := readBody(r)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			rep := gatewayReply(http.StatusRequestEntityTooLarge)
+			return nil, nil, &rep
+		}
+		// The client went away mid-body; nobody reads this answer.
+		rep := errorReply(http.StatusBadRequest, "Bad Request", "badRequest", []string{})
+		return nil, nil, &rep
+	}
+	doc := map[string]any{}
+	if isJSON(r.Header.Get("Content-Type")) {
+		doc = decodeBody(body)
+	}
+	return body, doc, nil
 }
